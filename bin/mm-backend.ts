@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// mm-backend: the application API (users + outbox), migrations, and the offline drills.
+import { Command } from 'commander';
+import { createBackend } from '../src/backend/backend.ts';
+import { type BackendFlags, loadBackendConfig } from '../src/backend/config.ts';
+import { versionLine } from '../src/core/build-info.ts';
+import { addCommonOptions, runCli, withUsageExits } from '../src/core/cli.ts';
+import { type CommonFlags, failOnProblems, requireDatabase, resolveCommon } from '../src/core/config.ts';
+import { createLogger } from '../src/core/logger.ts';
+import { createMetricsRegistry } from '../src/core/metrics.ts';
+import { runUntilSignal } from '../src/core/serve-part.ts';
+import { connect, requireStore } from '../src/wiring/connect.ts';
+
+const program = withUsageExits(new Command('mm-backend'))
+  .description('The markdown manager application API: writes users and their events in one transaction.')
+  .version(versionLine('mm-backend'), '-V, --version');
+
+addCommonOptions(program.command('serve', { isDefault: true }), { port: 8000 })
+  .description('serve the users API, health and metrics (default)')
+  .option('--topics <list>', 'topics whose streams health reports on (env MM_TOPICS, default identity)')
+  .action((flags: BackendFlags) =>
+    runCli('mm-backend', async () => {
+      const config = loadBackendConfig(flags, process.env);
+      const logger = createLogger({ level: config.logLevel, file: config.logFile });
+      const ports = await connect(config.deployment, { logger, role: 'mm-backend' });
+      const backend = createBackend(
+        { store: requireStore(ports), bus: ports.bus, logger, registry: createMetricsRegistry() },
+        config,
+      );
+      await runUntilSignal(backend, { logger, close: ports.close, name: 'mm-backend' });
+      return undefined;
+    }),
+  );
+
+addCommonOptions(program.command('migrate'), { http: false })
+  .description('apply database migrations (idempotent; safe to run from several processes)')
+  .action((flags: CommonFlags) =>
+    runCli('mm-backend', async () => {
+      const problems: string[] = [];
+      const common = resolveCommon(flags, process.env, { port: 0 }, problems);
+      requireDatabase(common.deployment, problems);
+      failOnProblems(problems);
+      const logger = createLogger({ level: common.logLevel, file: common.logFile });
+      const ports = await connect(common.deployment, { logger, role: 'mm-backend-migrate' });
+      try {
+        const report = await requireStore(ports).migrate();
+        for (const name of report.applied) process.stdout.write(`applied ${name}\n`);
+        process.stdout.write(
+          `migrations: ${report.applied.length} applied, ${report.alreadyApplied.length} already applied\n`,
+        );
+      } finally {
+        await ports.close();
+      }
+      return 0;
+    }),
+  );
+
+program.parse();

@@ -1,0 +1,70 @@
+// Translates postgres.js and server errors into mm's error classes; nothing above adapters sees a SQLSTATE.
+import {
+  ConflictError,
+  coerceError,
+  MmError,
+  NotFoundError,
+  TransientError,
+  ValidationError,
+} from '../../core/errors.ts';
+
+// Connection-level failures from the driver, and server states that pass (shutdown, overload, deadlock).
+const transientCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'CONNECTION_CLOSED',
+  'CONNECTION_DESTROYED',
+  'CONNECTION_ENDED',
+  'CONNECT_TIMEOUT',
+  '57P01',
+  '57P02',
+  '57P03',
+  '57014',
+  '53300',
+  '53400',
+  '40001',
+  '40P01',
+  '55P03',
+]);
+
+const codeOf = (error: unknown): string => {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : '';
+};
+
+export const translatePgError = (thrown: unknown): Error => {
+  if (thrown instanceof MmError) return thrown;
+  const error = coerceError(thrown);
+  const code = codeOf(thrown);
+  if (transientCodes.has(code) || code.startsWith('08')) {
+    return new TransientError(`database unavailable: ${error.message}`, {
+      cause: error,
+      dependency: 'database',
+    });
+  }
+  if (code === '23505') return new ConflictError(error.message, { cause: error });
+  if (code === '42P01' || code === '42883') {
+    return new MmError('INTERNAL', `database is not migrated (run mm-backend migrate): ${error.message}`, {
+      cause: error,
+    });
+  }
+  if (code.startsWith('22') || code.startsWith('23'))
+    return new ValidationError(error.message, { cause: error });
+  if (code === 'P0002') return new NotFoundError(error.message, { cause: error });
+  return error;
+};
+
+/** Runs a driver call and rethrows its failure translated. */
+export const pgCall = async <T>(call: () => Promise<T>): Promise<T> => {
+  try {
+    return await call();
+  } catch (error) {
+    throw translatePgError(error);
+  }
+};

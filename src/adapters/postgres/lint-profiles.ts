@@ -1,0 +1,51 @@
+// Postgres side of the lint-profile port (mirrors adapters/sqlite/lint-profiles.ts).
+import type postgres from 'postgres';
+import type { LintProfile, LintProfileWriter } from '../../ports/lint-profiles.ts';
+import { foldProfileChanges } from '../fold-profile-changes.ts';
+
+type ProfileRecord = {
+  user_id: string;
+  email: string;
+  display_name: string;
+  status: LintProfile['status'];
+  last_event_id: string;
+  version: number;
+};
+
+export const createPostgresLintProfiles = (sql: postgres.TransactionSql): LintProfileWriter => ({
+  apply: async (changes) => {
+    const folded = foldProfileChanges(changes);
+    if (folded.length === 0) return;
+    await sql`
+      insert into lint_profiles (user_id, email, display_name, status, last_event_id, version)
+      select * from unnest(
+        ${sql.array(folded.map((c) => c.userId))}::uuid[],
+        ${sql.array(folded.map((c) => c.email))}::text[],
+        ${sql.array(folded.map((c) => c.displayName))}::text[],
+        ${sql.array(folded.map((c) => c.status))}::text[],
+        ${sql.array(folded.map((c) => c.lastEventId))}::uuid[],
+        ${sql.array(folded.map((c) => c.changes))}::int[])
+      on conflict (user_id) do update set
+        email = excluded.email,
+        display_name = excluded.display_name,
+        status = excluded.status,
+        last_event_id = excluded.last_event_id,
+        version = lint_profiles.version + excluded.version,
+        updated_at = now()`;
+  },
+
+  get: async (userId) => {
+    const [row] = await sql<ProfileRecord[]>`
+      select user_id, email, display_name, status, last_event_id, version from lint_profiles where user_id = ${userId}`;
+    return row
+      ? {
+          userId: row.user_id,
+          email: row.email,
+          displayName: row.display_name,
+          status: row.status,
+          lastEventId: row.last_event_id,
+          version: row.version,
+        }
+      : undefined;
+  },
+});

@@ -1,0 +1,130 @@
+// Postgres side of the outbox port (mirrors adapters/sqlite/outbox.ts): batched inserts, serialised drains.
+import type postgres from 'postgres';
+import type { DrainOutcome, OutboxRelay, OutboxRow, OutboxWriter } from '../../ports/outbox.ts';
+import { pgCall } from './errors.ts';
+
+// Transaction-scoped advisory lock shared by every relay of a database: whoever holds it drains one
+// batch; the others stand by. Batches are therefore serialised, which keeps per-aggregate order.
+const RELAY_LOCK = { space: 0x6d6d, key: 1 } as const;
+
+type ClaimedRecord = {
+  id: string;
+  event_id: string;
+  topic: string;
+  event_type: string;
+  aggregate_type: string;
+  aggregate_id: string;
+  payload: string;
+  headers: string;
+  occurred_at: Date;
+  attempts: number;
+  first_failed_at: Date | null;
+  last_error: string | null;
+};
+
+const toRow = (record: ClaimedRecord): OutboxRow => ({
+  id: record.id,
+  eventId: record.event_id,
+  topic: record.topic,
+  eventType: record.event_type,
+  aggregateType: record.aggregate_type,
+  aggregateId: record.aggregate_id,
+  payloadJson: record.payload,
+  headersJson: record.headers,
+  occurredAt: record.occurred_at.toISOString(),
+  attempts: record.attempts,
+  firstFailedAt: record.first_failed_at?.toISOString() ?? null,
+  lastError: record.last_error,
+});
+
+const byId = (a: ClaimedRecord, b: ClaimedRecord): number =>
+  a.id.length === b.id.length ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.id.length - b.id.length;
+
+export const createPostgresOutboxWriter = (sql: postgres.TransactionSql): OutboxWriter => ({
+  insert: async (events) => {
+    if (events.length === 0) return;
+    await sql`
+      insert into outbox (event_id, topic, event_type, aggregate_type, aggregate_id, payload, headers)
+      select * from unnest(
+        ${sql.array(events.map((e) => e.eventId))}::uuid[],
+        ${sql.array(events.map((e) => e.topic))}::text[],
+        ${sql.array(events.map((e) => e.eventType))}::text[],
+        ${sql.array(events.map((e) => e.aggregateType))}::text[],
+        ${sql.array(events.map((e) => e.aggregateId))}::text[],
+        ${sql.array(events.map((e) => JSON.stringify(e.payload)))}::jsonb[],
+        ${sql.array(events.map((e) => JSON.stringify(e.headers ?? {})))}::jsonb[])`;
+  },
+});
+
+/** Puts rows the relay could not publish back, same id, with the failure recorded. */
+const reinstate = async (
+  sql: postgres.TransactionSql,
+  rows: ReadonlyMap<string, ClaimedRecord>,
+  retry: DrainOutcome['retry'],
+): Promise<void> => {
+  const now = new Date();
+  const records = retry.map((r) => ({ failure: r, row: rows.get(r.id) as ClaimedRecord }));
+  await sql`
+    insert into outbox (id, event_id, topic, event_type, aggregate_type, aggregate_id, payload, headers,
+                        occurred_at, attempts, next_attempt_at, first_failed_at, last_error)
+    select * from unnest(
+      ${sql.array(records.map((r) => r.row.id))}::bigint[],
+      ${sql.array(records.map((r) => r.row.event_id))}::uuid[],
+      ${sql.array(records.map((r) => r.row.topic))}::text[],
+      ${sql.array(records.map((r) => r.row.event_type))}::text[],
+      ${sql.array(records.map((r) => r.row.aggregate_type))}::text[],
+      ${sql.array(records.map((r) => r.row.aggregate_id))}::text[],
+      ${sql.array(records.map((r) => r.row.payload))}::jsonb[],
+      ${sql.array(records.map((r) => r.row.headers))}::jsonb[],
+      ${sql.array(records.map((r) => r.row.occurred_at.toISOString()))}::timestamptz[],
+      ${sql.array(records.map((r) => r.row.attempts + 1))}::int[],
+      ${sql.array(records.map((r) => r.failure.nextAttemptAt.toISOString()))}::timestamptz[],
+      ${sql.array(records.map((r) => (r.row.first_failed_at ?? now).toISOString()))}::timestamptz[],
+      ${sql.array(records.map((r) => r.failure.error.slice(0, 2000)))}::text[])`;
+};
+
+export const createPostgresOutboxRelay = (sql: postgres.Sql): OutboxRelay => ({
+  drain: ({ limit }, handle) =>
+    pgCall(() =>
+      sql.begin(async (tx) => {
+        const [lock] = await tx<{ leader: boolean }[]>`
+          select pg_try_advisory_xact_lock(${RELAY_LOCK.space}, ${RELAY_LOCK.key}) as leader`;
+        if (!lock?.leader) return { leader: false, claimed: 0 };
+        // Claim and delete in one statement; a rollback (publish failed, crash) puts every row back.
+        const claimed = await tx<ClaimedRecord[]>`
+          delete from outbox where id in (
+            select o.id from outbox o
+            where o.next_attempt_at <= now()
+              and not exists (
+                select 1 from outbox held
+                where held.attempts > 0 and held.next_attempt_at > now()
+                  and held.aggregate_type = o.aggregate_type and held.aggregate_id = o.aggregate_id
+                  and held.id < o.id)
+            order by o.id
+            limit ${limit})
+          returning id, event_id, topic, event_type, aggregate_type, aggregate_id, payload::text as payload,
+                    headers::text as headers, occurred_at, attempts, first_failed_at, last_error`;
+        if (claimed.length === 0) return { leader: true, claimed: 0 };
+        const records = [...claimed].sort(byId);
+        const outcome = await handle(records.map(toRow));
+        if (outcome.retry.length > 0) {
+          await reinstate(tx, new Map(records.map((r) => [r.id, r])), outcome.retry);
+        }
+        return { leader: true, claimed: records.length };
+      }),
+    ),
+
+  backlog: () =>
+    pgCall(async () => {
+      const [row] = await sql<{ count: number; oldest: number | null }[]>`
+        select count(*)::int as count,
+               extract(epoch from (now() - min(occurred_at)))::float8 as oldest
+        from outbox`;
+      return { count: row?.count ?? 0, oldestAgeSeconds: Math.max(0, row?.oldest ?? 0) };
+    }),
+
+  watch: async (onInsert) => {
+    const listener = await pgCall(() => sql.listen('mm_outbox', () => onInsert()));
+    return () => listener.unlisten();
+  },
+});

@@ -1,0 +1,67 @@
+// The Lua script behind Bus.exec: several stream writes as one atomic step, optionally only while a
+// given entry still exists (so closing a dead letter happens exactly once).
+import type { StreamFields } from '../../core/envelope.ts';
+import type { BusWrite, ExecOptions } from '../../ports/bus.ts';
+import { flattenFields } from './replies.ts';
+
+// Redis does not roll back a script that fails half way, so every key's type is checked before the
+// first write; after that the writes cannot fail on their own.
+export const execScript = `
+local spec = cjson.decode(ARGV[1])
+for i = 1, #KEYS do
+  local t = redis.call('TYPE', KEYS[i])['ok']
+  if t ~= 'stream' and t ~= 'none' then
+    return redis.error_reply('WRONGTYPE key ' .. KEYS[i] .. ' holds a ' .. t .. ', not a stream')
+  end
+end
+if spec.require then
+  local found = redis.call('XRANGE', KEYS[spec.require.k], spec.require.id, spec.require.id)
+  if #found == 0 then return {0, {}} end
+end
+local added = {}
+for _, w in ipairs(spec.writes) do
+  if w.op == 'add' then
+    local args = {KEYS[w.k], '*'}
+    for _, v in ipairs(w.fields) do args[#args + 1] = v end
+    added[#added + 1] = redis.call('XADD', unpack(args))
+  elseif w.op == 'ack' then
+    redis.call('XACK', KEYS[w.k], w.group, unpack(w.ids))
+  elseif w.op == 'del' then
+    redis.call('XDEL', KEYS[w.k], unpack(w.ids))
+  end
+end
+return {1, added}
+`;
+
+type EncodedWrite =
+  | { op: 'add'; k: number; fields: string[] }
+  | { op: 'ack'; k: number; group: string; ids: readonly string[] }
+  | { op: 'del'; k: number; ids: readonly string[] };
+
+/** Keys (prefixed) and the JSON argument for the script; Lua arrays are 1-based. */
+export const encodeExec = (
+  writes: readonly BusWrite[],
+  options: ExecOptions,
+  key: (stream: string) => string,
+): { keys: string[]; arg: string } => {
+  const keys: string[] = [];
+  const indexOf = (stream: string): number => {
+    const k = key(stream);
+    const at = keys.indexOf(k);
+    if (at >= 0) return at + 1;
+    keys.push(k);
+    return keys.length;
+  };
+  const encoded = writes
+    .filter((w) => w.op === 'add' || w.ids.length > 0)
+    .map((w): EncodedWrite => {
+      if (w.op === 'add')
+        return { op: 'add', k: indexOf(w.stream), fields: flattenFields(w.fields as StreamFields) };
+      if (w.op === 'ack') return { op: 'ack', k: indexOf(w.stream), group: w.group, ids: w.ids };
+      return { op: 'del', k: indexOf(w.stream), ids: w.ids };
+    });
+  const require = options.requireEntry
+    ? { k: indexOf(options.requireEntry.stream), id: options.requireEntry.id }
+    : undefined;
+  return { keys, arg: JSON.stringify({ require, writes: encoded }) };
+};

@@ -1,0 +1,106 @@
+// The error vocabulary of mm: adapters translate driver errors into these, so services never see driver codes.
+
+export const ErrorCodes = {
+  validation: 'VALIDATION',
+  notFound: 'NOT_FOUND',
+  conflict: 'CONFLICT',
+  transient: 'TRANSIENT',
+  permanent: 'PERMANENT',
+  config: 'CONFIG',
+  usage: 'USAGE',
+  noGroup: 'NOGROUP',
+  internal: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export class MmError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = 'MmError';
+  }
+}
+
+/** Input that can never succeed as given (bad payload, bad field). */
+export class ValidationError extends MmError {
+  readonly problems: readonly string[];
+  constructor(message: string, options?: { cause?: unknown; problems?: readonly string[] }) {
+    super(ErrorCodes.validation, message, options);
+    this.name = 'ValidationError';
+    this.problems = options?.problems ?? [message];
+  }
+}
+
+export class NotFoundError extends MmError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.notFound, message, options);
+    this.name = 'NotFoundError';
+  }
+}
+
+/** A uniqueness or state conflict (duplicate email, group already exists). */
+export class ConflictError extends MmError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.conflict, message, options);
+    this.name = 'ConflictError';
+  }
+}
+
+/** A dependency is unreachable or busy: retry forever with backoff, never burn an event's attempts. */
+export class TransientError extends MmError {
+  /** Which dependency failed, for health reasons and log lines ("Redis unavailable"). */
+  readonly dependency: 'redis' | 'database' | 'bus' | 'store' | 'other';
+  constructor(message: string, options?: { cause?: unknown; dependency?: TransientError['dependency'] }) {
+    super(ErrorCodes.transient, message, options);
+    this.name = 'TransientError';
+    this.dependency = options?.dependency ?? 'other';
+  }
+}
+
+/** Fails on its own merits every time (poison payload, wrong key type): counts towards the DLQ. */
+export class PermanentError extends MmError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.permanent, message, options);
+    this.name = 'PermanentError';
+  }
+}
+
+/** The consumer group or stream vanished (NOGROUP): recreate it, then carry on. */
+export class NoGroupError extends MmError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.noGroup, message, options);
+    this.name = 'NoGroupError';
+  }
+}
+
+/** Bad flags or environment, reported all at once before anything starts. */
+export class ConfigError extends MmError {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(ErrorCodes.config, `invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** A command line that cannot be run as typed (CLI exit 64). */
+export class UsageError extends MmError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.usage, message, options);
+    this.name = 'UsageError';
+  }
+}
+
+/** Turns anything thrown into an Error, so every catch can read `.message` and `.stack` safely. */
+export const coerceError = (thrown: unknown): Error => {
+  if (thrown instanceof Error) return thrown;
+  if (typeof thrown === 'string') return new Error(thrown);
+  try {
+    return new Error(JSON.stringify(thrown));
+  } catch {
+    return new Error(String(thrown));
+  }
+};
+
+export const isTransient = (error: unknown): error is TransientError => error instanceof TransientError;

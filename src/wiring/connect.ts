@@ -1,0 +1,60 @@
+// The composition root: picks the adapters for a deployment and hands out ports. The only place
+// that imports adapters.
+import { createPostgresStore } from '../adapters/postgres/store.ts';
+import { createRedisBus } from '../adapters/redis/bus.ts';
+import { createRedisClient } from '../adapters/redis/client.ts';
+import { openLocalPorts } from '../adapters/sqlite/local-ports.ts';
+import type { Deployment } from '../core/config.ts';
+import { ConfigError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Bus } from '../ports/bus.ts';
+import type { Store } from '../ports/store.ts';
+
+export type Ports = {
+  readonly deployment: Deployment;
+  readonly bus: Bus;
+  /** Absent in production when no database URL was given (mm-dlq can work without one). */
+  readonly store: Store | undefined;
+  close(): Promise<void>;
+};
+
+export type ConnectOptions = {
+  readonly logger: Logger;
+  /** Names the connections (Postgres application_name), e.g. `mm-relay`. */
+  readonly role: string;
+  readonly maxDbConnections?: number;
+};
+
+export const connect = async (deployment: Deployment, options: ConnectOptions): Promise<Ports> => {
+  switch (deployment.kind) {
+    case 'production': {
+      const redis = createRedisClient({ url: deployment.redisUrl, logger: options.logger });
+      const bus = createRedisBus(redis, { keyPrefix: deployment.keyPrefix });
+      const store =
+        deployment.databaseUrl === undefined
+          ? undefined
+          : createPostgresStore({
+              url: deployment.databaseUrl,
+              applicationName: options.role,
+              ...(options.maxDbConnections === undefined ? {} : { maxConnections: options.maxDbConnections }),
+            });
+      return {
+        deployment,
+        bus,
+        store,
+        close: async () => {
+          await Promise.allSettled([bus.close(), store?.close()]);
+        },
+      };
+    }
+    case 'local': {
+      const local = await openLocalPorts({ file: deployment.file, logger: options.logger });
+      return { deployment, bus: local.bus, store: local.store, close: local.close };
+    }
+  }
+};
+
+export const requireStore = (ports: Ports): Store => {
+  if (!ports.store) throw new ConfigError(['--database-url (DATABASE_URL) is required for this command']);
+  return ports.store;
+};

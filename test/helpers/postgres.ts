@@ -1,0 +1,45 @@
+// A fresh Postgres database per test file (unique name, migrated, dropped after).
+import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import { createPostgresStore } from '../../src/adapters/postgres/store.ts';
+import type { Store } from '../../src/ports/store.ts';
+import { POSTGRES_ADMIN_URL } from './services.ts';
+
+export type TestDatabase = {
+  readonly url: string;
+  readonly name: string;
+  /** A raw client on the test database, for assertions. */
+  readonly sql: postgres.Sql;
+  /** A migrated Store on the test database. */
+  readonly store: Store;
+  drop(): Promise<void>;
+};
+
+export const databaseUrl = (name: string): string => {
+  const url = new URL(POSTGRES_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+};
+
+export const createTestDatabase = async (options: { migrate?: boolean } = {}): Promise<TestDatabase> => {
+  const name = `mm_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  const admin = postgres(POSTGRES_ADMIN_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  await admin.end();
+  const url = databaseUrl(name);
+  const store = createPostgresStore({ url, maxConnections: 5, applicationName: 'mm-test' });
+  if (options.migrate !== false) await store.migrate();
+  const sql = postgres(url, { max: 2, onnotice: () => {} });
+  return {
+    url,
+    name,
+    sql,
+    store,
+    drop: async () => {
+      await Promise.allSettled([store.close(), sql.end({ timeout: 1 })]);
+      const cleanup = postgres(POSTGRES_ADMIN_URL, { max: 1, onnotice: () => {} });
+      await cleanup.unsafe(`drop database if exists ${name} with (force)`);
+      await cleanup.end();
+    },
+  };
+};

@@ -1,0 +1,104 @@
+// Redis for tests: a random key prefix per test on the machine's Redis, or an own redis-server
+// process on a free port for tests that stop, pause or kill it.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { eventually } from './eventually.ts';
+import { freePort } from './free-port.ts';
+import { REDIS_URL } from './services.ts';
+
+export const randomPrefix = (): string => `mmtest:${randomBytes(5).toString('hex')}:`;
+
+export type TestRedis = {
+  readonly url: string;
+  readonly prefix: string;
+  /** A plain client (no prefix) for assertions; remember to add `prefix` to key names. */
+  readonly client: Redis;
+  cleanup(): Promise<void>;
+};
+
+export const createTestRedis = async (url = REDIS_URL): Promise<TestRedis> => {
+  const prefix = randomPrefix();
+  const client = new Redis(url, { maxRetriesPerRequest: 1 });
+  return {
+    url,
+    prefix,
+    client,
+    cleanup: async () => {
+      let cursor = '0';
+      do {
+        const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+        if (keys.length > 0) await client.del(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+      client.disconnect();
+    },
+  };
+};
+
+export type RedisServer = {
+  readonly port: number;
+  readonly url: string;
+  /** SIGSTOP: the socket stays open but nothing answers (the nastiest outage). */
+  pause(): void;
+  resume(): void;
+  /** Stops the process (SIGTERM) and waits for it to exit. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port, with what it had kept (AOF when enabled). */
+  restart(): Promise<void>;
+  kill(): Promise<void>;
+};
+
+export const startRedisServer = async (options: { appendOnly?: boolean } = {}): Promise<RedisServer> => {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'mm-redis-'));
+  let child: ChildProcess | undefined;
+  const launch = async (): Promise<void> => {
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir];
+    args.push('--appendonly', options.appendOnly ? 'yes' : 'no', '--appendfsync', 'always');
+    const started = spawn('redis-server', args, { stdio: 'ignore' });
+    child = started;
+    await eventually(async () => {
+      const probe = new Redis({
+        port,
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
+      probe.on('error', () => {});
+      try {
+        await probe.connect();
+        return (await probe.ping()) === 'PONG';
+      } finally {
+        probe.disconnect();
+      }
+    }, 10_000);
+  };
+  const exit = (signal: NodeJS.Signals): Promise<void> =>
+    new Promise((resolve) => {
+      const running = child;
+      if (!running || running.exitCode !== null || running.signalCode !== null) return resolve();
+      running.once('exit', () => resolve());
+      running.kill('SIGCONT');
+      running.kill(signal);
+    });
+  await launch();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    pause: () => child?.kill('SIGSTOP'),
+    resume: () => child?.kill('SIGCONT'),
+    stop: () => exit('SIGTERM'),
+    restart: async () => {
+      await exit('SIGTERM');
+      await launch();
+    },
+    kill: async () => {
+      await exit('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+};

@@ -45,6 +45,6 @@ export const createPostgresStore = (options: PostgresStoreOptions): Store => {
     ledger: createPostgresLedgerReader(sql),
     migrate: () => migratePostgres(sql, readMigrations('postgres')),
     ping: () => pgCall(async () => void (await sql`select 1`)),
-    close: () => sql.end({ timeout: 5 }),
+    close: () => sql.end({ timeout: 2 }),
   };
 };

@@ -5,13 +5,13 @@ export const eventually = async <T>(
   check: () => T | Promise<T>,
   timeoutMs = 10_000,
   options: { intervalMs?: number; message?: string } = {},
-): Promise<T> => {
+): Promise<Exclude<T, false | undefined | null>> => {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
     try {
       const value = await check();
-      if (value !== false && value !== undefined && value !== null) return value;
+      if (value !== false && value !== undefined && value !== null) return value as Exclude<T, false | undefined | null>;
       lastError = new Error(`condition returned ${String(value)}`);
     } catch (error) {
       lastError = error;

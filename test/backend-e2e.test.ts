@@ -77,7 +77,14 @@ describe('mm-backend bundle', { skip: await skipUnless('postgres', 'redis') }, (
     const logged = readFileSync(logFile, 'utf8');
     assert.match(logged, /mm-backend listening on/);
     assert.match(logged, /mm-backend stopped/);
-    assert.equal(logged, backend.output().split('\n').filter((l) => l.startsWith('{')).join('\n') + '\n');
+    assert.equal(
+      logged,
+      backend
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .join('\n') + '\n',
+    );
     assert.doesNotMatch(backend.output(), /s3cret-pw/);
   });
 
@@ -122,7 +129,11 @@ describe('mm-backend bundle', { skip: await skipUnless('postgres', 'redis') }, (
   it('exits 64 on an unknown flag and 69 when the database is unreachable', async () => {
     const unknown = await runBinary('mm-backend', ['serve', '--no-such-flag']);
     assert.equal(unknown.code, 64);
-    const down = await runBinary('mm-backend', ['migrate', '--database-url', 'postgres://root:pw@127.0.0.1:1/none']);
+    const down = await runBinary('mm-backend', [
+      'migrate',
+      '--database-url',
+      'postgres://root:pw@127.0.0.1:1/none',
+    ]);
     assert.equal(down.code, 69);
     assert.match(down.stderr, /database unavailable/);
     assert.doesNotMatch(down.stderr, /:pw@/);

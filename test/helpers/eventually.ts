@@ -11,7 +11,8 @@ export const eventually = async <T>(
   for (;;) {
     try {
       const value = await check();
-      if (value !== false && value !== undefined && value !== null) return value as Exclude<T, false | undefined | null>;
+      if (value !== false && value !== undefined && value !== null)
+        return value as Exclude<T, false | undefined | null>;
       lastError = new Error(`condition returned ${String(value)}`);
     } catch (error) {
       lastError = error;

@@ -17,7 +17,10 @@ export type MetricsLint = { readonly parses: boolean; readonly lintNotes: string
 
 /** `promtool check metrics`: exit 1 means the text does not parse; 3 means lint notes only. */
 export const checkMetrics = (text: string): MetricsLint => {
-  const result = spawnSync(promtoolPath() ?? 'promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  const result = spawnSync(promtoolPath() ?? 'promtool', ['check', 'metrics'], {
+    input: text,
+    encoding: 'utf8',
+  });
   const notes = `${result.stdout}${result.stderr}`
     .split('\n')
     .map((line) => line.trim())

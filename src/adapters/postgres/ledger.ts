@@ -2,6 +2,7 @@
 import type postgres from 'postgres';
 import { quoteIdentifier } from '../../core/identifiers.ts';
 import type { LedgerReader, LedgerResult, LedgerRow, LedgerWriter } from '../../ports/ledger.ts';
+import { pgArray } from './arrays.ts';
 import { pgCall } from './errors.ts';
 
 const ledgerTable = (schema: string | undefined): string =>
@@ -13,11 +14,11 @@ export const createPostgresLedgerWriter = (sql: postgres.TransactionSql): Ledger
     const rows = await sql<{ event_id: string }[]>`
       insert into ${sql.unsafe(ledgerTable(options?.schema))} (event_id, consumer_group, event_type, stream_id, result)
       select * from unnest(
-        ${sql.array(entries.map((e) => e.eventId))}::uuid[],
-        ${sql.array(entries.map((e) => e.consumerGroup))}::text[],
-        ${sql.array(entries.map((e) => e.eventType))}::text[],
-        ${sql.array(entries.map((e) => e.streamId))}::text[],
-        ${sql.array(entries.map((e) => e.result))}::text[])
+        ${pgArray(entries.map((e) => e.eventId))}::uuid[],
+        ${pgArray(entries.map((e) => e.consumerGroup))}::text[],
+        ${pgArray(entries.map((e) => e.eventType))}::text[],
+        ${pgArray(entries.map((e) => e.streamId))}::text[],
+        ${pgArray(entries.map((e) => e.result))}::text[])
       on conflict do nothing
       returning event_id`;
     return new Set(rows.map((row) => row.event_id));
@@ -56,7 +57,7 @@ export const createPostgresLedgerReader = (sql: postgres.Sql): LedgerReader => (
       if (eventIds.length === 0) return new Set<string>();
       const rows = await sql<{ event_id: string }[]>`
         select event_id from event_ledger
-        where consumer_group = ${consumerGroup} and event_id = any(${sql.array([...eventIds])}::uuid[])`;
+        where consumer_group = ${consumerGroup} and event_id = any(${pgArray(eventIds)}::uuid[])`;
       return new Set(rows.map((row) => row.event_id));
     }),
 

@@ -2,6 +2,7 @@
 import type postgres from 'postgres';
 import type { LintProfile, LintProfileWriter } from '../../ports/lint-profiles.ts';
 import { foldProfileChanges } from '../fold-profile-changes.ts';
+import { pgArray } from './arrays.ts';
 
 type ProfileRecord = {
   user_id: string;
@@ -19,12 +20,12 @@ export const createPostgresLintProfiles = (sql: postgres.TransactionSql): LintPr
     await sql`
       insert into lint_profiles (user_id, email, display_name, status, last_event_id, version)
       select * from unnest(
-        ${sql.array(folded.map((c) => c.userId))}::uuid[],
-        ${sql.array(folded.map((c) => c.email))}::text[],
-        ${sql.array(folded.map((c) => c.displayName))}::text[],
-        ${sql.array(folded.map((c) => c.status))}::text[],
-        ${sql.array(folded.map((c) => c.lastEventId))}::uuid[],
-        ${sql.array(folded.map((c) => c.changes))}::int[])
+        ${pgArray(folded.map((c) => c.userId))}::uuid[],
+        ${pgArray(folded.map((c) => c.email))}::text[],
+        ${pgArray(folded.map((c) => c.displayName))}::text[],
+        ${pgArray(folded.map((c) => c.status))}::text[],
+        ${pgArray(folded.map((c) => c.lastEventId))}::uuid[],
+        ${pgArray(folded.map((c) => c.changes))}::int[])
       on conflict (user_id) do update set
         email = excluded.email,
         display_name = excluded.display_name,

@@ -1,6 +1,7 @@
 // Postgres side of the outbox port (mirrors adapters/sqlite/outbox.ts): batched inserts, serialised drains.
 import type postgres from 'postgres';
 import type { DrainOutcome, OutboxRelay, OutboxRow, OutboxWriter } from '../../ports/outbox.ts';
+import { pgArray } from './arrays.ts';
 import { pgCall } from './errors.ts';
 
 // Transaction-scoped advisory lock shared by every relay of a database: whoever holds it drains one
@@ -46,13 +47,13 @@ export const createPostgresOutboxWriter = (sql: postgres.TransactionSql): Outbox
     await sql`
       insert into outbox (event_id, topic, event_type, aggregate_type, aggregate_id, payload, headers)
       select * from unnest(
-        ${sql.array(events.map((e) => e.eventId))}::uuid[],
-        ${sql.array(events.map((e) => e.topic))}::text[],
-        ${sql.array(events.map((e) => e.eventType))}::text[],
-        ${sql.array(events.map((e) => e.aggregateType))}::text[],
-        ${sql.array(events.map((e) => e.aggregateId))}::text[],
-        ${sql.array(events.map((e) => JSON.stringify(e.payload)))}::jsonb[],
-        ${sql.array(events.map((e) => JSON.stringify(e.headers ?? {})))}::jsonb[])`;
+        ${pgArray(events.map((e) => e.eventId))}::uuid[],
+        ${pgArray(events.map((e) => e.topic))}::text[],
+        ${pgArray(events.map((e) => e.eventType))}::text[],
+        ${pgArray(events.map((e) => e.aggregateType))}::text[],
+        ${pgArray(events.map((e) => e.aggregateId))}::text[],
+        ${pgArray(events.map((e) => JSON.stringify(e.payload)))}::jsonb[],
+        ${pgArray(events.map((e) => JSON.stringify(e.headers ?? {})))}::jsonb[])`;
   },
 });
 
@@ -68,19 +69,19 @@ const reinstate = async (
     insert into outbox (id, event_id, topic, event_type, aggregate_type, aggregate_id, payload, headers,
                         occurred_at, attempts, next_attempt_at, first_failed_at, last_error)
     select * from unnest(
-      ${sql.array(records.map((r) => r.row.id))}::bigint[],
-      ${sql.array(records.map((r) => r.row.event_id))}::uuid[],
-      ${sql.array(records.map((r) => r.row.topic))}::text[],
-      ${sql.array(records.map((r) => r.row.event_type))}::text[],
-      ${sql.array(records.map((r) => r.row.aggregate_type))}::text[],
-      ${sql.array(records.map((r) => r.row.aggregate_id))}::text[],
-      ${sql.array(records.map((r) => r.row.payload))}::jsonb[],
-      ${sql.array(records.map((r) => r.row.headers))}::jsonb[],
-      ${sql.array(records.map((r) => r.row.occurred_at.toISOString()))}::timestamptz[],
-      ${sql.array(records.map((r) => r.row.attempts + 1))}::int[],
-      ${sql.array(records.map((r) => r.failure.nextAttemptAt.toISOString()))}::timestamptz[],
-      ${sql.array(records.map((r) => (r.row.first_failed_at ?? now).toISOString()))}::timestamptz[],
-      ${sql.array(records.map((r) => r.failure.error.slice(0, 2000)))}::text[])`;
+      ${pgArray(records.map((r) => r.row.id))}::bigint[],
+      ${pgArray(records.map((r) => r.row.event_id))}::uuid[],
+      ${pgArray(records.map((r) => r.row.topic))}::text[],
+      ${pgArray(records.map((r) => r.row.event_type))}::text[],
+      ${pgArray(records.map((r) => r.row.aggregate_type))}::text[],
+      ${pgArray(records.map((r) => r.row.aggregate_id))}::text[],
+      ${pgArray(records.map((r) => r.row.payload))}::jsonb[],
+      ${pgArray(records.map((r) => r.row.headers))}::jsonb[],
+      ${pgArray(records.map((r) => r.row.occurred_at.toISOString()))}::timestamptz[],
+      ${pgArray(records.map((r) => r.row.attempts + 1))}::int[],
+      ${pgArray(records.map((r) => r.failure.nextAttemptAt.toISOString()))}::timestamptz[],
+      ${pgArray(records.map((r) => (r.row.first_failed_at ?? now).toISOString()))}::timestamptz[],
+      ${pgArray(records.map((r) => r.failure.error.slice(0, 2000)))}::text[])`;
 };
 
 export const createPostgresOutboxRelay = (sql: postgres.Sql): OutboxRelay => ({

@@ -4,6 +4,11 @@ import { quoteIdentifier } from '../../core/identifiers.ts';
 import type { LedgerReader, LedgerResult, LedgerRow, LedgerWriter } from '../../ports/ledger.ts';
 import { pgCall } from './errors.ts';
 
+// postgres.js infers an untyped array's type from the server's type list, which it may not have
+// yet on a fresh connection: the first such query then sends `a,b` instead of `{a,b}`. Naming the
+// type (uuid[]) avoids that.
+const UUID_ARRAY_OID = 2951;
+
 const ledgerTable = (schema: string | undefined): string =>
   schema === undefined ? 'event_ledger' : `${quoteIdentifier(schema, 'schema')}.event_ledger`;
 
@@ -56,7 +61,7 @@ export const createPostgresLedgerReader = (sql: postgres.Sql): LedgerReader => (
       if (eventIds.length === 0) return new Set<string>();
       const rows = await sql<{ event_id: string }[]>`
         select event_id from event_ledger
-        where consumer_group = ${consumerGroup} and event_id = any(${sql.array([...eventIds])}::uuid[])`;
+        where consumer_group = ${consumerGroup} and event_id = any(${sql.array([...eventIds], UUID_ARRAY_OID)}::uuid[])`;
       return new Set(rows.map((row) => row.event_id));
     }),
 

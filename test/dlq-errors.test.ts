@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { createRedisBus } from '../src/adapters/redis/bus.ts';
 import type { Bus } from '../src/ports/bus.ts';
-import { DLQ, mmDlq, relayDeadLetter } from './dlq-fixtures.ts';
+import { DLQ, type MadeDeadLetter, mmDlq, relayDeadLetter } from './dlq-fixtures.ts';
 import { bundlePath } from './helpers/binaries.ts';
 import { createTestRedis, startRedisServer, type TestRedis } from './helpers/redis.ts';
 import { skipUnless } from './helpers/services.ts';
@@ -115,6 +115,42 @@ describe('mm-dlq on empty and missing streams, bad ids, outages', { skip: await 
       assert.match(result.stderr, /^mm-dlq: Redis unavailable: [^\n]+\n$/);
       assert.equal(result.stdout, '');
     }
+    await server.kill();
+  });
+
+  it('Redis stopped in the middle of a bulk reprocess: exit 69, nothing lost, a rerun finishes the rest', async () => {
+    const server = await startRedisServer({ appendOnly: true });
+    const own = createRedisBus(new Redis(server.url, { maxRetriesPerRequest: 1 }), {
+      keyPrefix: redis.prefix,
+    });
+    const made: MadeDeadLetter[] = [];
+    for (let i = 0; i < 150; i++) made.push(await relayDeadLetter(own));
+    await own.close();
+    const onServer = mmDlq({ redisUrl: server.url, prefix: redis.prefix });
+    const running = onServer('reprocess --stream identity.dlq --all --rate 50');
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    await server.stop();
+    const interrupted = await running;
+    assert.equal(interrupted.code, 69, interrupted.stdout + interrupted.stderr);
+    assert.match(
+      interrupted.stderr,
+      /^mm-dlq: Redis unavailable: .*\(after \d+ of 150 reprocessed; rerun to continue\)\n$/,
+    );
+    await server.restart();
+    const rerun = await onServer('reprocess --stream identity.dlq --all --rate 500');
+    assert.equal(rerun.code, 0, rerun.stderr);
+    const check = createRedisBus(new Redis(server.url), { keyPrefix: redis.prefix });
+    const audits = await check.range('identity.dlq.audit');
+    const published = await check.range('identity');
+    assert.equal(await check.len(DLQ), 0);
+    assert.equal(audits.length, 150, 'every dead letter closed exactly once');
+    assert.deepEqual(new Set(audits.map((a) => a.fields.dlq_id)), new Set(made.map((m) => m.id)));
+    assert.equal(published.length, 150, 'each published exactly once, with its audit record');
+    assert.deepEqual(
+      new Set(published.map((e) => e.fields.event_id)),
+      new Set(made.map((m) => m.event.eventId)),
+    );
+    await check.close();
     await server.kill();
   });
 

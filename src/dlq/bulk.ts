@@ -1,15 +1,15 @@
 // Bulk reprocess / resolve / purge: the selected open dead letters closed one atomic step each, at a
 // steady rate, with a progress bar on a terminal and an early stop if reprocessed events come back.
-import { coerceError, ValidationError } from '../core/errors.ts';
+import { coerceError, TransientError, ValidationError } from '../core/errors.ts';
 import type { StreamEntry } from '../ports/bus.ts';
 import type { AuditAction } from './audit-record.ts';
 import { closeEntry } from './close.ts';
 import { viewOf } from './dead-letter-view.ts';
 import { type Filter, matches, rangeBounds } from './filters.ts';
-import { renderProgress } from './format/progress.ts';
 import type { DlqContext } from './io.ts';
 import type { DlqStream } from './names.ts';
 import { createPacer } from './pacer.ts';
+import { createProgressLine } from './progress-line.ts';
 import { republish } from './republish.ts';
 import { createReturnWatch } from './return-watch.ts';
 import { scanEntries } from './scan.ts';
@@ -54,9 +54,42 @@ export const selectEntries = async (
 
 const BATCH = 100;
 
+type Closed = 'done' | 'already_closed' | { readonly failed: string };
+
+/** Closes one selected entry; an entry whose own data is bad is reported, not fatal. */
+const closeSelected = async (ctx: DlqContext, request: BulkRequest, entry: StreamEntry): Promise<Closed> => {
+  try {
+    const republished =
+      request.action === 'reprocessed' ? republish(entry.fields, entry.id, request.dlq, 0) : undefined;
+    const result = await closeEntry(ctx.bus, {
+      dlq: request.dlq,
+      id: entry.id,
+      fields: entry.fields,
+      closing: {
+        action: request.action,
+        dlqId: entry.id,
+        actor: ctx.actor,
+        note: request.note,
+        at: new Date(ctx.clock.now()).toISOString(),
+      },
+      republish: republished,
+      open: true,
+    });
+    return result.applied ? 'done' : 'already_closed';
+  } catch (thrown) {
+    const error = coerceError(thrown);
+    if (!(error instanceof ValidationError)) throw error;
+    return { failed: error.message };
+  }
+};
+
 export const runBulk = async (ctx: DlqContext, request: BulkRequest): Promise<BulkSummary> => {
   const started = ctx.clock.now();
+  const total = request.entries.length;
   const pacer = createPacer(ctx.clock, request.rate, BATCH);
+  const progress = request.progress
+    ? createProgressLine(ctx, request.action.replace(/ed$/, ''), total)
+    : undefined;
   const watch =
     request.action === 'reprocessed' && request.maxFailures > 0
       ? await createReturnWatch(ctx.bus, request.dlq.name)
@@ -66,60 +99,40 @@ export const runBulk = async (ctx: DlqContext, request: BulkRequest): Promise<Bu
   let alreadyClosed = 0;
   let next = 0;
   let stoppedEarly = false;
-  let drawn = 0;
-  let drawnLength = 0;
-  const total = request.entries.length;
-  const draw = (force: boolean): void => {
-    if (!request.progress || (!force && ctx.clock.now() - drawn < 100)) return;
-    drawn = ctx.clock.now();
-    const state = { done: next, total, elapsedMs: drawn - started, label: request.action.replace(/ed$/, '') };
-    // Spaces, not an erase-line escape, wipe what a longer previous line left behind.
-    const line = renderProgress(state, ctx.io.columns);
-    ctx.io.err(`\r${line.padEnd(drawnLength)}`);
-    drawnLength = line.length;
-  };
-  const closeOne = async (entry: StreamEntry): Promise<void> => {
-    try {
-      const republished =
-        request.action === 'reprocessed' ? republish(entry.fields, entry.id, request.dlq, 0) : undefined;
-      const result = await closeEntry(ctx.bus, {
-        dlq: request.dlq,
-        id: entry.id,
-        fields: entry.fields,
-        closing: {
-          action: request.action,
-          dlqId: entry.id,
-          actor: ctx.actor,
-          note: request.note,
-          at: new Date(ctx.clock.now()).toISOString(),
-        },
-        republish: republished,
-        open: true,
+  try {
+    while (next < total) {
+      const batch = request.entries.slice(next, next + (await pacer.next(next, total - next)));
+      const outcomes = await Promise.all(batch.map((entry) => closeSelected(ctx, request, entry)));
+      outcomes.forEach((outcome, i) => {
+        const entry = batch[i] as StreamEntry;
+        if (outcome === 'done') {
+          done += 1;
+          watch?.expect(entry.fields.event_id);
+        } else if (outcome === 'already_closed') alreadyClosed += 1;
+        else failed.push({ id: entry.id, error: outcome.failed });
       });
-      if (!result.applied) alreadyClosed += 1;
-      else {
-        done += 1;
-        watch?.expect(entry.fields.event_id);
+      next += batch.length;
+      progress?.draw(next);
+      if (watch && (await watch.returned()) >= request.maxFailures) {
+        stoppedEarly = true;
+        break;
       }
-    } catch (thrown) {
-      const error = coerceError(thrown);
-      if (!(error instanceof ValidationError)) throw error;
-      failed.push({ id: entry.id, error: error.message });
     }
-  };
-  draw(true);
-  while (next < total) {
-    const batch = request.entries.slice(next, next + (await pacer.next(next, total - next)));
-    await Promise.all(batch.map(closeOne));
-    next += batch.length;
-    draw(false);
-    if (watch && (await watch.returned()) >= request.maxFailures) {
-      stoppedEarly = true;
-      break;
-    }
+  } catch (thrown) {
+    const error = coerceError(thrown);
+    // Say how far it got; a rerun skips what is already closed.
+    if (error instanceof TransientError)
+      throw new TransientError(
+        `${error.message} (after ${done} of ${total} ${request.action}; rerun to continue)`,
+        {
+          cause: error,
+          dependency: error.dependency,
+        },
+      );
+    throw error;
+  } finally {
+    progress?.end(next);
   }
-  draw(true);
-  if (request.progress) ctx.io.err('\n');
   return {
     selected: total,
     done,

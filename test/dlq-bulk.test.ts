@@ -162,6 +162,40 @@ describe('mm-dlq bulk operations', { skip: await skipUnless('postgres', 'redis')
     );
   });
 
+  it('concurrent runs close each dead letter once: parallel reprocess of one id, two bulk runs at once', async () => {
+    await bus.del(
+      DLQ,
+      (await bus.range(DLQ)).map((e) => e.id),
+    );
+    const one = await relayDeadLetter(bus);
+    const before = await bus.len(TOPIC);
+    const runs = await Promise.all(
+      Array.from({ length: 4 }, () => run(`reprocess --stream identity.dlq --id ${one.id} --json`)),
+    );
+    assert.deepEqual(
+      runs.map((r) => r.code),
+      [0, 0, 0, 0],
+    );
+    const outcomes = runs.map((r) => JSON.parse(r.stdout).outcome).sort();
+    assert.deepEqual(outcomes, ['already_closed', 'already_closed', 'already_closed', 'done']);
+    assert.equal(await bus.len(TOPIC), before + 1);
+
+    const ids = (
+      await bus.addBatch(Array.from({ length: 200 }, () => ({ stream: DLQ, fields: relayFields() })))
+    ).map((o) => ('id' in o ? o.id : ''));
+    const audited = (await auditRecords(bus)).length;
+    const [a, b] = await Promise.all([
+      run('reprocess --stream identity.dlq --all --rate 400 --json'),
+      run('reprocess --stream identity.dlq --all --rate 400 --json'),
+    ]);
+    const [sa, sb] = [JSON.parse(a?.stdout ?? '{}'), JSON.parse(b?.stdout ?? '{}')];
+    assert.equal(sa.done + sb.done, 200, `${a?.stdout} ${b?.stdout}`);
+    assert.equal(await bus.len(TOPIC), before + 201);
+    const audits = (await auditRecords(bus)).slice(audited);
+    assert.equal(audits.length, 200);
+    assert.deepEqual(new Set(audits.map((r) => r.dlq_id)), new Set(ids));
+  });
+
   it('stops early (--max-failures) when reprocessed events come back to the DLQ', async () => {
     await bus.del(
       DLQ,

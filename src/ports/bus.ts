@@ -94,7 +94,17 @@ export type AddOutcome = { readonly id: string } | { readonly error: Error };
 
 /** One write inside an atomic `exec`. */
 export type BusWrite =
-  | { readonly op: 'add'; readonly stream: string; readonly fields: StreamFields }
+  | {
+      readonly op: 'add';
+      readonly stream: string;
+      readonly fields: StreamFields;
+      /**
+       * Extra fields whose values are the ids that earlier `add`s of the same exec got, by position
+       * among the adds (`{ new_stream_id: 0 }`: the first add's id), so one atomic step can write an
+       * entry and a record naming it (a DLQ audit record naming the republished event).
+       */
+      readonly idFields?: Readonly<Record<string, number>>;
+    }
   | { readonly op: 'ack'; readonly stream: string; readonly group: string; readonly ids: readonly string[] }
   | { readonly op: 'del'; readonly stream: string; readonly ids: readonly string[] };
 

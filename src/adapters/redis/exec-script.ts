@@ -1,6 +1,7 @@
 // The Lua script behind Bus.exec: several stream writes as one atomic step, optionally only while a
 // given entry still exists (so closing a dead letter happens exactly once).
 import type { StreamFields } from '../../core/envelope.ts';
+import { MmError } from '../../core/errors.ts';
 import type { BusWrite, ExecOptions } from '../../ports/bus.ts';
 import { flattenFields } from './replies.ts';
 
@@ -23,6 +24,10 @@ for _, w in ipairs(spec.writes) do
   if w.op == 'add' then
     local args = {KEYS[w.k], '*'}
     for _, v in ipairs(w.fields) do args[#args + 1] = v end
+    for _, r in ipairs(w.ids) do
+      args[#args + 1] = r[1]
+      args[#args + 1] = added[r[2]]
+    end
     added[#added + 1] = redis.call('XADD', unpack(args))
   elseif w.op == 'ack' then
     redis.call('XACK', KEYS[w.k], w.group, unpack(w.ids))
@@ -34,7 +39,7 @@ return {1, added}
 `;
 
 type EncodedWrite =
-  | { op: 'add'; k: number; fields: string[] }
+  | { op: 'add'; k: number; fields: string[]; ids: [string, number][] }
   | { op: 'ack'; k: number; group: string; ids: readonly string[] }
   | { op: 'del'; k: number; ids: readonly string[] };
 
@@ -52,11 +57,22 @@ export const encodeExec = (
     keys.push(k);
     return keys.length;
   };
+  let adds = 0;
+  // Lua indexes the ids added so far from 1; only earlier adds can be named.
+  const idRefs = (idFields: Readonly<Record<string, number>> | undefined): [string, number][] =>
+    Object.entries(idFields ?? {}).map(([name, at]) => {
+      if (!Number.isInteger(at) || at < 0 || at >= adds)
+        throw new MmError('INTERNAL', `exec: idFields.${name} names add #${at}, which is not an earlier add`);
+      return [name, at + 1];
+    });
   const encoded = writes
     .filter((w) => w.op === 'add' || w.ids.length > 0)
     .map((w): EncodedWrite => {
-      if (w.op === 'add')
-        return { op: 'add', k: indexOf(w.stream), fields: flattenFields(w.fields as StreamFields) };
+      if (w.op === 'add') {
+        const ids = idRefs(w.idFields);
+        adds += 1;
+        return { op: 'add', k: indexOf(w.stream), fields: flattenFields(w.fields as StreamFields), ids };
+      }
       if (w.op === 'ack') return { op: 'ack', k: indexOf(w.stream), group: w.group, ids: w.ids };
       return { op: 'del', k: indexOf(w.stream), ids: w.ids };
     });

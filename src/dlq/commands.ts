@@ -1,0 +1,51 @@
+// The mm-dlq commands: each checks its options at once (usage errors before any connection) and
+// returns the runner that needs the ports.
+import { runReprocess, runResolve } from './close-commands.ts';
+import { runInspect } from './inspect.ts';
+import type { DlqContext } from './io.ts';
+import { runList } from './list.ts';
+import {
+  type DlqFlags,
+  inspectOptions,
+  listOptions,
+  purgeOptions,
+  reportOptions,
+  reprocessOptions,
+  resolveOptions,
+} from './options.ts';
+import { runPurge } from './purge.ts';
+import { runReport } from './report.ts';
+
+export const DlqCommands = ['list', 'inspect', 'reprocess', 'resolve', 'report', 'purge'] as const;
+export type DlqCommand = (typeof DlqCommands)[number];
+
+export type DlqRunner = (ctx: DlqContext) => Promise<number>;
+
+export const prepareDlqCommand = (command: DlqCommand, flags: DlqFlags): DlqRunner => {
+  switch (command) {
+    case 'list': {
+      const options = listOptions(flags);
+      return (ctx) => runList(ctx, options);
+    }
+    case 'inspect': {
+      const options = inspectOptions(flags);
+      return (ctx) => runInspect(ctx, options);
+    }
+    case 'reprocess': {
+      const options = reprocessOptions(flags);
+      return (ctx) => runReprocess(ctx, options);
+    }
+    case 'resolve': {
+      const options = resolveOptions(flags);
+      return (ctx) => runResolve(ctx, options);
+    }
+    case 'report': {
+      const options = reportOptions(flags);
+      return (ctx) => runReport(ctx, options);
+    }
+    case 'purge': {
+      const options = purgeOptions(flags);
+      return (ctx) => runPurge(ctx, options);
+    }
+  }
+};

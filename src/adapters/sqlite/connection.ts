@@ -1,0 +1,206 @@
+// One writer and one snapshot reader per SQLite file per process, shared by the store and the stream
+// shim. Writes queue behind each other: a connection holds one transaction at a time, and a second
+// writer in this process would wait on the file lock *synchronously* (busy_timeout) while the first
+// awaits, stalling both. A store or bus call made inside a transaction's callback joins it.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { resolve } from 'node:path';
+import { MmError } from '../../core/errors.ts';
+import { type ChangeFeed, createChangeFeed, type Topic } from './change-feed.ts';
+import { type OpenSqliteOptions, openSqlite, type SqliteDriver, withSavepoint } from './driver.ts';
+import { type SqliteDependency, translateSqliteError } from './errors.ts';
+
+export type SqliteConnection = {
+  /** The file as opened (absolute), or `:memory:`. */
+  readonly file: string;
+  readonly writer: SqliteDriver;
+  readonly feed: ChangeFeed;
+  /** A write transaction (BEGIN IMMEDIATE) around an async callback; refused inside another one. */
+  transaction<T>(work: (db: SqliteDriver) => Promise<T>, dependency: SqliteDependency): Promise<T>;
+  /** Synchronous writes as one transaction, or as a savepoint of the caller's transaction. */
+  write<T>(work: (db: SqliteDriver) => T, dependency: SqliteDependency): Promise<T>;
+  /** Synchronous reads of one committed snapshot, or inside the caller's transaction (seeing its writes). */
+  read<T>(work: (db: SqliteDriver) => T, dependency: SqliteDependency): Promise<T>;
+  /** True inside the callback of a transaction on this connection. */
+  inTransaction(): boolean;
+  /** Announces a change to waiters once the surrounding transaction commits. */
+  touch(topic: Topic): void;
+  /** A savepoint name unique within the current transaction. */
+  nextSavepoint(): string;
+  /** Gives the connection back; the last holder closes it once queued writes are done. */
+  release(): Promise<void>;
+};
+
+type TxContext = { readonly owner: object; readonly touched: Set<Topic>; savepoints: number };
+
+const context = new AsyncLocalStorage<TxContext>();
+
+const rollbackQuietly = (db: SqliteDriver): void => {
+  try {
+    if (db.inTransaction) db.exec('ROLLBACK');
+  } catch {
+    // the connection already dropped the transaction (I/O error); nothing left to undo
+  }
+};
+
+const createConnection = (
+  file: string,
+  writer: SqliteDriver,
+  reader: SqliteDriver,
+  close: () => void,
+): SqliteConnection => {
+  const owner = {};
+  const feed = createChangeFeed(reader);
+  let tail: Promise<unknown> = Promise.resolve();
+  const enqueue = <T>(job: () => Promise<T>): Promise<T> => {
+    const run = tail.then(job, job);
+    tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  };
+  const own = (): TxContext | undefined => {
+    const current = context.getStore();
+    return current?.owner === owner ? current : undefined;
+  };
+
+  const runTransaction = async <T>(
+    begin: string,
+    work: (ctx: TxContext) => T | Promise<T>,
+    dependency: SqliteDependency,
+  ): Promise<T> => {
+    const ctx: TxContext = { owner, touched: new Set(), savepoints: 0 };
+    try {
+      writer.exec(begin);
+    } catch (error) {
+      throw translateSqliteError(error, dependency);
+    }
+    try {
+      const result = await context.run(ctx, () => work(ctx));
+      writer.exec('COMMIT');
+      if (ctx.touched.size > 0) feed.announce(ctx.touched);
+      return result;
+    } catch (error) {
+      rollbackQuietly(writer);
+      throw translateSqliteError(error, dependency);
+    }
+  };
+
+  return {
+    file,
+    writer,
+    feed,
+    transaction: (work, dependency) => {
+      if (own()) {
+        return Promise.reject(
+          new MmError('INTERNAL', 'a transaction is already open on this SQLite file here; use tx.savepoint'),
+        );
+      }
+      return enqueue(() => runTransaction('BEGIN IMMEDIATE', () => work(writer), dependency));
+    },
+    write: (work, dependency) => {
+      const ctx = own();
+      if (ctx) {
+        try {
+          return Promise.resolve(withSavepoint(writer, `mm_sp_${++ctx.savepoints}`, () => work(writer)));
+        } catch (error) {
+          return Promise.reject(translateSqliteError(error, dependency));
+        }
+      }
+      return enqueue(() => runTransaction('BEGIN IMMEDIATE', () => work(writer), dependency));
+    },
+    read: (work, dependency) => {
+      if (own() || reader === writer) {
+        // Inside a transaction, or a private in-memory database with a single connection.
+        if (own()) {
+          try {
+            return Promise.resolve(work(writer));
+          } catch (error) {
+            return Promise.reject(translateSqliteError(error, dependency));
+          }
+        }
+        return enqueue(() => runTransaction('BEGIN', () => work(writer), dependency));
+      }
+      try {
+        reader.exec('BEGIN');
+        try {
+          return Promise.resolve(work(reader));
+        } finally {
+          rollbackQuietly(reader);
+        }
+      } catch (error) {
+        return Promise.reject(translateSqliteError(error, dependency));
+      }
+    },
+    inTransaction: () => own() !== undefined,
+    touch: (topic) => {
+      const ctx = own();
+      if (ctx) ctx.touched.add(topic);
+      else feed.announce([topic]);
+    },
+    nextSavepoint: () => {
+      const ctx = own();
+      if (!ctx) throw new MmError('INTERNAL', 'a savepoint needs an open transaction');
+      ctx.savepoints += 1;
+      return `mm_sp_${ctx.savepoints}`;
+    },
+    release: async () => {
+      await enqueue(async () => close());
+    },
+  };
+};
+
+export type AcquireOptions = Omit<OpenSqliteOptions, 'queryOnly'>;
+
+type Shared = { connection: SqliteConnection; refs: number };
+const shared = new Map<string, Promise<Shared>>();
+
+const open = async (options: AcquireOptions, file: string): Promise<SqliteConnection> => {
+  const writer = await openSqlite({ ...options, file });
+  if (file === ':memory:') return createConnection(file, writer, writer, () => writer.close());
+  let reader: SqliteDriver;
+  try {
+    reader = await openSqlite({ ...options, file, queryOnly: true });
+  } catch (error) {
+    writer.close();
+    throw error;
+  }
+  return createConnection(file, writer, reader, () => {
+    reader.close();
+    writer.close();
+  });
+};
+
+/**
+ * The process-wide connection for `options.file` (opened on first use, closed when the last holder
+ * releases it). `:memory:` is never shared: each acquisition is its own database.
+ */
+export const acquireConnection = async (options: AcquireOptions): Promise<SqliteConnection> => {
+  if (options.file === ':memory:') return open(options, ':memory:');
+  const file = resolve(options.file);
+  let entry = shared.get(file);
+  if (!entry) {
+    const opening = open(options, file).then((connection) => ({ connection, refs: 0 }));
+    opening.catch(() => {
+      if (shared.get(file) === opening) shared.delete(file);
+    });
+    shared.set(file, opening);
+    entry = opening;
+  }
+  const current = entry;
+  const holder = await current;
+  holder.refs += 1;
+  let released = false;
+  return {
+    ...holder.connection,
+    release: async () => {
+      if (released) return;
+      released = true;
+      holder.refs -= 1;
+      if (holder.refs > 0) return;
+      // Forget it first, so a later acquisition opens a fresh connection instead of a closing one.
+      if (shared.get(file) === current) shared.delete(file);
+      await holder.connection.release();
+    },
+  };
+};

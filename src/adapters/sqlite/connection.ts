@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { MmError } from '../../core/errors.ts';
 import { type ChangeFeed, createChangeFeed, type Topic } from './change-feed.ts';
 import { type OpenSqliteOptions, openSqlite, type SqliteDriver, withSavepoint } from './driver.ts';
-import { type SqliteDependency, translateSqliteError } from './errors.ts';
+import { type SqliteDependency, sqliteErrorKind, translateSqliteError } from './errors.ts';
 
 export type SqliteConnection = {
   /** The file as opened (absolute), or `:memory:`. */
@@ -42,10 +42,18 @@ const rollbackQuietly = (db: SqliteDriver): void => {
   }
 };
 
+/** One immediate retry (the holder is usually done within a millisecond), then 1, 1, 2, 2, 4 ... 8 ms. */
+const lockRetryPause = (attempt: number): Promise<void> =>
+  new Promise((resolve) => {
+    if (attempt === 0) setImmediate(resolve);
+    else setTimeout(resolve, Math.min(2 ** Math.floor((attempt - 1) / 2), 8));
+  });
+
 const createConnection = (
   file: string,
   writer: SqliteDriver,
   reader: SqliteDriver,
+  busyTimeoutMs: number,
   close: () => void,
 ): SqliteConnection => {
   const owner = {};
@@ -64,17 +72,31 @@ const createConnection = (
     return current?.owner === owner ? current : undefined;
   };
 
+  // The writer's own busy_timeout is 0: SQLite's busy handler would sleep with the event loop blocked
+  // (up to the whole timeout behind another process's long transaction: no HTTP, no health checks).
+  // Waiting here keeps the process serving meanwhile.
+  const takeWriteLock = async (begin: string, dependency: SqliteDependency): Promise<void> => {
+    const deadline = Date.now() + busyTimeoutMs;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        writer.exec(begin);
+        return;
+      } catch (error) {
+        if (sqliteErrorKind(error) !== 'busy' || Date.now() >= deadline) {
+          throw translateSqliteError(error, dependency);
+        }
+      }
+      await lockRetryPause(attempt);
+    }
+  };
+
   const runTransaction = async <T>(
     begin: string,
     work: (ctx: TxContext) => T | Promise<T>,
     dependency: SqliteDependency,
   ): Promise<T> => {
     const ctx: TxContext = { owner, touched: new Set(), savepoints: 0 };
-    try {
-      writer.exec(begin);
-    } catch (error) {
-      throw translateSqliteError(error, dependency);
-    }
+    await takeWriteLock(begin, dependency);
     try {
       const result = await context.run(ctx, () => work(ctx));
       writer.exec('COMMIT');
@@ -155,9 +177,13 @@ export type AcquireOptions = Omit<OpenSqliteOptions, 'queryOnly'>;
 type Shared = { connection: SqliteConnection; refs: number };
 const shared = new Map<string, Promise<Shared>>();
 
+const defaultBusyTimeoutMs = 5_000;
+
 const open = async (options: AcquireOptions, file: string): Promise<SqliteConnection> => {
+  const busyTimeoutMs = options.busyTimeoutMs ?? defaultBusyTimeoutMs;
   const writer = await openSqlite({ ...options, file });
-  if (file === ':memory:') return createConnection(file, writer, writer, () => writer.close());
+  if (file === ':memory:') return createConnection(file, writer, writer, busyTimeoutMs, () => writer.close());
+  writer.exec('PRAGMA busy_timeout = 0');
   let reader: SqliteDriver;
   try {
     reader = await openSqlite({ ...options, file, queryOnly: true });
@@ -165,7 +191,7 @@ const open = async (options: AcquireOptions, file: string): Promise<SqliteConnec
     writer.close();
     throw error;
   }
-  return createConnection(file, writer, reader, () => {
+  return createConnection(file, writer, reader, busyTimeoutMs, () => {
     reader.close();
     writer.close();
   });

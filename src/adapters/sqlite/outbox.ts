@@ -110,6 +110,9 @@ const reinstate = (
   }
 };
 
+const anythingDue = (db: SqliteDriver): boolean =>
+  db.prepare('SELECT 1 AS due FROM outbox WHERE next_attempt_at <= ? LIMIT 1').get(nowIso()) !== undefined;
+
 /** How often `watch` looks for commits by other processes. */
 export const watchIntervalMs = 10;
 
@@ -124,6 +127,8 @@ export const createSqliteOutboxRelay = (
   drain: async ({ limit }, handle) => {
     if (!(await lock.tryAcquire())) return { leader: false, claimed: 0 };
     try {
+      // An idle relay polls often; looking first keeps it from taking the file's write lock for nothing.
+      if (!(await connection.read(anythingDue, 'database'))) return { leader: true, claimed: 0 };
       return await connection.transaction(async (db) => {
         const now = nowIso();
         const claimed = db.prepare(claimSql).all<ClaimedRecord>(now, now, limit);

@@ -42,13 +42,19 @@ export const createReadGroup = (
   const anythingNew = (read: ReadGroupOptions): Promise<boolean> =>
     connection.read((db) => read.streams.some((stream) => hasUndelivered(db, stream, read.group)), 'bus');
 
+  // Consumers poll; looking first keeps an idle one from taking the file's write lock for nothing
+  // (a `>` read that delivers nothing changes nothing, not even the consumer list).
+  const onceIfAny = async (read: ReadGroupOptions): Promise<StreamRead[]> =>
+    read.history || (await anythingNew(read)) ? once(read) : [];
+
   return async (read) => {
+    guard();
     const blockMs = read.history ? 0 : (read.blockMs ?? 0);
-    if (blockMs <= 0) return once(read);
+    if (blockMs <= 0) return onceIfAny(read);
     const deadline = Date.now() + blockMs;
     const signal = read.signal ? AbortSignal.any([read.signal, closing]) : closing;
     let mark = connection.feed.mark();
-    const first = await once(read);
+    const first = await onceIfAny(read);
     if (first.length > 0) return first;
     for (;;) {
       const left = deadline - Date.now();

@@ -27,15 +27,20 @@ export const openLocalPorts = async (options: LocalPortsOptions): Promise<LocalP
     ...(options.driver === undefined ? {} : { driver: options.driver }),
     ...(options.nativeBinding === undefined ? {} : { nativeBinding: options.nativeBinding }),
   };
-  const store = await openSqliteStore(open);
+  const store = await openSqliteStore({ ...open, migrate: false });
   let bus: Bus;
   try {
+    const report = await store.migrate();
+    if (report.applied.length > 0) {
+      options.logger.info(`migrated local file ${options.file}: applied ${report.applied.join(', ')}`, {
+        file: options.file,
+      });
+    }
     bus = createSqliteBus(await acquireConnection(open), options.faults ? { faults: options.faults } : {});
   } catch (error) {
     await store.close();
     throw error;
   }
-  options.logger.debug('local mode: store and stream shim open', { file: options.file });
   return {
     store,
     bus,

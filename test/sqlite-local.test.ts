@@ -220,6 +220,21 @@ describe('local mode on one SQLite file', () => {
   });
 
   describe('store and shim in one process', () => {
+    it('share one database in memory too', async () => {
+      const local = await openLocalPorts({ file: ':memory:', logger: silentLogger });
+      try {
+        await local.store.withTransaction((tx) => tx.outbox.insert([newEvent(1)]));
+        const drained = await local.store.outbox.drain({ limit: 10 }, async (rows) => {
+          await local.bus.addBatch(rows.map((r) => ({ stream: r.topic, fields: { event_id: r.eventId } })));
+          return { retry: [] };
+        });
+        assert.deepEqual(drained, { leader: true, claimed: 1 });
+        assert.equal(await local.bus.len('identity'), 1);
+      } finally {
+        await local.close();
+      }
+    });
+
     it('join a bus write to the open store transaction, so a rollback takes both back', async () => {
       const local = await openLocalPorts({ file, logger: silentLogger });
       try {

@@ -26,6 +26,8 @@ export type SqliteConnection = {
   touch(topic: Topic): void;
   /** A savepoint name unique within the current transaction. */
   nextSavepoint(): string;
+  /** Another handle on the same connection, released on its own. */
+  retain(): SqliteConnection;
   /** Gives the connection back; the last holder closes it once queued writes are done. */
   release(): Promise<void>;
 };
@@ -39,6 +41,15 @@ const rollbackQuietly = (db: SqliteDriver): void => {
     if (db.inTransaction) db.exec('ROLLBACK');
   } catch {
     // the connection already dropped the transaction (I/O error); nothing left to undo
+  }
+};
+
+/** Synchronous work as a promise, its failure translated. */
+const attempt = <T>(work: () => T, dependency: SqliteDependency): Promise<T> => {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(translateSqliteError(error, dependency));
   }
 };
 
@@ -75,28 +86,28 @@ const createConnection = (
   // The writer's own busy_timeout is 0: SQLite's busy handler would sleep with the event loop blocked
   // (up to the whole timeout behind another process's long transaction: no HTTP, no health checks).
   // Waiting here keeps the process serving meanwhile.
-  const takeWriteLock = async (begin: string, dependency: SqliteDependency): Promise<void> => {
+  const begin = async (statement: string, dependency: SqliteDependency): Promise<void> => {
     const deadline = Date.now() + busyTimeoutMs;
-    for (let attempt = 0; ; attempt += 1) {
+    for (let retry = 0; ; retry += 1) {
       try {
-        writer.exec(begin);
+        writer.exec(statement);
         return;
       } catch (error) {
         if (sqliteErrorKind(error) !== 'busy' || Date.now() >= deadline) {
           throw translateSqliteError(error, dependency);
         }
       }
-      await lockRetryPause(attempt);
+      await lockRetryPause(retry);
     }
   };
 
   const runTransaction = async <T>(
-    begin: string,
+    statement: string,
     work: (ctx: TxContext) => T | Promise<T>,
     dependency: SqliteDependency,
   ): Promise<T> => {
     const ctx: TxContext = { owner, touched: new Set(), savepoints: 0 };
-    await takeWriteLock(begin, dependency);
+    await begin(statement, dependency);
     try {
       const result = await context.run(ctx, () => work(ctx));
       writer.exec('COMMIT');
@@ -123,36 +134,24 @@ const createConnection = (
     write: (work, dependency) => {
       const ctx = own();
       if (ctx) {
-        try {
-          return Promise.resolve(withSavepoint(writer, `mm_sp_${++ctx.savepoints}`, () => work(writer)));
-        } catch (error) {
-          return Promise.reject(translateSqliteError(error, dependency));
-        }
+        ctx.savepoints += 1;
+        const name = `mm_sp_${ctx.savepoints}`;
+        return attempt(() => withSavepoint(writer, name, () => work(writer)), dependency);
       }
       return enqueue(() => runTransaction('BEGIN IMMEDIATE', () => work(writer), dependency));
     },
     read: (work, dependency) => {
-      if (own() || reader === writer) {
-        // Inside a transaction, or a private in-memory database with a single connection.
-        if (own()) {
-          try {
-            return Promise.resolve(work(writer));
-          } catch (error) {
-            return Promise.reject(translateSqliteError(error, dependency));
-          }
-        }
-        return enqueue(() => runTransaction('BEGIN', () => work(writer), dependency));
-      }
-      try {
+      if (own()) return attempt(() => work(writer), dependency);
+      // A private in-memory database has a single connection: its reads queue with the writes.
+      if (reader === writer) return enqueue(() => runTransaction('BEGIN', () => work(writer), dependency));
+      return attempt(() => {
         reader.exec('BEGIN');
         try {
-          return Promise.resolve(work(reader));
+          return work(reader);
         } finally {
           rollbackQuietly(reader);
         }
-      } catch (error) {
-        return Promise.reject(translateSqliteError(error, dependency));
-      }
+      }, dependency);
     },
     inTransaction: () => own() !== undefined,
     touch: (topic) => {
@@ -166,6 +165,9 @@ const createConnection = (
       ctx.savepoints += 1;
       return `mm_sp_${ctx.savepoints}`;
     },
+    retain: () => {
+      throw new MmError('INTERNAL', 'retain a connection through acquireConnection');
+    },
     release: async () => {
       await enqueue(async () => close());
     },
@@ -174,8 +176,7 @@ const createConnection = (
 
 export type AcquireOptions = Omit<OpenSqliteOptions, 'queryOnly'>;
 
-type Shared = { connection: SqliteConnection; refs: number };
-const shared = new Map<string, Promise<Shared>>();
+const shared = new Map<string, Promise<Holder>>();
 
 const defaultBusyTimeoutMs = 5_000;
 
@@ -197,12 +198,33 @@ const open = async (options: AcquireOptions, file: string): Promise<SqliteConnec
   });
 };
 
+type Holder = { readonly connection: SqliteConnection; refs: number };
+
+/** A counted handle on a connection; the last release runs `onLast`. */
+const handleOf = (holder: Holder, onLast: () => Promise<void>): SqliteConnection => {
+  holder.refs += 1;
+  let released = false;
+  return {
+    ...holder.connection,
+    retain: () => handleOf(holder, onLast),
+    release: async () => {
+      if (released) return;
+      released = true;
+      holder.refs -= 1;
+      if (holder.refs === 0) await onLast();
+    },
+  };
+};
+
 /**
  * The process-wide connection for `options.file` (opened on first use, closed when the last holder
- * releases it). `:memory:` is never shared: each acquisition is its own database.
+ * releases it). `:memory:` is never shared: each acquisition is its own database (use `retain`).
  */
 export const acquireConnection = async (options: AcquireOptions): Promise<SqliteConnection> => {
-  if (options.file === ':memory:') return open(options, ':memory:');
+  if (options.file === ':memory:') {
+    const connection = await open(options, ':memory:');
+    return handleOf({ connection, refs: 0 }, () => connection.release());
+  }
   const file = resolve(options.file);
   let entry = shared.get(file);
   if (!entry) {
@@ -215,18 +237,9 @@ export const acquireConnection = async (options: AcquireOptions): Promise<Sqlite
   }
   const current = entry;
   const holder = await current;
-  holder.refs += 1;
-  let released = false;
-  return {
-    ...holder.connection,
-    release: async () => {
-      if (released) return;
-      released = true;
-      holder.refs -= 1;
-      if (holder.refs > 0) return;
-      // Forget it first, so a later acquisition opens a fresh connection instead of a closing one.
-      if (shared.get(file) === current) shared.delete(file);
-      await holder.connection.release();
-    },
-  };
+  return handleOf(holder, async () => {
+    // Forgotten first, so a later acquisition opens a fresh connection instead of this closing one.
+    if (shared.get(file) === current) shared.delete(file);
+    await holder.connection.release();
+  });
 };

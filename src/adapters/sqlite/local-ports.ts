@@ -6,7 +6,7 @@ import type { Store } from '../../ports/store.ts';
 import { type BusFaults, createSqliteBus } from './bus.ts';
 import { acquireConnection } from './connection.ts';
 import type { DriverName } from './driver.ts';
-import { openSqliteStore } from './store.ts';
+import { createSqliteStore } from './store.ts';
 
 export type LocalPorts = { readonly store: Store; readonly bus: Bus; close(): Promise<void> };
 
@@ -27,8 +27,10 @@ export const openLocalPorts = async (options: LocalPortsOptions): Promise<LocalP
     ...(options.driver === undefined ? {} : { driver: options.driver }),
     ...(options.nativeBinding === undefined ? {} : { nativeBinding: options.nativeBinding }),
   };
-  const store = await openSqliteStore({ ...open, migrate: false });
-  let bus: Bus;
+  // One connection for both, so an in-memory database is the same one for the store and the shim.
+  const connection = await acquireConnection(open);
+  const store = createSqliteStore(connection.retain(), open);
+  const bus = createSqliteBus(connection, options.faults ? { faults: options.faults } : {});
   try {
     const report = await store.migrate();
     if (report.applied.length > 0) {
@@ -36,9 +38,8 @@ export const openLocalPorts = async (options: LocalPortsOptions): Promise<LocalP
         file: options.file,
       });
     }
-    bus = createSqliteBus(await acquireConnection(open), options.faults ? { faults: options.faults } : {});
   } catch (error) {
-    await store.close();
+    await Promise.allSettled([bus.close(), store.close()]);
     throw error;
   }
   return {

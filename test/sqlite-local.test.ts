@@ -86,8 +86,9 @@ describe('local mode on one SQLite file', () => {
   });
 
   describe('several processes', () => {
-    it('migrate a fresh file at the same time, each migration applied once', async () => {
-      const reports = (await Promise.all([runChild(['migrate', file]), runChild(['migrate', file])])).map(
+    it('open and migrate a fresh file at the same time, each migration applied once', async () => {
+      const runs = Array.from({ length: 4 }, () => runChild(['migrate', file]));
+      const reports = (await Promise.all(runs)).map(
         (lines) => lines.at(-1) as { applied: string[]; alreadyApplied: string[] },
       );
       const db = new Database(file, { readonly: true });
@@ -97,10 +98,8 @@ describe('local mode on one SQLite file', () => {
           names.map((n) => n.name),
           readMigrations('sqlite').map((m) => m.name),
         );
-        assert.deepEqual(
-          reports.map((r) => r.alreadyApplied.length),
-          [names.length, names.length],
-        );
+        for (const report of reports)
+          assert.deepEqual(report, { applied: [], alreadyApplied: names.map((n) => n.name) });
       } finally {
         db.close();
       }

@@ -3,6 +3,7 @@
 import { ConfigError, coerceError } from '../../core/errors.ts';
 import { openBetterSqlite3 } from './driver-better-sqlite3.ts';
 import { openNodeSqlite } from './driver-node-sqlite.ts';
+import { sqliteErrorKind } from './errors.ts';
 
 export type SqlValue = null | number | bigint | string | Uint8Array;
 export type RunResult = { readonly changes: number; readonly lastInsertRowid: number };
@@ -70,10 +71,30 @@ const withStatementCache = (raw: RawDriver): SqliteDriver => {
   };
 };
 
-const configure = (db: SqliteDriver, options: OpenSqliteOptions): void => {
-  // The busy timeout first: switching to WAL needs a lock another process may hold for a moment.
-  db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5_000))}`);
-  if (options.file !== ':memory:' && options.journalMode !== 'delete') db.exec('PRAGMA journal_mode = WAL');
+/**
+ * Runs `statement` again while the file is busy. Switching a fresh file to WAL needs an exclusive
+ * lock, and SQLite answers "database is locked" at once, without its busy handler, when several
+ * processes open the file together.
+ */
+const execPatiently = async (db: SqliteDriver, statement: string, timeoutMs: number): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  for (let retry = 1; ; retry += 1) {
+    try {
+      db.exec(statement);
+      return;
+    } catch (error) {
+      if (sqliteErrorKind(error) !== 'busy' || Date.now() >= deadline) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(5 * retry, 50)));
+  }
+};
+
+const configure = async (db: SqliteDriver, options: OpenSqliteOptions): Promise<void> => {
+  const busyTimeoutMs = Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5_000));
+  db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+  if (options.file !== ':memory:' && options.journalMode !== 'delete') {
+    await execPatiently(db, 'PRAGMA journal_mode = WAL', Math.max(busyTimeoutMs, 1_000));
+  }
   db.exec('PRAGMA synchronous = NORMAL');
   db.exec('PRAGMA foreign_keys = ON');
   if (options.queryOnly) db.exec('PRAGMA query_only = ON');
@@ -100,7 +121,7 @@ export const openSqlite = async (options: OpenSqliteOptions): Promise<SqliteDriv
   }
   const db = withStatementCache(raw);
   try {
-    configure(db, options);
+    await configure(db, options);
   } catch (error) {
     db.close();
     throw new ConfigError([`cannot use SQLite file ${options.file}: ${coerceError(error).message}`]);

@@ -256,6 +256,40 @@ describe('local mode on one SQLite file', () => {
       }
     });
 
+    it('queue work a finished transaction left behind instead of joining a later one', async () => {
+      const local = await openLocalPorts({ file, logger: silentLogger });
+      try {
+        let late: Promise<string> | undefined;
+        let startLate = (): void => {};
+        const started = new Promise<void>((resolve) => {
+          startLate = resolve;
+        });
+        await local.store.withTransaction(async () => {
+          // Carries this transaction's async context, but runs after it committed.
+          late = started.then(() => local.bus.add('identity', { n: 'late' }));
+        });
+        let entered = false;
+        let release = (): void => {};
+        const held = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        const other = local.store.withTransaction(async (tx) => {
+          await tx.outbox.insert([newEvent(1)]);
+          entered = true;
+          await held;
+          throw new Error('undo');
+        });
+        await eventually(() => entered, 5_000);
+        startLate();
+        release();
+        await assert.rejects(other, /undo/);
+        await late;
+        assert.equal(await local.bus.len('identity'), 1);
+      } finally {
+        await local.close();
+      }
+    });
+
     it('keep a bus write from outside out of an open transaction until it commits', async () => {
       const local = await openLocalPorts({ file, logger: silentLogger });
       try {

@@ -32,7 +32,9 @@ export type SqliteConnection = {
   release(): Promise<void>;
 };
 
-type TxContext = { readonly owner: object; readonly touched: Set<Topic>; savepoints: number };
+// `open` turns false when the transaction ends: work started inside it that runs later (a timer, a
+// promise left behind) carries the context on, and must queue like anyone else instead of joining.
+type TxContext = { readonly owner: object; readonly touched: Set<Topic>; savepoints: number; open: boolean };
 
 const context = new AsyncLocalStorage<TxContext>();
 
@@ -80,7 +82,7 @@ const createConnection = (
   };
   const own = (): TxContext | undefined => {
     const current = context.getStore();
-    return current?.owner === owner ? current : undefined;
+    return current?.owner === owner && current.open ? current : undefined;
   };
 
   // The writer's own busy_timeout is 0: SQLite's busy handler would sleep with the event loop blocked
@@ -106,14 +108,16 @@ const createConnection = (
     work: (ctx: TxContext) => T | Promise<T>,
     dependency: SqliteDependency,
   ): Promise<T> => {
-    const ctx: TxContext = { owner, touched: new Set(), savepoints: 0 };
+    const ctx: TxContext = { owner, touched: new Set(), savepoints: 0, open: true };
     await begin(statement, dependency);
     try {
       const result = await context.run(ctx, () => work(ctx));
       writer.exec('COMMIT');
+      ctx.open = false;
       if (ctx.touched.size > 0) feed.announce(ctx.touched);
       return result;
     } catch (error) {
+      ctx.open = false;
       rollbackQuietly(writer);
       throw translateSqliteError(error, dependency);
     }

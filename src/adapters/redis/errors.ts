@@ -19,7 +19,10 @@ export const translateRedisError = (thrown: unknown): Error => {
   const error = coerceError(thrown);
   const message = error.message;
   if (message.startsWith('WRONGTYPE')) return new PermanentError(message, { cause: error });
-  if (message.startsWith('NOGROUP')) return new NoGroupError(message, { cause: error });
+  // XGROUP SETID/DESTROY on a missing stream: the group is missing too.
+  if (message.startsWith('NOGROUP') || message.includes('XGROUP subcommand requires the key to exist')) {
+    return new NoGroupError(message, { cause: error });
+  }
   if (message.startsWith('BUSYGROUP')) return new ConflictError(message, { cause: error });
   if (
     transientReplies.test(message) ||

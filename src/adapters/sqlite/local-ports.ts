@@ -1,12 +1,52 @@
-// Local mode: the SQLite store and the stream shim sharing one file.
-import { MmError } from '../../core/errors.ts';
+// Local mode: the SQLite store and the stream shim sharing one file (and, within a process, one
+// connection), migrated on open so every binary works on a fresh file.
 import type { Logger } from '../../core/logger.ts';
 import type { Bus } from '../../ports/bus.ts';
 import type { Store } from '../../ports/store.ts';
+import { type BusFaults, createSqliteBus } from './bus.ts';
+import { acquireConnection } from './connection.ts';
+import type { DriverName } from './driver.ts';
+import { createSqliteStore } from './store.ts';
 
 export type LocalPorts = { readonly store: Store; readonly bus: Bus; close(): Promise<void> };
 
-export const openLocalPorts = async (options: { file: string; logger: Logger }): Promise<LocalPorts> => {
-  void options;
-  throw new MmError('INTERNAL', 'local mode is not implemented yet');
+export type LocalPortsOptions = {
+  readonly file: string;
+  readonly logger: Logger;
+  /** Faults the drills inject into the shim at run time. */
+  readonly faults?: BusFaults;
+  /** Force a driver (default: node:sqlite where the runtime has it, else better-sqlite3). */
+  readonly driver?: DriverName;
+  /** better-sqlite3's native addon (object or path), for single executables. */
+  readonly nativeBinding?: string | object;
+};
+
+export const openLocalPorts = async (options: LocalPortsOptions): Promise<LocalPorts> => {
+  const open = {
+    file: options.file,
+    ...(options.driver === undefined ? {} : { driver: options.driver }),
+    ...(options.nativeBinding === undefined ? {} : { nativeBinding: options.nativeBinding }),
+  };
+  // One connection for both, so an in-memory database is the same one for the store and the shim.
+  const connection = await acquireConnection(open);
+  const store = createSqliteStore(connection.retain(), open);
+  const bus = createSqliteBus(connection, options.faults ? { faults: options.faults } : {});
+  try {
+    const report = await store.migrate();
+    if (report.applied.length > 0) {
+      options.logger.info(`migrated local file ${options.file}: applied ${report.applied.join(', ')}`, {
+        file: options.file,
+      });
+    }
+  } catch (error) {
+    await Promise.allSettled([bus.close(), store.close()]);
+    throw error;
+  }
+  return {
+    store,
+    bus,
+    close: async () => {
+      await Promise.allSettled([bus.close(), store.close()]);
+    },
+  };
 };

@@ -1,0 +1,209 @@
+// Store contract cases: the outbox (claim order, retries, hold-back, relay lock, backlog, watch).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConflictError } from '../../src/core/errors.ts';
+import { uuidv7 } from '../../src/core/ids.ts';
+import type { NewOutboxEvent, OutboxRow } from '../../src/ports/outbox.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { event, gate, isoUtcMs, type StoreKit } from './store-kit.ts';
+
+export const storeOutboxCases = (t: StoreKit): void => {
+  const { insert, drainAll } = t;
+
+  describe('outbox', () => {
+    it('hands rows to the relay in insertion order with everything the stream needs', async () => {
+      const aggregate = uuidv7();
+      const events = [event(aggregate, 1), event(aggregate, 2, { headers: undefined }), event('b', 3)];
+      await insert(events[0] as NewOutboxEvent);
+      await insert(events[1] as NewOutboxEvent, events[2] as NewOutboxEvent);
+      const rows = await drainAll();
+      assert.deepEqual(
+        rows.map((r) => r.eventId),
+        events.map((e) => e.eventId),
+      );
+      for (const [i, row] of rows.entries()) {
+        const source = events[i] as NewOutboxEvent;
+        assert.match(row.id, /^\d+$/);
+        if (i > 0) assert.ok(BigInt(row.id) > BigInt((rows[i - 1] as OutboxRow).id));
+        assert.equal(row.topic, 'identity');
+        assert.equal(row.eventType, source.eventType);
+        assert.equal(row.aggregateType, 'user');
+        assert.equal(row.aggregateId, source.aggregateId);
+        assert.deepEqual(JSON.parse(row.payloadJson), source.payload);
+        assert.deepEqual(JSON.parse(row.headersJson), source.headers ?? {});
+        assert.match(row.occurredAt, isoUtcMs);
+        assert.equal(row.attempts, 0);
+        assert.equal(row.firstFailedAt, null);
+        assert.equal(row.lastError, null);
+      }
+      assert.equal((await t.store.outbox.backlog()).count, 0);
+    });
+
+    it('claims at most limit rows per drain, oldest first', async () => {
+      const events = Array.from({ length: 5 }, (_, i) => event('a', i));
+      await insert(...events);
+      const seen: string[][] = [];
+      const first = await t.store.outbox.drain({ limit: 3 }, async (rows) => {
+        seen.push(rows.map((r) => r.eventId));
+        return { retry: [] };
+      });
+      assert.deepEqual(first, { leader: true, claimed: 3 });
+      const second = await t.store.outbox.drain({ limit: 3 }, async (rows) => {
+        seen.push(rows.map((r) => r.eventId));
+        return { retry: [] };
+      });
+      assert.deepEqual(second, { leader: true, claimed: 2 });
+      assert.deepEqual(seen, [
+        events.slice(0, 3).map((e) => e.eventId),
+        events.slice(3).map((e) => e.eventId),
+      ]);
+      assert.deepEqual(await t.store.outbox.drain({ limit: 3 }, async () => ({ retry: [] })), {
+        leader: true,
+        claimed: 0,
+      });
+    });
+
+    it('keeps every claimed row when the relay fails, ids unchanged', async () => {
+      await insert(event('a', 1), event('b', 2));
+      const before = (await t.store.outbox.backlog()).count;
+      let ids: string[] = [];
+      await assert.rejects(
+        t.store.outbox.drain({ limit: 10 }, async (rows) => {
+          ids = rows.map((r) => r.id);
+          throw new Error('publish failed');
+        }),
+        /publish failed/,
+      );
+      assert.equal((await t.store.outbox.backlog()).count, before);
+      assert.deepEqual(
+        (await drainAll()).map((r) => r.id),
+        ids,
+      );
+    });
+
+    it('puts retried rows back (attempts + 1, error, first failure) and others leave', async () => {
+      await insert(event('a', 1), event('b', 2));
+      const firstFailure = await t.store.outbox.drain({ limit: 10 }, async (rows) => ({
+        retry: [{ id: (rows[0] as OutboxRow).id, error: 'boom', nextAttemptAt: new Date(Date.now() - 1) }],
+      }));
+      assert.deepEqual(firstFailure, { leader: true, claimed: 2 });
+      const [again] = await t.store.outbox
+        .drain({ limit: 10 }, async (rows) => ({
+          retry: [
+            { id: (rows[0] as OutboxRow).id, error: 'boom twice', nextAttemptAt: new Date(Date.now() - 1) },
+          ],
+        }))
+        .then(async () => drainAll());
+      assert.ok(again);
+      assert.equal(again.attempts, 2);
+      assert.equal(again.lastError, 'boom twice');
+      assert.match(again.firstFailedAt ?? '', isoUtcMs);
+      assert.equal((await t.store.outbox.backlog()).count, 0);
+    });
+
+    it('claims a retried row only once its next attempt is due', async () => {
+      const retried = event('a', 1);
+      await insert(retried);
+      await t.store.outbox.drain({ limit: 10 }, async (rows) => ({
+        retry: [{ id: (rows[0] as OutboxRow).id, error: 'later', nextAttemptAt: new Date(Date.now() + 300) }],
+      }));
+      assert.deepEqual(await drainAll(), []);
+      assert.equal((await t.store.outbox.backlog()).count, 1);
+      const rows = await eventually(async () => {
+        const claimed = await drainAll();
+        return claimed.length > 0 ? claimed : undefined;
+      }, 5_000);
+      assert.equal(rows?.[0]?.eventId, retried.eventId);
+      assert.equal(rows?.[0]?.attempts, 1);
+    });
+
+    it('holds back later events of an aggregate whose earlier event waits for a retry', async () => {
+      const a1 = event('agg-a', 1);
+      const a2 = event('agg-a', 2);
+      const b1 = event('agg-b', 1);
+      await insert(a1, a2, b1);
+      await t.store.outbox.drain({ limit: 1 }, async (rows) => ({
+        retry: [
+          { id: (rows[0] as OutboxRow).id, error: 'wait', nextAttemptAt: new Date(Date.now() + 60_000) },
+        ],
+      }));
+      assert.deepEqual(
+        (await drainAll()).map((r) => r.eventId),
+        [b1.eventId],
+      );
+      assert.equal((await t.store.outbox.backlog()).count, 2);
+    });
+
+    it('lets one relay drain at a time: a concurrent drain gets leader: false', async () => {
+      await insert(event('a', 1), event('a', 2));
+      const other = await t.fixture.another();
+      const held = gate();
+      const entered = gate();
+      const first = t.store.outbox.drain({ limit: 10 }, async () => {
+        entered.open();
+        await held.wait;
+        return { retry: [] };
+      });
+      await entered.wait;
+      try {
+        const same = await t.store.outbox.drain({ limit: 10 }, async () => assert.fail('claimed twice'));
+        const elsewhere = await other.outbox.drain({ limit: 10 }, async () => assert.fail('claimed twice'));
+        assert.deepEqual(same, { leader: false, claimed: 0 });
+        assert.deepEqual(elsewhere, { leader: false, claimed: 0 });
+        held.open();
+        assert.deepEqual(await first, { leader: true, claimed: 2 });
+        await insert(event('a', 3));
+        assert.deepEqual(await other.outbox.drain({ limit: 10 }, async () => ({ retry: [] })), {
+          leader: true,
+          claimed: 1,
+        });
+      } finally {
+        held.open();
+        await other.close();
+      }
+    });
+
+    it('reports the backlog: how many rows and the age of the oldest', async () => {
+      assert.deepEqual(await t.store.outbox.backlog(), { count: 0, oldestAgeSeconds: 0 });
+      await insert(event('a', 1), event('b', 2));
+      const backlog = await t.store.outbox.backlog();
+      assert.equal(backlog.count, 2);
+      assert.ok(backlog.oldestAgeSeconds >= 0 && backlog.oldestAgeSeconds < 60);
+      await eventually(async () => (await t.store.outbox.backlog()).oldestAgeSeconds >= 0.05, 5_000);
+    });
+
+    it('gives ids that keep growing after the newest rows were drained', async () => {
+      await insert(event('a', 1));
+      const [first] = await drainAll();
+      await insert(event('a', 2));
+      const [second] = await drainAll();
+      assert.ok(BigInt(second?.id ?? 0) > BigInt(first?.id ?? 0));
+    });
+
+    it('refuses a second row with the same event id', async () => {
+      const once = event('a', 1);
+      await insert(once);
+      await assert.rejects(insert({ ...once, aggregateId: 'b' }), ConflictError);
+    });
+
+    it('calls a watcher soon after rows are committed, until it unsubscribes', async () => {
+      let calls = 0;
+      const unwatch = await t.store.outbox.watch?.(() => {
+        calls += 1;
+      });
+      assert.ok(unwatch, 'the store can watch the outbox');
+      const other = await t.fixture.another();
+      try {
+        await other.withTransaction((tx) => tx.outbox.insert([event('a', 1)]));
+        await eventually(() => calls > 0, 5_000);
+        await unwatch();
+        const after = calls;
+        await insert(event('a', 2));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        assert.equal(calls, after);
+      } finally {
+        await other.close();
+      }
+    });
+  });
+};

@@ -51,6 +51,41 @@ export const busWritesCases = (t: BusKit): void => {
       assert.equal(await t.bus.len('x'), 0);
     });
 
+    it('writes an entry and a record naming its new id in one step (idFields)', async () => {
+      const dlq = `${S}.dlq`;
+      const dead = await t.bus.add(dlq, { event_id: 'e1' });
+      const result = await t.bus.exec(
+        [
+          { op: 'add', stream: S, fields: { event_id: 'e1' } },
+          {
+            op: 'add',
+            stream: `${dlq}.audit`,
+            fields: { action: 'reprocessed' },
+            idFields: { new_stream_id: 0 },
+          },
+          { op: 'del', stream: dlq, ids: [dead] },
+        ],
+        { requireEntry: { stream: dlq, id: dead } },
+      );
+      assert.equal(result.applied, true);
+      const [published] = await t.bus.range(S);
+      const [audit] = await t.bus.range(`${dlq}.audit`);
+      assert.deepEqual(result.addedIds, [published?.id, audit?.id]);
+      assert.deepEqual(audit?.fields, { action: 'reprocessed', new_stream_id: published?.id });
+      assert.equal(await t.bus.len(dlq), 0);
+    });
+
+    it('refuses an idFields reference to an add that does not come earlier, writing nothing', async () => {
+      await assert.rejects(
+        t.bus.exec([
+          { op: 'add', stream: S, fields: { a: '1' } },
+          { op: 'add', stream: S, fields: { a: '2' }, idFields: { self: 1 } },
+        ]),
+        /not an earlier add/,
+      );
+      assert.equal(await t.bus.len(S), 0);
+    });
+
     it('is never seen half done by another client', async () => {
       const observer = await t.fixture.peer();
       let done = false;

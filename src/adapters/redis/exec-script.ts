@@ -1,8 +1,8 @@
 // The Lua script behind Bus.exec: several stream writes as one atomic step, optionally only while a
 // given entry still exists (so closing a dead letter happens exactly once).
 import type { StreamFields } from '../../core/envelope.ts';
-import { MmError } from '../../core/errors.ts';
 import type { BusWrite, ExecOptions } from '../../ports/bus.ts';
+import { idFieldRefs } from '../exec-id-fields.ts';
 import { flattenFields } from './replies.ts';
 
 // Redis does not roll back a script that fails half way, so every key's type is checked before the
@@ -57,25 +57,19 @@ export const encodeExec = (
     keys.push(k);
     return keys.length;
   };
-  let adds = 0;
-  // Lua indexes the ids added so far from 1; only earlier adds can be named.
-  const idRefs = (idFields: Readonly<Record<string, number>> | undefined): [string, number][] =>
-    Object.entries(idFields ?? {}).map(([name, at]) => {
-      if (!Number.isInteger(at) || at < 0 || at >= adds)
-        throw new MmError('INTERNAL', `exec: idFields.${name} names add #${at}, which is not an earlier add`);
-      return [name, at + 1];
-    });
+  // Lua indexes the ids added so far from 1.
+  const refs = idFieldRefs(writes);
   const encoded = writes
-    .filter((w) => w.op === 'add' || w.ids.length > 0)
-    .map((w): EncodedWrite => {
+    .map((w, i): EncodedWrite | undefined => {
       if (w.op === 'add') {
-        const ids = idRefs(w.idFields);
-        adds += 1;
+        const ids = (refs[i] ?? []).map(([name, at]): [string, number] => [name, at + 1]);
         return { op: 'add', k: indexOf(w.stream), fields: flattenFields(w.fields as StreamFields), ids };
       }
+      if (w.ids.length === 0) return undefined;
       if (w.op === 'ack') return { op: 'ack', k: indexOf(w.stream), group: w.group, ids: w.ids };
       return { op: 'del', k: indexOf(w.stream), ids: w.ids };
-    });
+    })
+    .filter((w) => w !== undefined);
   const require = options.requireEntry
     ? { k: indexOf(options.requireEntry.stream), id: options.requireEntry.id }
     : undefined;

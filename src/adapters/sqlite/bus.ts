@@ -1,8 +1,10 @@
 // The stream shim: the Bus port with Redis Streams semantics, kept in the SQLite file so every process
 // of a local deployment shares the streams, groups and pending lists. Each operation is one
 // transaction (or a savepoint of the caller's store transaction, e.g. the relay's drain).
+import type { StreamFields } from '../../core/envelope.ts';
 import { PermanentError, TransientError, ValidationError } from '../../core/errors.ts';
 import type { AddOutcome, Bus, ExecResult } from '../../ports/bus.ts';
+import { type IdFieldRef, idFieldRefs } from '../exec-id-fields.ts';
 import type { SqliteConnection } from './connection.ts';
 import type { SqliteDriver } from './driver.ts';
 import {
@@ -29,6 +31,9 @@ export type BusFaults = {
 export type SqliteBusOptions = { readonly faults?: BusFaults };
 
 const parseIds = (ids: readonly string[]) => [...new Set(ids)].map((id) => parseId(id));
+
+const isEmptyAdd = (fields: StreamFields, refs: readonly IdFieldRef[] | undefined): boolean =>
+  encodeFields(fields) === undefined && (refs ?? []).length === 0;
 
 export const createSqliteBus = (connection: SqliteConnection, options: SqliteBusOptions = {}): Bus => {
   const closing = new AbortController();
@@ -98,14 +103,16 @@ export const createSqliteBus = (connection: SqliteConnection, options: SqliteBus
           if (!row || !entryExists(db, row.id, parseId(required.id))) return { applied: false, addedIds: [] };
         }
         // Validated up front: a write that could fail half way would break all-or-nothing.
-        const encoded = writes.map((w) => (w.op === 'add' ? encodeFields(w.fields) : ''));
-        const missing = writes.findIndex((w, i) => w.op === 'add' && encoded[i] === undefined);
-        if (missing >= 0) throw emptyFieldsError((writes[missing] as { stream: string }).stream);
+        const refs = idFieldRefs(writes);
+        const empty = writes.findIndex((w, i) => w.op === 'add' && isEmptyAdd(w.fields, refs[i]));
+        if (empty >= 0) throw emptyFieldsError((writes[empty] as { stream: string }).stream);
         const now = Date.now();
         const addedIds: string[] = [];
         writes.forEach((w, i) => {
-          if (w.op === 'add') addedIds.push(session.add(w.stream, encoded[i] as string, now));
-          else if (w.op === 'ack') ackIds(db, w.stream, w.group, parseIds(w.ids));
+          if (w.op === 'add') {
+            const named = Object.fromEntries((refs[i] ?? []).map(([name, at]) => [name, addedIds[at] ?? '']));
+            addedIds.push(session.add(w.stream, encodeFields({ ...w.fields, ...named }) as string, now));
+          } else if (w.op === 'ack') ackIds(db, w.stream, w.group, parseIds(w.ids));
           else session.del(w.stream, parseIds(w.ids));
         });
         session.flush();

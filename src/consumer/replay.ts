@@ -118,8 +118,9 @@ export const runReplay = async (
   const previousId = info.lastDeliveredId.includes('-') ? info.lastDeliveredId : `${info.lastDeliveredId}-0`;
   let alreadyApplied: number | null = ledger ? 0 : null;
   const redeliver = await countBetween(bus, options.topic, newId, previousId, async (ids) => {
-    if (ledger && ids.length > 0)
-      alreadyApplied = (alreadyApplied ?? 0) + (await ledger.recorded(options.group, ids)).size;
+    if (!ledger || ids.length === 0) return;
+    const recorded = await ledger.recorded(options.group, ids);
+    alreadyApplied = (alreadyApplied ?? 0) + ids.filter((id) => recorded.has(id.toLowerCase())).length;
   });
   const skipped = await countBetween(bus, options.topic, previousId, newId);
   if (!options.dryRun) await bus.setGroupId(options.topic, options.group, newId);

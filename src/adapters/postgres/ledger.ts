@@ -54,9 +54,12 @@ export const createPostgresLedgerReader = (sql: postgres.Sql): LedgerReader => (
   recorded: (consumerGroup, eventIds) =>
     pgCall(async () => {
       if (eventIds.length === 0) return new Set<string>();
+      // One array literal rather than sql.array: outside a transaction this can be the first query of
+      // the process, built before postgres.js has fetched the array types, and it would send the ids
+      // as "a,b,c" (malformed array literal). UUIDs need no quoting inside the literal.
       const rows = await sql<{ event_id: string }[]>`
         select event_id from event_ledger
-        where consumer_group = ${consumerGroup} and event_id = any(${sql.array([...eventIds])}::uuid[])`;
+        where consumer_group = ${consumerGroup} and event_id = any(${`{${eventIds.join(',')}}`}::uuid[])`;
       return new Set(rows.map((row) => row.event_id));
     }),
 

@@ -79,7 +79,11 @@ describe('mm-consumer under kill -9', { skip: await skipUnless('postgres', 'redi
     const first = await consumer(redis.url, redis.prefix, ['--name', 'crash-1']);
     await eventually(() => existsSync(`${gate}.entered`), 10_000);
     await first.stop('SIGKILL');
-    assert.deepEqual(await state([event, ...rest]), { ledger: 0, profiles: 0, max_version: 0 }, 'nothing committed');
+    assert.deepEqual(
+      await state([event, ...rest]),
+      { ledger: 0, profiles: 0, max_version: 0 },
+      'nothing committed',
+    );
     assert.equal((await pendingOf(redis.client, stream)).length, 6, 'the whole batch is still pending');
     rmSync(gate);
     const second = await consumer(redis.url, redis.prefix, ['--name', 'crash-1']);
@@ -123,11 +127,18 @@ describe('mm-consumer under kill -9', { skip: await skipUnless('postgres', 'redi
     let b = await consumer(redis.url, redis.prefix, ['--name', 'share-b', ...common]);
     const shared = Array.from({ length: 400 }, () => userEvent());
     for (let i = 0; i < shared.length; i += 20) {
-      await addEntries(redis.client, stream, shared.slice(i, i + 20).map((e) => e.fields));
+      await addEntries(
+        redis.client,
+        stream,
+        shared.slice(i, i + 20).map((e) => e.fields),
+      );
     }
     await eventually(async () => (await state(shared)).ledger === 400, 15_000);
     const success = async (c: RunningBinary): Promise<number> =>
-      Number(((await (await fetch(`${c.url}/metrics`)).json()) as Record<string, unknown>).events_processed_success);
+      Number(
+        ((await (await fetch(`${c.url}/metrics`)).json()) as Record<string, unknown>)
+          .events_processed_success,
+      );
     const [byA, byB] = [await success(a), await success(b)];
     assert.ok(byA > 0 && byB > 0, `both consumers did work: ${byA} + ${byB}`);
     assert.equal(byA + byB, 400);
@@ -136,7 +147,11 @@ describe('mm-consumer under kill -9', { skip: await skipUnless('postgres', 'redi
     // Only A runs: it takes the next batch and hangs inside it; then it dies.
     const { gate, event } = gated('share');
     const held = [event, ...Array.from({ length: 10 }, () => userEvent())];
-    await addEntries(redis.client, stream, held.map((e) => e.fields));
+    await addEntries(
+      redis.client,
+      stream,
+      held.map((e) => e.fields),
+    );
     await eventually(() => existsSync(`${gate}.entered`), 10_000);
     await a.stop('SIGKILL');
     assert.equal((await pendingOf(redis.client, stream)).length, 11);

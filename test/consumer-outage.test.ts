@@ -75,12 +75,20 @@ describe('mm-consumer during outages', { skip: await skipUnless('postgres', 'red
       '200',
     ]);
     const before = batch(10);
-    await addEntries(redis.client, stream, before.map((e) => e.fields));
+    await addEntries(
+      redis.client,
+      stream,
+      before.map((e) => e.fields),
+    );
     await eventually(async () => (await ledgerCount(before)) === 10, 10_000);
 
     await proxy.down();
     const during = batch(20);
-    await addEntries(redis.client, stream, during.map((e) => e.fields));
+    await addEntries(
+      redis.client,
+      stream,
+      during.map((e) => e.fields),
+    );
     await eventually(async () => {
       const report = await health(consumer);
       return (
@@ -91,7 +99,11 @@ describe('mm-consumer during outages', { skip: await skipUnless('postgres', 'red
     }, 10_000);
     await eventually(async () => (await deliveryCounts(redis?.client as Redis, stream)).length === 20);
     await new Promise((resolve) => setTimeout(resolve, 1_500)); // several claim intervals pass
-    assert.deepEqual(await deliveryCounts(redis.client, stream), Array(20).fill(1), 'no delivery was counted');
+    assert.deepEqual(
+      await deliveryCounts(redis.client, stream),
+      Array(20).fill(1),
+      'no delivery was counted',
+    );
     assert.equal(await redis.client.xlen(`${redis.prefix}identity.dlq`), 0);
 
     await proxy.up();
@@ -112,7 +124,11 @@ describe('mm-consumer during outages', { skip: await skipUnless('postgres', 'red
     const flow = batch(200);
     const adding = (async () => {
       for (let i = 0; i < flow.length; i += 20) {
-        await addEntries(redis?.client as Redis, stream, flow.slice(i, i + 20).map((e) => e.fields));
+        await addEntries(
+          redis?.client as Redis,
+          stream,
+          flow.slice(i, i + 20).map((e) => e.fields),
+        );
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     })();
@@ -142,7 +158,11 @@ describe('mm-consumer during outages', { skip: await skipUnless('postgres', 'red
         '200',
       ]);
       const first = batch(10);
-      await addEntries(client, 'identity', first.map((e) => e.fields));
+      await addEntries(
+        client,
+        'identity',
+        first.map((e) => e.fields),
+      );
       await eventually(async () => (await ledgerCount(first)) === 10, 10_000);
 
       await server.stop();
@@ -156,7 +176,11 @@ describe('mm-consumer during outages', { skip: await skipUnless('postgres', 'red
       await server.restart();
       const second = batch(10);
       await eventually(async () => {
-        await addEntries(client, 'identity', second.map((e) => e.fields));
+        await addEntries(
+          client,
+          'identity',
+          second.map((e) => e.fields),
+        );
         return true;
       }, 10_000);
       await eventually(async () => (await ledgerCount(second)) === 10, 20_000);

@@ -20,7 +20,8 @@ export type ReclaimPage = { readonly deliveries: Delivery[]; readonly next: stri
 export type DeliverySource = {
   /** Creates the group on every topic (with the stream) where it is missing. */
   ensureGroups(): Promise<string[]>;
-  readNew(signal?: AbortSignal): Promise<Delivery[]>;
+  /** Blocks up to `blockMs` (default --block-ms) when nothing new is there. */
+  readNew(signal?: AbortSignal, blockMs?: number): Promise<Delivery[]>;
   readHistory(): Promise<Delivery[]>;
   reclaim(stream: string, cursor: string): Promise<ReclaimPage>;
 };
@@ -67,13 +68,13 @@ export const createDeliverySource = (
       return created;
     },
 
-    readNew: async (signal) => {
+    readNew: async (signal, blockMs) => {
       const reads = await bus.readGroup({
         group,
         consumer: name,
         streams: settings.topics,
         count: settings.batchSize,
-        blockMs: settings.blockMs,
+        blockMs: blockMs ?? settings.blockMs,
         ...(signal ? { signal } : {}),
       });
       const deliveries: Delivery[] = [];

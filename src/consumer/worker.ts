@@ -50,6 +50,7 @@ export type WorkerSettings = {
   readonly group: string;
   readonly topics: readonly string[];
   readonly claimIdleMs: number;
+  readonly blockMs: number;
   readonly drainMs?: number;
 };
 
@@ -101,10 +102,15 @@ export const createWorker = (deps: WorkerDeps, settings: WorkerSettings): Worker
   const handle = (deliveries: Delivery[]): Promise<boolean> =>
     handlePlan(deps.process.plan(deliveries), { wait: true });
 
+  // A blocked read must not hold up the next reclaim: failed entries are retried on time even
+  // when nothing new arrives.
+  const blockFor = (): number =>
+    Math.max(1, Math.min(settings.blockMs, lastReclaim + reclaimEveryMs - clock.now()));
+
   const startRead = (): Read => ({
     startedAt: clock.now(),
     result: retrier
-      .run('read stream', async () => (stopping() ? [] : source.readNew(stopReading.signal)), {
+      .run('read stream', async () => (stopping() ? [] : source.readNew(stopReading.signal, blockFor())), {
         signal: stopReading.signal,
       })
       .catch(() => [])

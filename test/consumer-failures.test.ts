@@ -147,12 +147,15 @@ describe('mm-consumer failure paths', { skip: await skipUnless('postgres', 'redi
     await addEntries(redis.client, stream(), [unknown.fields]);
     const consumer = await start();
     const strict = await start({ group: 'strict-consumer', handlers: {}, strict: true });
+    await eventually(async () => (await redis.client.xlen(dlq())) === 1, 10_000);
     await eventually(
       async () => (await pendingIds()).length === 0 && (await pendingIds('strict-consumer')).length === 0,
-      10_000,
     );
-    const rows =
-      await db.sql`select consumer_group, result from event_ledger where event_id = ${unknown.eventId}`;
+    const rows = await eventually(async () => {
+      const found =
+        await db.sql`select consumer_group, result from event_ledger where event_id = ${unknown.eventId}`;
+      return found.length > 0 && found;
+    });
     assert.deepEqual(
       rows.map((r) => ({ ...r })),
       [{ consumer_group: GROUP, result: 'skipped' }],
@@ -169,5 +172,32 @@ describe('mm-consumer failure paths', { skip: await skipUnless('postgres', 'redi
       strict.logs().join(''),
       /has no handlers: every event is recorded as skipped \(--strict: dead-lettered\)/,
     );
+  });
+
+  it('creates the group again when it disappears; the ledger absorbs the re-delivery', async () => {
+    redis = await createTestRedis();
+    const first = Array.from({ length: 10 }, () => userEvent());
+    await addEntries(
+      redis.client,
+      stream(),
+      first.map((e) => e.fields),
+    );
+    const consumer = await start();
+    await eventually(async () => (await applied(first.map((e) => e.eventId))) === 10);
+    await redis.client.xgroup('DESTROY', stream(), GROUP);
+    const second = Array.from({ length: 5 }, () => userEvent());
+    await addEntries(
+      redis.client,
+      stream(),
+      second.map((e) => e.fields),
+    );
+    await eventually(async () => (await applied(second.map((e) => e.eventId))) === 5, 10_000);
+    await eventually(
+      async () => ((await consumer.metrics()).events_skipped_total as { duplicate: number }).duplicate === 10,
+    );
+    assert.match(consumer.logs().join(''), /consumer group missing .*creating it again/);
+    const [row] = await db.sql`
+      select max(version)::int as v from lint_profiles where user_id = any(${first.map((e) => e.userId)})`;
+    assert.equal(row?.v, 1);
   });
 });

@@ -62,8 +62,10 @@ export const createBatchProcessor = (
       if (plan.deliveries.length === 0) return undefined;
       const startedAt = now();
       try {
-        const result = await retrier.run('apply batch', () =>
-          applyBatch(deps.store, plan, { group: settings.group, logger }),
+        const result = await retrier.run(
+          'apply batch',
+          () => applyBatch(deps.store, plan, { group: settings.group, logger }),
+          { dependency: 'store' },
         );
         const settlement = settleBatch(plan, result, {
           group: settings.group,
@@ -80,7 +82,9 @@ export const createBatchProcessor = (
 
     finish: async ({ plan, settlement, startedAt }) => {
       try {
-        await retrier.run('acknowledge batch', () => writeSettlement(deps.bus, settings.group, settlement));
+        await retrier.run('acknowledge batch', () => writeSettlement(deps.bus, settings.group, settlement), {
+          dependency: 'bus',
+        });
       } catch (error) {
         giveUpLine(plan, error);
         return false;

@@ -14,12 +14,19 @@ export type WaitState = {
   readonly retries: number;
 };
 
+export type RunOptions = {
+  /** Ends the retries early (besides the retrier's own signal). */
+  readonly signal?: AbortSignal;
+  /** Which dependency the task talks to, named when the error itself does not say. */
+  readonly dependency?: 'store' | 'bus';
+};
+
 export type Retrier = {
   /**
    * Runs `task` until it succeeds. Rethrows the last error once `signal` is aborted (shutdown past
    * its drain deadline); the work then stays pending in the stream for a later delivery.
    */
-  run<T>(what: string, task: () => Promise<T>, options?: { signal?: AbortSignal }): Promise<T>;
+  run<T>(what: string, task: () => Promise<T>, options?: RunOptions): Promise<T>;
   waiting(): WaitState | undefined;
 };
 
@@ -35,17 +42,13 @@ export type RetrierOptions = {
 
 const REPEAT_LOG_MS = 30_000;
 
-const dependencyOf = (error: Error): string =>
-  error instanceof TransientError ? error.dependency : error instanceof NoGroupError ? 'redis' : 'other';
+const dependencyOf = (error: Error, hint: string | undefined): string =>
+  error instanceof TransientError && error.dependency !== 'other' ? error.dependency : (hint ?? 'other');
 
 export const createRetrier = (options: RetrierOptions): Retrier => {
   const current = new Map<string, WaitState>();
 
-  const run = async <T>(
-    what: string,
-    task: () => Promise<T>,
-    call: { signal?: AbortSignal } = {},
-  ): Promise<T> => {
+  const run = async <T>(what: string, task: () => Promise<T>, call: RunOptions = {}): Promise<T> => {
     const signal = call.signal ? AbortSignal.any([options.signal, call.signal]) : options.signal;
     let lastLogged = 0;
     let lastReason = '';
@@ -65,7 +68,7 @@ export const createRetrier = (options: RetrierOptions): Retrier => {
           current.delete(what);
           throw error;
         }
-        const dependency = dependencyOf(error);
+        const dependency = dependencyOf(error, call.dependency);
         const previous = current.get(what);
         current.set(what, {
           what,

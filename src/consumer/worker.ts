@@ -112,25 +112,33 @@ export const createWorker = (deps: WorkerDeps, settings: WorkerSettings): Worker
     result: retrier
       .run('read stream', async () => (stopping() ? [] : source.readNew(stopReading.signal, blockFor())), {
         signal: stopReading.signal,
+        dependency: 'bus',
       })
       .catch(() => [])
       .then((deliveries) => deps.process.plan(deliveries)),
   });
 
   const startup = async (): Promise<void> => {
-    const interruptible = { signal: stopReading.signal };
     await retrier.run(
       'database readiness',
       () => deps.store.ledger.recorded(settings.group, [PROBE_EVENT_ID]),
-      interruptible,
+      {
+        signal: stopReading.signal,
+        dependency: 'store',
+      },
     );
-    const created = await retrier.run('create consumer group', () => source.ensureGroups(), interruptible);
+    const created = await retrier.run('create consumer group', () => source.ensureGroups(), {
+      signal: stopReading.signal,
+      dependency: 'bus',
+    });
     for (const topic of created)
       logger.info(`created consumer group ${settings.group} on ${topic}`, { topic });
     // Own pending entries from before a restart under the same --name; stops at the first batch that
     // leaves entries pending (they are retried through reclaim, after --claim-idle-ms).
     while (!stopping()) {
-      const history = await retrier.run('read own pending entries', () => source.readHistory());
+      const history = await retrier.run('read own pending entries', () => source.readHistory(), {
+        dependency: 'bus',
+      });
       if (history.length === 0 || !(await handle(history))) break;
     }
   };
@@ -140,8 +148,10 @@ export const createWorker = (deps: WorkerDeps, settings: WorkerSettings): Worker
     for (const topic of settings.topics) {
       for (let page = 0; page < 10 && !stopping(); page += 1) {
         const cursor = cursors.get(topic) ?? '0-0';
-        const { deliveries, next } = await retrier.run('reclaim idle entries', () =>
-          source.reclaim(topic, cursor),
+        const { deliveries, next } = await retrier.run(
+          'reclaim idle entries',
+          () => source.reclaim(topic, cursor),
+          { dependency: 'bus' },
         );
         cursors.set(topic, next);
         if (deliveries.length > 0) await handle(deliveries);

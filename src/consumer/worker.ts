@@ -143,8 +143,17 @@ export const createWorker = (deps: WorkerDeps, settings: WorkerSettings): Worker
     }
   };
 
+  // While the database is down, entries other consumers hold in memory go idle; claiming them would
+  // count a delivery against each without any chance of applying it.
+  const storeAnswers = (): Promise<boolean> =>
+    deps.store.ping().then(
+      () => true,
+      () => false,
+    );
+
   const reclaim = async (): Promise<void> => {
     lastReclaim = clock.now();
+    if (!(await storeAnswers())) return;
     for (const topic of settings.topics) {
       for (let page = 0; page < 10 && !stopping(); page += 1) {
         const cursor = cursors.get(topic) ?? '0-0';

@@ -212,6 +212,31 @@ describe('mm-consumer exactly-once effect', { skip: await skipUnless('postgres',
     assert.equal(await redis.client.xlen(`${redis.prefix}identity.dlq`), 1);
   });
 
+  it('consumes several topics: counts and dead letters per topic', async () => {
+    redis = await createTestRedis();
+    const identity = Array.from({ length: 5 }, () => userEvent());
+    const billing = Array.from({ length: 3 }, () => userEvent({ topic: 'billing' }));
+    const poison = userEvent({ topic: 'billing', payload: { id: 7 } });
+    await addEntries(
+      redis.client,
+      stream(),
+      identity.map((e) => e.fields),
+    );
+    const billingIds = await addEntries(
+      redis.client,
+      `${redis.prefix}billing`,
+      [...billing, poison].map((e) => e.fields),
+    );
+    const consumer = await start({ topics: ['identity', 'billing'], maxDeliveries: 1 });
+    await eventually(async () => (await redis.client.xlen(`${redis.prefix}billing.dlq`)) === 1, 10_000);
+    await eventually(async () => (await consumer.metrics()).events_processed_success === 8);
+    const metrics = await consumer.metrics();
+    assert.deepEqual(metrics.events_consumed_total, { identity: 5, billing: 4 });
+    assert.deepEqual(metrics.events_dlq_total, { identity: 0, billing: 1 });
+    assert.equal((metrics.last_processed_event_ids as Record<string, string>).billing, billingIds[2]);
+    assert.equal(await redis.client.xlen(`${redis.prefix}identity.dlq`), 0);
+  });
+
   it('stops gracefully: what was read is applied and acknowledged', async () => {
     redis = await createTestRedis();
     const events = Array.from({ length: 300 }, () => userEvent());

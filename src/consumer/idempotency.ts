@@ -47,7 +47,8 @@ export const ensureIdempotentProcessing = async <T>(
     const fresh = await tx.ledger.claim(
       [
         {
-          eventId: options.eventId,
+          // Lower case like the consumer's own rows, so both forms of one id meet in any store.
+          eventId: options.eventId.toLowerCase(),
           consumerGroup: options.consumerGroup,
           eventType: options.eventType,
           streamId: options.streamId ?? '',

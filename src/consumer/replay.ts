@@ -86,7 +86,9 @@ const countBetween = async (
     const page = await bus.range(topic, { start, end: upTo, count: PAGE });
     count += page.length;
     if (onPage)
-      await onPage(page.map((e) => e.fields.event_id ?? '').filter((id) => /^[0-9a-f-]{36}$/i.test(id)));
+      await onPage(
+        page.map((e) => (e.fields.event_id ?? '').toLowerCase()).filter((id) => /^[0-9a-f-]{36}$/.test(id)),
+      );
     const last = page.at(-1);
     if (page.length < PAGE || !last) return count;
     start = `(${last.id}`;
@@ -120,7 +122,7 @@ export const runReplay = async (
   const redeliver = await countBetween(bus, options.topic, newId, previousId, async (ids) => {
     if (!ledger || ids.length === 0) return;
     const recorded = await ledger.recorded(options.group, ids);
-    alreadyApplied = (alreadyApplied ?? 0) + ids.filter((id) => recorded.has(id.toLowerCase())).length;
+    alreadyApplied = (alreadyApplied ?? 0) + ids.filter((id) => recorded.has(id)).length;
   });
   const skipped = await countBetween(bus, options.topic, previousId, newId);
   if (!options.dryRun) await bus.setGroupId(options.topic, options.group, newId);

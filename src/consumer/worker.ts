@@ -186,8 +186,16 @@ export const createWorker = (deps: WorkerDeps, settings: WorkerSettings): Worker
       if (!stopping()) next = startRead();
       await handlePlan(plan, { wait: false });
     }
-    // In flight: a read already answered (or answering now, the abort ends a blocked one).
+    // In flight: the read already sent; it answers within its block time.
     if (next) await handlePlan(await next.result, { wait: true });
+    if (stopReading.signal.aborted) {
+      // A blocked read cut off at the drain deadline may have been served by Redis just before: its
+      // entries are pending for this consumer although the reply never arrived. Take them now.
+      const own = await retrier
+        .run('read own pending entries', () => source.readHistory(), { dependency: 'bus' })
+        .catch(() => []);
+      if (own.length > 0) await handle(own);
+    }
     await finishing;
   };
 
@@ -219,14 +227,20 @@ export const createWorker = (deps: WorkerDeps, settings: WorkerSettings): Worker
     stop: async () => {
       if (state === 'idle') state = 'stopped';
       if (state === 'stopped' || state === 'failed') return;
+      const starting = state === 'starting';
       state = 'stopping';
-      stopReading.abort();
-      const deadline = setTimeout(() => deps.giveUp.abort(), settings.drainMs ?? 10_000);
+      const drainMs = settings.drainMs ?? 10_000;
+      // Cutting off a read Redis is serving would leave its entries pending here unseen, so a read in
+      // flight gets its block time to answer; only startup waits are ended at once.
+      if (starting) stopReading.abort();
+      const cutReads = setTimeout(() => stopReading.abort(), Math.min(settings.blockMs + 250, drainMs / 2));
+      const deadline = setTimeout(() => deps.giveUp.abort(), drainMs);
       try {
         await finished;
       } catch {
         // already logged by the loop
       } finally {
+        clearTimeout(cutReads);
         clearTimeout(deadline);
       }
     },

@@ -40,6 +40,13 @@ export const createRedisBus = (redis: Redis, options: RedisBusOptions = {}): Bus
     }
     return blocking;
   };
+  // An interrupted blocked read must not come back: ioredis re-sends unfulfilled commands after a
+  // reconnect, and a re-sent XREADGROUP would take entries into the pending list of a consumer that
+  // is no longer waiting for them. The connection is dropped instead; the next read opens a new one.
+  const dropBlocking = (client: Redis): void => {
+    client.disconnect(false);
+    if (blocking === client) blocking = undefined;
+  };
   redis.defineCommand('mmExec', { lua: execScript });
   const runExec = (redis as unknown as { mmExec: ExecCommand }).mmExec.bind(redis);
 
@@ -67,13 +74,13 @@ export const createRedisBus = (redis: Redis, options: RedisBusOptions = {}): Bus
     let onAbort: (() => void) | undefined;
     const guard = new Promise<null>((resolve, reject) => {
       timer = setTimeout(() => {
-        client.disconnect(true);
+        dropBlocking(client);
         reject(
           new TransientError(`Redis unavailable: no answer ${blockMs + graceMs} ms into a blocked read`),
         );
       }, blockMs + graceMs);
       onAbort = () => {
-        client.disconnect(true);
+        dropBlocking(client);
         resolve(null);
       };
       signal?.addEventListener('abort', onAbort, { once: true });

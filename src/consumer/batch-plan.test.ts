@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type StreamFields, toStreamFields } from '../core/envelope.ts';
+import { PermanentError, ValidationError } from '../core/errors.ts';
+import { uuidv7 } from '../core/ids.ts';
+import { type Delivery, planBatch, runsOf } from './batch-plan.ts';
+import { createFailureMemory } from './failure-memory.ts';
+import type { HandlerMap } from './handler.ts';
+import { lintProfileHandlers } from './lint-profile-handler.ts';
+import { settleBatch } from './settle.ts';
+
+let seq = 0;
+const entry = (fields: StreamFields, deliveries = 1): Delivery => ({
+  stream: 'identity',
+  entry: { id: `1700000000000-${seq++}`, fields },
+  deliveries,
+});
+const user = (type = 'user.created', eventId = uuidv7(), payload?: unknown): StreamFields => {
+  const id = uuidv7();
+  return toStreamFields({
+    eventId,
+    eventType: type,
+    topic: 'identity',
+    aggregateType: 'user',
+    aggregateId: id,
+    payload: (payload ?? { id, email: 'a@example.com' }) as never,
+    occurredAt: new Date().toISOString(),
+    headers: {},
+    schemaVersion: 1,
+  });
+};
+
+describe('planBatch', () => {
+  it('sorts a batch into work, repeats, unhandled, failed and dead letters', () => {
+    const repeated = uuidv7();
+    const deliveries = [
+      entry(user('user.created', repeated)),
+      entry(user('user.created', repeated.toUpperCase())),
+      entry({ event_id: 'nope', payload: '{' }),
+      entry(user('user.deleted')),
+      entry(user('user.updated', uuidv7(), { email: 'missing id' })),
+      entry(user('user.disabled')),
+    ];
+    const plan = planBatch(deliveries, { handlers: lintProfileHandlers, group: 'g', strict: false });
+    assert.equal(plan.work.length, 2);
+    assert.equal(plan.repeats.length, 1, 'the same event id in another case is the same event');
+    assert.equal(plan.unhandled.length, 1);
+    assert.equal(plan.failed.length, 1);
+    assert.ok(plan.failed[0]?.error instanceof ValidationError);
+    assert.equal(plan.deadLetters.length, 1);
+    assert.match(plan.deadLetters[0]?.error.message ?? '', /unparseable event: .*event_id is not a UUID/);
+    assert.equal(runsOf(plan.work).length, 1, 'one handler object for all user events: one run');
+  });
+
+  it('dead-letters unhandled types under --strict', () => {
+    const plan = planBatch([entry(user('user.deleted'))], { handlers: {}, group: 'g', strict: true });
+    assert.equal(plan.deadLetters.length, 1);
+    assert.ok(plan.deadLetters[0]?.error instanceof PermanentError);
+    assert.match(
+      plan.deadLetters[0]?.error.message ?? '',
+      /no handler for event type user\.deleted in group g/,
+    );
+  });
+
+  it('keeps runs of different handlers in stream order', () => {
+    const a = async () => {};
+    const b = async () => {};
+    const handlers: HandlerMap = { 'user.created': a, 'user.updated': b };
+    const plan = planBatch(
+      [
+        entry(user('user.created')),
+        entry(user('user.created')),
+        entry(user('user.updated')),
+        entry(user('user.created')),
+      ],
+      { handlers, group: 'g', strict: false },
+    );
+    assert.deepEqual(
+      runsOf(plan.work).map((run) => run.length),
+      [2, 1, 1],
+    );
+  });
+});
+
+describe('settleBatch', () => {
+  it('acks what committed, keeps retryable failures pending and dead-letters the last attempt', () => {
+    const failing = entry(user('user.updated', uuidv7(), { broken: true }), 2);
+    const lastTry = entry(user('user.updated', uuidv7(), { broken: true }), 5);
+    const good = entry(user());
+    const dup = entry(user());
+    const plan = planBatch([good, failing, lastTry, dup], {
+      handlers: lintProfileHandlers,
+      group: 'g',
+      strict: false,
+    });
+    const goodKey = plan.work[0]?.key as string;
+    const failures = createFailureMemory();
+    failures.remember('identity', lastTry.entry.id, '2024-01-01T00:00:00.000Z');
+    const settlement = settleBatch(
+      plan,
+      { recorded: new Set([goodKey]), failures: new Map(), redone: false },
+      { group: 'g', maxDeliveries: 5, failures, now: new Date('2024-01-02T00:00:00Z') },
+    );
+    assert.deepEqual(settlement.acks.get('identity'), [good.entry.id, dup.entry.id]);
+    assert.equal(settlement.retrying.length, 1);
+    assert.equal(settlement.deadLettered.length, 1);
+    assert.equal(settlement.duplicatesBy.get('identity'), 1);
+    const dead = settlement.deadLettered[0];
+    assert.equal(dead?.fields.dlq_stage, 'consumer');
+    assert.equal(dead?.fields.dlq_attempts, '5');
+    assert.equal(dead?.fields.dlq_first_failed_at, '2024-01-01T00:00:00.000Z');
+    assert.equal(dead?.fields.dlq_failed_at, '2024-01-02T00:00:00.000Z');
+    assert.deepEqual(
+      settlement.writes.map((w) => w.op),
+      ['add', 'ack'],
+    );
+    assert.equal(failures.firstFailedAt('identity', failing.entry.id), '2024-01-02T00:00:00.000Z');
+    assert.equal(failures.firstFailedAt('identity', lastTry.entry.id), undefined);
+  });
+});

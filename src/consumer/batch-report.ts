@@ -1,0 +1,99 @@
+// What a settled batch leaves behind: log lines for failures only, counters for everything.
+import type { Logger } from '../core/logger.ts';
+import type { BatchPlan, Delivery } from './batch-plan.ts';
+import type { ConsumerMetrics } from './metrics.ts';
+import type { Settlement } from './settle.ts';
+
+type Tally = {
+  consumed: number;
+  success: number;
+  failure: number;
+  deadLettered: number;
+};
+
+const tallies = (plan: BatchPlan, settlement: Settlement): Map<string, Tally> => {
+  const byTopic = new Map<string, Tally>();
+  const of = (topic: string): Tally => {
+    let tally = byTopic.get(topic);
+    if (!tally) {
+      tally = { consumed: 0, success: 0, failure: 0, deadLettered: 0 };
+      byTopic.set(topic, tally);
+    }
+    return tally;
+  };
+  for (const delivery of plan.deliveries) of(delivery.stream).consumed += 1;
+  for (const [stream, ids] of settlement.acks) of(stream).success += ids.length;
+  for (const rejected of settlement.retrying) of(rejected.delivery.stream).failure += 1;
+  for (const dead of settlement.deadLettered) {
+    of(dead.delivery.stream).failure += 1;
+    of(dead.delivery.stream).deadLettered += 1;
+  }
+  return byTopic;
+};
+
+// Ids of one batch are well-formed (the backend made them); numbers compare them without BigInt.
+const isLater = (a: string, b: string): boolean => {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am !== bm ? am > bm : as > bs;
+};
+
+const maxId = (ids: readonly string[]): string | undefined => {
+  let max: string | undefined;
+  for (const id of ids) if (max === undefined || isLater(id, max)) max = id;
+  return max;
+};
+
+const label = (eventId: string | undefined, delivery: Delivery): string =>
+  eventId ?? `${delivery.stream}/${delivery.entry.id}`;
+
+export const logFailures = (logger: Logger, settlement: Settlement, maxDeliveries: number): void => {
+  for (const { delivery, error, eventId } of [...settlement.retrying, ...settlement.deadLettered]) {
+    logger.warn(`Failed to process event ${label(eventId, delivery)}: ${error.message}`, {
+      stream: delivery.stream,
+      stream_id: delivery.entry.id,
+      deliveries: delivery.deliveries,
+      max_deliveries: maxDeliveries,
+      error_class: error.name,
+    });
+  }
+  for (const dead of settlement.deadLettered) {
+    logger.error(`Moved event ${label(dead.eventId, dead.delivery)} to DLQ: ${dead.reason}`, {
+      stream: dead.delivery.stream,
+      stream_id: dead.delivery.entry.id,
+      dlq_stream: dead.dlqStream,
+      error_class: dead.error.name,
+      attempts: dead.delivery.deliveries,
+    });
+  }
+};
+
+export const countBatch = (
+  metrics: ConsumerMetrics,
+  plan: BatchPlan,
+  settlement: Settlement,
+  times: { startedAt: number; finishedAt: number },
+): void => {
+  for (const [topic, tally] of tallies(plan, settlement)) {
+    metrics.count(topic, {
+      ...tally,
+      skipped: {
+        no_handler: settlement.skippedBy.get(topic) ?? 0,
+        duplicate: settlement.duplicatesBy.get(topic) ?? 0,
+      },
+    });
+    metrics.batchSeconds(topic, (times.finishedAt - times.startedAt) / 1000);
+    const last = maxId(settlement.acks.get(topic) ?? []);
+    if (last !== undefined) metrics.processed(topic, last);
+  }
+  const occurred = new Map<string, number[]>();
+  for (const planned of settlement.applied) {
+    let list = occurred.get(planned.delivery.stream);
+    if (!list) {
+      list = [];
+      occurred.set(planned.delivery.stream, list);
+    }
+    list.push(Date.parse(planned.event.occurredAt));
+  }
+  for (const [topic, at] of occurred) metrics.endToEnd(topic, at, times.finishedAt);
+};

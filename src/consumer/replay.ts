@@ -1,0 +1,155 @@
+// `mm-consumer replay`: moves a group's position back (XGROUP SETID) so entries are delivered again;
+// the ledger skips what the group already applied, so a replay never applies an effect twice.
+import { NotFoundError, UsageError } from '../core/errors.ts';
+import { compareStreamIds, isStreamId, parseStreamId } from '../core/ids.ts';
+import type { Bus } from '../ports/bus.ts';
+import type { LedgerReader } from '../ports/ledger.ts';
+
+export type ReplayFrom =
+  | { readonly kind: 'start' }
+  | { readonly kind: 'end' }
+  | { readonly kind: 'id'; readonly id: string }
+  | { readonly kind: 'time'; readonly ms: number };
+
+const MAX_SEQ = 18446744073709551615n;
+const isoPattern = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+export const parseReplayFrom = (raw: string): ReplayFrom => {
+  const value = raw.trim();
+  if (value === 'start') return { kind: 'start' };
+  if (value === 'end') return { kind: 'end' };
+  if (isStreamId(value)) return { kind: 'id', id: value };
+  if (isoPattern.test(value) && !Number.isNaN(Date.parse(value)))
+    return { kind: 'time', ms: Date.parse(value) };
+  throw new UsageError(
+    `--from must be a stream id (1700000000000-0), an ISO time (2024-01-31T12:00:00Z), start or end; got "${raw}"`,
+  );
+};
+
+/** The id just before `id`, so that setting the group there delivers `id` itself again. */
+export const previousStreamId = (id: string): string => {
+  const { ms, seq } = parseStreamId(id);
+  if (seq > 0n) return `${ms}-${seq - 1n}`;
+  if (ms > 0n) return `${ms - 1n}-${MAX_SEQ}`;
+  return '0-0';
+};
+
+/** The group position for a `--from`: entries after it are delivered (from an id or time, inclusive). */
+export const positionFor = (from: ReplayFrom, newestId: string | null): string => {
+  switch (from.kind) {
+    case 'start':
+      return '0-0';
+    case 'end':
+      return newestId ?? '0-0';
+    case 'id':
+      return previousStreamId(from.id);
+    case 'time':
+      return from.ms <= 0 ? '0-0' : `${from.ms - 1}-${MAX_SEQ}`;
+  }
+};
+
+export type ReplayOptions = {
+  readonly group: string;
+  readonly topic: string;
+  readonly from: ReplayFrom;
+  readonly dryRun: boolean;
+};
+
+export type ReplayReport = {
+  readonly group: string;
+  readonly topic: string;
+  readonly previousId: string;
+  readonly newId: string;
+  /** Entries at or before the old position that the group will receive again. */
+  readonly redeliver: number;
+  /** Entries after the old position that moving forward skips (never delivered to the group). */
+  readonly skipped: number;
+  /** Of the re-delivered entries, how many the ledger already holds for the group (when known). */
+  readonly alreadyApplied: number | null;
+  readonly applied: boolean;
+};
+
+const PAGE = 1_000;
+
+/** Entries in (after, upTo], paged; calls `onPage` with each page's event ids. */
+const countBetween = async (
+  bus: Bus,
+  topic: string,
+  after: string,
+  upTo: string,
+  onPage?: (eventIds: string[]) => Promise<void>,
+): Promise<number> => {
+  if (compareStreamIds(after, upTo) >= 0) return 0;
+  let count = 0;
+  let start = after === '0-0' ? '-' : `(${after}`;
+  for (;;) {
+    const page = await bus.range(topic, { start, end: upTo, count: PAGE });
+    count += page.length;
+    if (onPage)
+      await onPage(
+        page.map((e) => (e.fields.event_id ?? '').toLowerCase()).filter((id) => /^[0-9a-f-]{36}$/.test(id)),
+      );
+    const last = page.at(-1);
+    if (page.length < PAGE || !last) return count;
+    start = `(${last.id}`;
+  }
+};
+
+export const runReplay = async (
+  deps: { bus: Bus; ledger?: LedgerReader | undefined },
+  options: ReplayOptions,
+): Promise<ReplayReport> => {
+  const { bus, ledger } = deps;
+  const info = (await bus.groups(options.topic)).find((g) => g.name === options.group);
+  if (!info)
+    throw new NotFoundError(`consumer group ${options.group} does not exist on stream ${options.topic}`);
+  const [newest] = await bus.range(options.topic, { reverse: true, count: 1 });
+  const newestId = newest?.id ?? null;
+  const newId = positionFor(options.from, newestId);
+  if (
+    options.from.kind !== 'end' &&
+    options.from.kind !== 'start' &&
+    newestId !== null &&
+    compareStreamIds(newId, newestId) >= 0
+  ) {
+    throw new UsageError(
+      `--from is after the newest entry ${newestId} of ${options.topic}: nothing to replay (use --from end to skip everything)`,
+    );
+  }
+  // Some backends report a fresh group's position as `0`.
+  const previousId = info.lastDeliveredId.includes('-') ? info.lastDeliveredId : `${info.lastDeliveredId}-0`;
+  let alreadyApplied: number | null = ledger ? 0 : null;
+  const redeliver = await countBetween(bus, options.topic, newId, previousId, async (ids) => {
+    if (!ledger || ids.length === 0) return;
+    const recorded = await ledger.recorded(options.group, ids);
+    alreadyApplied = (alreadyApplied ?? 0) + ids.filter((id) => recorded.has(id)).length;
+  });
+  const skipped = await countBetween(bus, options.topic, previousId, newId);
+  if (!options.dryRun) await bus.setGroupId(options.topic, options.group, newId);
+  return {
+    group: options.group,
+    topic: options.topic,
+    previousId,
+    newId,
+    redeliver,
+    skipped,
+    alreadyApplied,
+    applied: !options.dryRun,
+  };
+};
+
+export const describeReplay = (report: ReplayReport): string[] => {
+  const verb = report.applied ? 'will be' : 'would be';
+  const lines = [
+    `${report.applied ? 'replay' : 'dry run: replay'} of ${report.topic} for group ${report.group}: position ${report.previousId} -> ${report.newId}`,
+    `${report.redeliver} entries ${verb} re-delivered${
+      report.alreadyApplied === null
+        ? ''
+        : `; ${report.alreadyApplied} of them are already in the ledger and ${verb} skipped`
+    }`,
+  ];
+  if (report.skipped > 0)
+    lines.push(`warning: ${report.skipped} entries not yet delivered ${verb} skipped by moving forward`);
+  if (!report.applied) lines.push('dry run: nothing changed');
+  return lines;
+};

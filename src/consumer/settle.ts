@@ -1,0 +1,131 @@
+// After the commit: what to acknowledge, what to dead-letter (with its ack, atomically) and what to
+// leave pending for a retry. Computed without I/O, then written in one Redis round trip.
+
+import { deadLetterFields } from '../core/dead-letter.ts';
+import { dlqStreamOf } from '../core/envelope.ts';
+import type { Bus, BusWrite } from '../ports/bus.ts';
+import type { ApplyResult } from './apply-batch.ts';
+import type { BatchPlan, Delivery, PlannedEvent, Rejected } from './batch-plan.ts';
+import type { FailureMemory } from './failure-memory.ts';
+
+export type DeadLettered = Rejected & {
+  readonly reason: string;
+  readonly dlqStream: string;
+  readonly fields: Record<string, string>;
+};
+
+export type Settlement = {
+  /** Stream -> entry ids to acknowledge that are not dead-lettered. */
+  readonly acks: ReadonlyMap<string, string[]>;
+  readonly deadLettered: readonly DeadLettered[];
+  /** Failed this delivery but have deliveries left: they stay pending. */
+  readonly retrying: readonly Rejected[];
+  readonly applied: readonly PlannedEvent[];
+  /** Stream -> events already recorded by this group (an earlier delivery) or repeated in the batch. */
+  readonly duplicatesBy: ReadonlyMap<string, number>;
+  /** Stream -> events recorded as `skipped`: no handler for the type. */
+  readonly skippedBy: ReadonlyMap<string, number>;
+  readonly writes: readonly BusWrite[];
+};
+
+export type SettleOptions = {
+  readonly group: string;
+  readonly maxDeliveries: number;
+  readonly failures: FailureMemory;
+  readonly now: Date;
+};
+
+const pushTo = (map: Map<string, string[]>, stream: string, id: string): void => {
+  const ids = map.get(stream);
+  if (ids) ids.push(id);
+  else map.set(stream, [id]);
+};
+
+const bump = (map: Map<string, number>, stream: string): void => {
+  map.set(stream, (map.get(stream) ?? 0) + 1);
+};
+
+const describe = (rejected: Rejected, attempts: number, unparseable: boolean): string =>
+  unparseable
+    ? `${rejected.error.message} (after ${attempts} deliveries)`
+    : `${rejected.error.name}: ${rejected.error.message} (after ${attempts} deliveries)`;
+
+export const settleBatch = (plan: BatchPlan, result: ApplyResult, options: SettleOptions): Settlement => {
+  const acks = new Map<string, string[]>();
+  const deadLettered: DeadLettered[] = [];
+  const retrying: Rejected[] = [];
+  const applied: PlannedEvent[] = [];
+  const duplicatesBy = new Map<string, number>();
+  const skippedBy = new Map<string, number>();
+  const at = options.now.toISOString();
+
+  const deadLetter = (rejected: Rejected, unparseable: boolean): void => {
+    const { stream, entry, deliveries } = rejected.delivery;
+    const fields = deadLetterFields(entry.fields, {
+      stage: 'consumer',
+      originStream: stream,
+      originId: entry.id,
+      consumerGroup: options.group,
+      error: rejected.error,
+      attempts: deliveries,
+      firstFailedAt: options.failures.firstFailedAt(stream, entry.id) ?? at,
+      failedAt: at,
+    });
+    const reason = describe(rejected, deliveries, unparseable);
+    deadLettered.push({ ...rejected, dlqStream: dlqStreamOf(stream), reason, fields });
+    options.failures.forget(stream, entry.id);
+  };
+  const fail = (rejected: Rejected): void => {
+    if (rejected.delivery.deliveries >= options.maxDeliveries) deadLetter(rejected, false);
+    else retrying.push(rejected);
+  };
+  const settled = (delivery: Delivery): void => {
+    pushTo(acks, delivery.stream, delivery.entry.id);
+    options.failures.forget(delivery.stream, delivery.entry.id);
+  };
+
+  for (const rejected of plan.deadLetters) deadLetter(rejected, true);
+  for (const rejected of plan.failed) fail(rejected);
+  for (const delivery of plan.repeats) {
+    bump(duplicatesBy, delivery.stream);
+    settled(delivery);
+  }
+  for (const planned of plan.unhandled) {
+    bump(result.recorded.has(planned.key) ? skippedBy : duplicatesBy, planned.delivery.stream);
+    settled(planned.delivery);
+  }
+  for (const planned of plan.work) {
+    const error = result.failures.get(planned.key);
+    if (error) {
+      fail({ delivery: planned.delivery, eventId: planned.event.eventId, error });
+      continue;
+    }
+    if (result.recorded.has(planned.key)) applied.push(planned);
+    else bump(duplicatesBy, planned.delivery.stream);
+    settled(planned.delivery);
+  }
+
+  const writes: BusWrite[] = [];
+  for (const dead of deadLettered) {
+    writes.push({ op: 'add', stream: dead.dlqStream, fields: dead.fields });
+    writes.push({
+      op: 'ack',
+      stream: dead.delivery.stream,
+      group: options.group,
+      ids: [dead.delivery.entry.id],
+    });
+  }
+  for (const rejected of retrying)
+    options.failures.remember(rejected.delivery.stream, rejected.delivery.entry.id, at);
+  return { acks, deadLettered, retrying, applied, duplicatesBy, skippedBy, writes };
+};
+
+/** One round trip: plain acks on the happy path, one atomic script when dead letters are involved. */
+export const writeSettlement = async (bus: Bus, group: string, settlement: Settlement): Promise<void> => {
+  if (settlement.writes.length === 0) {
+    await Promise.all([...settlement.acks].map(([stream, ids]) => bus.ack(stream, group, ids)));
+    return;
+  }
+  const acks: BusWrite[] = [...settlement.acks].map(([stream, ids]) => ({ op: 'ack', stream, group, ids }));
+  await bus.exec([...settlement.writes, ...acks]);
+};

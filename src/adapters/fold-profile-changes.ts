@@ -10,5 +10,6 @@ export const foldProfileChanges = (changes: readonly LintProfileChange[]): Folde
     const previous = byUser.get(change.userId);
     byUser.set(change.userId, { ...change, changes: (previous?.changes ?? 0) + 1 });
   }
-  return [...byUser.values()];
+  // In user order, so two consumers upserting overlapping users lock rows in the same order.
+  return [...byUser.values()].sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
 };

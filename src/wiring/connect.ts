@@ -9,6 +9,7 @@ import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
+import { sqliteNativeBinding } from './sqlite-addon.ts';
 
 export type Ports = {
   readonly deployment: Deployment;
@@ -48,7 +49,15 @@ export const connect = async (deployment: Deployment, options: ConnectOptions): 
       };
     }
     case 'local': {
-      const local = await openLocalPorts({ file: deployment.file, logger: options.logger });
+      const nativeBinding = await sqliteNativeBinding({
+        cacheDir: deployment.cacheDir,
+        logger: options.logger,
+      });
+      const local = await openLocalPorts({
+        file: deployment.file,
+        logger: options.logger,
+        ...(nativeBinding === undefined ? {} : { nativeBinding }),
+      });
       return { deployment, bus: local.bus, store: local.store, close: local.close };
     }
   }

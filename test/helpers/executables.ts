@@ -1,0 +1,56 @@
+// The single executables (dist/bin/*): built when missing or older than the sources, and copied
+// into directories that hold nothing else, to run as on a machine without Node.
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { BinaryName, Launch } from './binaries.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+export const executablePath = (name: BinaryName): string => join(root, 'dist', 'bin', name);
+
+/** `node build.mjs --bin --if-stale`: a no-op when dist/bin matches the sources. */
+export const ensureExecutables = async (): Promise<void> => {
+  await promisify(execFile)(process.execPath, ['build.mjs', '--bin', '--if-stale'], {
+    cwd: root,
+    timeout: 10 * 60_000,
+  });
+};
+
+export type Sandbox = {
+  /** The directory holding only the copied executables (and what they write). */
+  readonly dir: string;
+  /** HOME for the executables: empty, so the SQLite addon cache starts fresh. */
+  readonly home: string;
+  /** Launch options: run `./<name>` from `dir` with only PATH=/nonexistent and HOME. */
+  launch(name: BinaryName, env?: Record<string, string>): Launch & { env: Record<string, string> };
+  remove(): void;
+};
+
+export const createSandbox = (names: readonly BinaryName[]): Sandbox => {
+  const base = mkdtempSync(join(tmpdir(), 'mm-exe-'));
+  const dir = join(base, 'run');
+  const home = join(base, 'home');
+  mkdirSync(dir);
+  mkdirSync(home);
+  for (const name of names) copyFileSync(executablePath(name), join(dir, name));
+  return {
+    dir,
+    home,
+    launch: (name, env = {}) => ({
+      via: { executable: `./${name}` },
+      cwd: dir,
+      cleanEnv: true,
+      env: { PATH: '/nonexistent', HOME: home, ...env },
+    }),
+    remove: () => rmSync(base, { recursive: true, force: true }),
+  };
+};
+
+export const packageVersion = (): string =>
+  (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+
+export const sqliteAddonFile = join(root, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node');

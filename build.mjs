@@ -18,7 +18,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -116,17 +116,29 @@ export const buildEsm = async (info = buildInfo()) => {
   }
 };
 
+// A single executable's require() loads built-in modules only, so everything else must be inside.
+const assertOnlyBuiltinsLeft = (name, metafile) => {
+  const left = Object.values(metafile.outputs)
+    .flatMap((output) => output.imports)
+    .filter((imported) => imported.external && !isBuiltin(imported.path))
+    .map((imported) => imported.path);
+  if (left.length > 0)
+    throw new Error(`${name}: the CommonJS bundle still needs ${[...new Set(left)].join(', ')}`);
+};
+
 export const buildCjs = async (info = buildInfo(), outdir = new URL('dist/cjs/', root).pathname) => {
   mkdirSync(outdir, { recursive: true });
   await Promise.all(
-    binaries.map((name) =>
-      build({
+    binaries.map(async (name) => {
+      const result = await build({
         ...common(info),
         entryPoints: [new URL(`bin/${name}.ts`, root).pathname],
         outfile: join(outdir, `${name}.cjs`),
         format: 'cjs',
-      }),
-    ),
+        metafile: true,
+      });
+      assertOnlyBuiltinsLeft(name, result.metafile);
+    }),
   );
 };
 

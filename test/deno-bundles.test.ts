@@ -8,8 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { createRedisBus } from '../src/adapters/redis/bus.ts';
 import { openLocalPorts } from '../src/adapters/sqlite/local-ports.ts';
+import { toStreamFields } from '../src/core/envelope.ts';
 import { createLogger } from '../src/core/logger.ts';
-import { DLQ, relayDeadLetter } from './dlq-fixtures.ts';
+import { DLQ, relayDeadLetter, userEvent } from './dlq-fixtures.ts';
 import {
   assertNoBinariesLeft,
   type BinaryName,
@@ -18,6 +19,7 @@ import {
   runBinary,
   startBinary,
 } from './helpers/binaries.ts';
+import { eventually } from './helpers/eventually.ts';
 import { createTestDatabase } from './helpers/postgres.ts';
 import { createTestRedis } from './helpers/redis.ts';
 import { skipUnless } from './helpers/services.ts';
@@ -101,7 +103,7 @@ describe('bundles under Deno', () => {
   });
 
   describe('in production mode', { skip: productionSkip }, () => {
-    it('serve the API over Postgres and Redis, and report dead letters', async () => {
+    it('serve the API, consume an event and report dead letters over Postgres and Redis', async () => {
       const db = await createTestDatabase({ migrate: false });
       const redis = await createTestRedis();
       try {
@@ -115,6 +117,22 @@ describe('bundles under Deno', () => {
         assert.equal(await backend.stop(), 0);
         const [outbox] = await db.sql`select count(*)::int as n from outbox`;
         assert.equal(outbox?.n, 1);
+
+        // A consumer under Deno: a blocking read on Redis, then the ledger row in Postgres.
+        const consumer = await startBinary('mm-consumer', ['--block-ms', '200', ...production], deno);
+        const event = userEvent();
+        await redis.client.xadd(
+          `${redis.prefix}identity`,
+          '*',
+          ...Object.entries(toStreamFields(event)).flat(),
+        );
+        await eventually(
+          async () =>
+            (await db.sql`select 1 from event_ledger where event_id = ${event.eventId}`).length === 1,
+          10_000,
+          { message: 'the event in event_ledger' },
+        );
+        assert.equal(await consumer.stop(), 0);
 
         const bus = createRedisBus(new Redis(redis.url), { keyPrefix: redis.prefix });
         await relayDeadLetter(bus);

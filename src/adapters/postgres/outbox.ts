@@ -56,6 +56,14 @@ export const createPostgresOutboxWriter = (sql: postgres.TransactionSql): Outbox
   },
 });
 
+// A held row did not fail itself, so it keeps whatever failure history it had.
+const firstFailure = (
+  row: ClaimedRecord,
+  failure: DrainOutcome['retry'][number],
+  now: Date,
+): string | null =>
+  failure.held ? (row.first_failed_at?.toISOString() ?? null) : (row.first_failed_at ?? now).toISOString();
+
 /** Puts rows the relay could not publish back, same id, with the failure recorded. */
 const reinstate = async (
   sql: postgres.TransactionSql,
@@ -77,10 +85,10 @@ const reinstate = async (
       ${sql.array(records.map((r) => r.row.payload))}::jsonb[],
       ${sql.array(records.map((r) => r.row.headers))}::jsonb[],
       ${sql.array(records.map((r) => r.row.occurred_at.toISOString()))}::timestamptz[],
-      ${sql.array(records.map((r) => r.row.attempts + 1))}::int[],
+      ${sql.array(records.map((r) => r.row.attempts + (r.failure.held ? 0 : 1)))}::int[],
       ${sql.array(records.map((r) => r.failure.nextAttemptAt.toISOString()))}::timestamptz[],
-      ${sql.array(records.map((r) => (r.row.first_failed_at ?? now).toISOString()))}::timestamptz[],
-      ${sql.array(records.map((r) => r.failure.error.slice(0, 2000)))}::text[])`;
+      ${sql.array(records.map((r) => firstFailure(r.row, r.failure, now)))}::timestamptz[],
+      ${sql.array(records.map((r) => (r.failure.held ? r.row.last_error : r.failure.error.slice(0, 2000))))}::text[])`;
 };
 
 export const createPostgresOutboxRelay = (sql: postgres.Sql): OutboxRelay => ({

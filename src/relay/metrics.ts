@@ -56,6 +56,7 @@ export const createRelayMetrics = (registry: Registry, topics: readonly string[]
     labelNames: ['stream'] as const,
     registers,
   });
+  for (const topic of topics) trimmed.inc({ stream: topic }, 0);
   const leader = new Gauge({
     name: 'relay_leader',
     help: '1 when this relay drained the last batch (holds the outbox lock), 0 on standby',

@@ -67,16 +67,14 @@ export const createTrimmer = (options: TrimmerOptions): Trimmer => {
   };
 
   const enforceHardCap = async (stream: string): Promise<void> => {
-    const groups = await streamBacklogs(bus, stream);
+    const behind = (await streamBacklogs(bus, stream)).filter((g) => g.oldestUnackedId !== null);
     const removed = await bus.trim(stream, { maxLen: hardMax });
-    if (removed === 0) return;
+    // With no group behind, the entries removed were not owed to anyone: an ordinary cap.
+    if (removed === 0 || behind.length === 0) return;
     options.onTrimmedUnconsumed(stream, removed);
-    const behind = groups
-      .filter((g) => g.oldestUnackedId !== null)
-      .map((g) => `${g.group} (${g.pending} pending, oldest ${g.oldestUnackedId})`)
-      .join(', ');
+    const groups = behind.map((g) => `${g.group} (${g.pending} pending, oldest ${g.oldestUnackedId})`);
     logger.error(
-      `Stream ${stream} hit its hard cap of ${hardMax} entries: trimmed ${removed} entries that consumer groups had not acknowledged: ${behind || 'none recorded'}`,
+      `Stream ${stream} hit its hard cap of ${hardMax} entries: trimmed ${removed} entries that consumer groups had not acknowledged: ${groups.join(', ')}`,
       { stream, trimmed: removed, hard_max: hardMax },
     );
   };

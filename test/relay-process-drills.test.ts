@@ -5,7 +5,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { uuidv7 } from '../src/core/ids.ts';
 import type { Bus } from '../src/ports/bus.ts';
 import type { NewOutboxEvent } from '../src/ports/outbox.ts';
-import { assertNoBinariesLeft, type RunningBinary, runBinary, startBinary } from './helpers/binaries.ts';
+import { assertNoBinariesLeft, runBinary, startBinary } from './helpers/binaries.ts';
 import { eventually } from './helpers/eventually.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
 import { type RedisServer, startRedisServer } from './helpers/redis.ts';

@@ -1,5 +1,6 @@
 // Measures the outbox backlog continuously (not only when /health is read), each probe bounded in
-// time; a slow count on a huge backlog spaces the probes out so it never competes with draining.
+// time. Counting a huge backlog scans the whole table (in parallel, on every core), so a slow probe
+// spaces the next ones out: the count must not compete with draining that very backlog.
 import { withDeadline } from '../core/bounded.ts';
 import { coerceError } from '../core/errors.ts';
 import type { OutboxBacklog, OutboxRelay } from '../ports/outbox.ts';
@@ -11,6 +12,8 @@ export type BacklogSampler = {
   stop(): Promise<void>;
   /** The last successful reading, if any. */
   latest(): BacklogReading | undefined;
+  /** A reading at most `maxAgeMs` old: the last one when fresh enough, otherwise a new probe. */
+  read(maxAgeMs: number): Promise<OutboxBacklog>;
   /** Why the last probe failed, while it keeps failing. */
   lastError(): string | undefined;
 };
@@ -22,8 +25,9 @@ export type BacklogSamplerOptions = {
   readonly timeoutMs?: number;
 };
 
-// A probe that takes d ms is repeated no sooner than SPACING x d later.
-const SPACING = 10;
+// A probe that takes d ms is repeated no sooner than SPACING x d later (1 ms: every second; 100 ms
+// on a large backlog: every 3 s).
+const SPACING = 30;
 
 export const createBacklogSampler = (options: BacklogSamplerOptions): BacklogSampler => {
   const intervalMs = options.intervalMs ?? 1_000;
@@ -67,6 +71,13 @@ export const createBacklogSampler = (options: BacklogSamplerOptions): BacklogSam
       await running;
     },
     latest: () => reading,
+    read: async (maxAgeMs) => {
+      if (reading && Date.now() - reading.at <= maxAgeMs) return reading;
+      const sample = await options.outbox.backlog();
+      reading = { ...sample, at: Date.now() };
+      options.onSample(sample);
+      return sample;
+    },
     lastError: () => failure,
   };
 };

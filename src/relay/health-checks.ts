@@ -1,16 +1,17 @@
 // The relay's own health checks: the outbox backlog against its thresholds, and the loop itself
 // (leader or standby, and which dependency it is waiting for during an outage).
 import type { CheckResult, HealthCheck } from '../core/health.ts';
-import type { OutboxRelay } from '../ports/outbox.ts';
+import type { OutboxBacklog } from '../ports/outbox.ts';
 import type { RelayStatus } from './relay-loop.ts';
 
+/** `backlog` gives a recent reading (the sampler's, or a fresh count when that is stale). */
 export const outboxCheck = (
-  outbox: OutboxRelay,
+  backlog: () => Promise<OutboxBacklog>,
   thresholds: { backlogWarn: number; backlogAgeWarnS: number },
 ): HealthCheck => ({
   name: 'outbox',
   run: async (): Promise<CheckResult> => {
-    const { count, oldestAgeSeconds } = await outbox.backlog();
+    const { count, oldestAgeSeconds } = await backlog();
     const details = {
       backlog: count,
       oldest_age_seconds: Math.round(oldestAgeSeconds * 1000) / 1000,

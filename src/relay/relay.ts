@@ -20,6 +20,9 @@ import { createRelayMetrics } from './metrics.ts';
 import { createRelayLoop, type RelayStatus } from './relay-loop.ts';
 import { createTrimmer } from './trimmer.ts';
 
+// /health/detailed reuses the sampler's count while it is this fresh, rather than counting again.
+const BACKLOG_FRESH_MS = 3_000;
+
 export type RelayDeps = {
   readonly store: Store;
   readonly bus: Bus;
@@ -94,7 +97,7 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
     checks: [
       databaseCheck(deps.store),
       busCheck(deps.bus, { streams: options.topics.flatMap((t) => [t, dlqStreamOf(t)]) }),
-      outboxCheck(deps.store.outbox, options),
+      outboxCheck(() => sampler.read(BACKLOG_FRESH_MS), options),
       relayCheck(loop.status),
     ],
     intervalMs: options.healthIntervalMs ?? 5_000,

@@ -6,11 +6,11 @@ import {
   failOnProblems,
   type Problems,
   parseInteger,
+  parseTopicList,
   pick,
   requireDatabase,
   resolveCommon,
 } from '../core/config.ts';
-import { isTopicName } from '../core/envelope.ts';
 import { isStreamId } from '../core/ids.ts';
 
 export type ConsumerSettings = {
@@ -71,21 +71,6 @@ export const checkName = (value: string, flag: string, problems: Problems): stri
   return value;
 };
 
-const parseTopics = (raw: string, problems: Problems): string[] => {
-  const topics = [
-    ...new Set(
-      raw
-        .split(',')
-        .map((t) => t.trim())
-        .filter(Boolean),
-    ),
-  ];
-  if (topics.length === 0) problems.push('--topics must name at least one topic');
-  for (const topic of topics)
-    if (!isTopicName(topic)) problems.push(`--topics: "${topic}" is not a valid topic name`);
-  return topics;
-};
-
 const parseStartId = (raw: string, problems: Problems): string => {
   if (raw === '0' || raw === '$' || isStreamId(raw)) return raw;
   problems.push(`--start-id must be 0, $ or a stream id like 1700000000000-0, got "${raw}"`);
@@ -121,7 +106,7 @@ export const loadConsumerConfig = (
     parseInteger(raw, flag, fallback, problems, { min, max });
   const settings: ConsumerSettings = {
     group: checkName(pick(flags.group, env.MM_CONSUMER_GROUP) ?? consumerDefaults.group, '--group', problems),
-    topics: parseTopics(pick(flags.topics, env.MM_TOPICS) ?? consumerDefaults.topics, problems),
+    topics: parseTopicList(pick(flags.topics, env.MM_TOPICS) ?? consumerDefaults.topics, problems),
     name: checkName(
       pick(flags.name, env.MM_CONSUMER_NAME) ?? `${identity.hostname}-${identity.pid}`,
       '--name',
@@ -192,7 +177,11 @@ export const loadReplayConfig = (flags: ReplayFlags, env: Env): ReplayConfig => 
     '--group',
     problems,
   );
-  const [topic = consumerDefaults.topics] = parseTopics(flags.topic ?? consumerDefaults.topics, problems);
+  const [topic = consumerDefaults.topics] = parseTopicList(
+    flags.topic ?? consumerDefaults.topics,
+    problems,
+    '--topic',
+  );
   if (flags.topic?.includes(',')) problems.push('--topic takes one topic');
   if (flags.from === undefined || flags.from.trim() === '') {
     problems.push('--from is required: a stream id, an ISO time, start or end');

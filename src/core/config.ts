@@ -1,5 +1,6 @@
 // Configuration shared by every binary: flag > environment > default, every problem reported at once.
 import { isAbsolute, join } from 'node:path';
+import { isTopicName } from './envelope.ts';
 import { ConfigError } from './errors.ts';
 import { type LogLevel, LogLevels } from './logger.ts';
 
@@ -157,4 +158,20 @@ export const requireDatabase = (deployment: Deployment, problems: Problems): voi
 
 export const failOnProblems = (problems: Problems): void => {
   if (problems.length > 0) throw new ConfigError(problems);
+};
+
+/** A comma-separated list of topic names (`--topics identity,billing`); every bad name is reported. */
+export const parseTopicList = (raw: string, problems: Problems, flag = '--topics'): string[] => {
+  const topics = [
+    ...new Set(
+      raw
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean),
+    ),
+  ];
+  if (topics.length === 0) problems.push(`${flag} must name at least one topic`);
+  for (const topic of topics)
+    if (!isTopicName(topic)) problems.push(`${flag}: "${topic}" is not a valid topic name`);
+  return topics;
 };

@@ -36,12 +36,18 @@ export type OutboxRow = {
   readonly lastError: string | null;
 };
 
-/** What the relay did with a claimed batch: rows in `retry` go back (attempts + 1), all others leave. */
+/**
+ * What the relay did with a claimed batch: rows in `retry` go back (attempts + 1), all others leave.
+ * A row marked `held` did not fail itself: it waits behind an earlier failed row of its aggregate,
+ * so it goes back with attempts, first failure and last error unchanged (an adapter that ignores the
+ * mark still puts the row back, only counting one attempt too many).
+ */
 export type DrainOutcome = {
   readonly retry: ReadonlyArray<{
     readonly id: string;
     readonly error: string;
     readonly nextAttemptAt: Date;
+    readonly held?: boolean;
   }>;
 };
 

@@ -101,6 +101,23 @@ export const storeOutboxCases = (t: StoreKit): void => {
       assert.equal((await t.store.outbox.backlog()).count, 0);
     });
 
+    it('puts held rows back unchanged: no attempt, no error of their own', async () => {
+      await insert(event('a', 1), event('a', 2));
+      await t.store.outbox.drain({ limit: 10 }, async (rows) => {
+        const [failed, held] = rows as [OutboxRow, OutboxRow];
+        const due = new Date(Date.now() - 1);
+        return {
+          retry: [
+            { id: failed.id, error: 'boom', nextAttemptAt: due },
+            { id: held.id, error: 'held behind a failed event', nextAttemptAt: due, held: true },
+          ],
+        };
+      });
+      const [failed, held] = (await drainAll()) as [OutboxRow, OutboxRow];
+      assert.deepEqual([failed.attempts, failed.lastError], [1, 'boom']);
+      assert.deepEqual([held.attempts, held.lastError, held.firstFailedAt], [0, null, null]);
+    });
+
     it('claims a retried row only once its next attempt is due', async () => {
       const retried = event('a', 1);
       await insert(retried);

@@ -1,6 +1,7 @@
 // Postgres side of the outbox port (mirrors adapters/sqlite/outbox.ts): batched inserts, serialised drains.
 import type postgres from 'postgres';
 import type { DrainOutcome, OutboxRelay, OutboxRow, OutboxWriter } from '../../ports/outbox.ts';
+import { reinstatedHistory } from '../reinstated-row.ts';
 import { pgArray } from './arrays.ts';
 import { pgCall } from './errors.ts';
 
@@ -63,8 +64,20 @@ const reinstate = async (
   rows: ReadonlyMap<string, ClaimedRecord>,
   retry: DrainOutcome['retry'],
 ): Promise<void> => {
-  const now = new Date();
-  const records = retry.map((r) => ({ failure: r, row: rows.get(r.id) as ClaimedRecord }));
+  const now = new Date().toISOString();
+  const records = retry.map((failure) => {
+    const row = rows.get(failure.id) as ClaimedRecord;
+    const history = reinstatedHistory(
+      {
+        attempts: row.attempts,
+        firstFailedAt: row.first_failed_at?.toISOString() ?? null,
+        lastError: row.last_error,
+      },
+      failure,
+      now,
+    );
+    return { failure, row, history };
+  });
   await sql`
     insert into outbox (id, event_id, topic, event_type, aggregate_type, aggregate_id, payload, headers,
                         occurred_at, attempts, next_attempt_at, first_failed_at, last_error)
@@ -78,10 +91,10 @@ const reinstate = async (
       ${pgArray(records.map((r) => r.row.payload))}::jsonb[],
       ${pgArray(records.map((r) => r.row.headers))}::jsonb[],
       ${pgArray(records.map((r) => r.row.occurred_at.toISOString()))}::timestamptz[],
-      ${pgArray(records.map((r) => r.row.attempts + 1))}::int[],
+      ${pgArray(records.map((r) => r.history.attempts))}::int[],
       ${pgArray(records.map((r) => r.failure.nextAttemptAt.toISOString()))}::timestamptz[],
-      ${pgArray(records.map((r) => (r.row.first_failed_at ?? now).toISOString()))}::timestamptz[],
-      ${pgArray(records.map((r) => r.failure.error.slice(0, 2000)))}::text[])`;
+      ${pgArray(records.map((r) => r.history.firstFailedAt))}::timestamptz[],
+      ${pgArray(records.map((r) => r.history.lastError))}::text[])`;
 };
 
 export const createPostgresOutboxRelay = (sql: postgres.Sql): OutboxRelay => ({

@@ -2,6 +2,7 @@
 // drains under the file's write lock, the relay lock against other relays, and file polling for watch.
 import { MmError } from '../../core/errors.ts';
 import type { DrainOutcome, OutboxRelay, OutboxRow, OutboxWriter } from '../../ports/outbox.ts';
+import { reinstatedHistory } from '../reinstated-row.ts';
 import type { SqliteConnection } from './connection.ts';
 import type { SqliteDriver } from './driver.ts';
 import type { RelayLock } from './relay-lock.ts';
@@ -92,6 +93,11 @@ const reinstate = (
   for (const failure of retry) {
     const row = rows.get(failure.id);
     if (!row) throw new MmError('INTERNAL', `drain outcome retries row ${failure.id}, which was not claimed`);
+    const history = reinstatedHistory(
+      { attempts: row.attempts, firstFailedAt: row.first_failed_at, lastError: row.last_error },
+      failure,
+      now,
+    );
     statement.run(
       row.id,
       row.event_id,
@@ -102,10 +108,10 @@ const reinstate = (
       row.payload,
       row.headers,
       row.occurred_at,
-      row.attempts + 1,
+      history.attempts,
       failure.nextAttemptAt.toISOString(),
-      row.first_failed_at ?? now,
-      failure.error.slice(0, 2000),
+      history.firstFailedAt,
+      history.lastError,
     );
   }
 };

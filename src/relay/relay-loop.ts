@@ -1,0 +1,203 @@
+// The relay's main loop. States: `starting` -> `running` (drain batches back to back while they come
+// back full, then wait for a notification or the poll interval) <-> `retrying` (a dependency failed
+// transiently: the batch rolled back, probe it with capped backoff and jitter, forever) -> `stopped`.
+// Several relays may run: the outbox lock lets one drain a batch at a time; the others stand by and
+// poll, so whoever holds the lock is the leader of that batch and per-aggregate order holds.
+import { type BackoffPolicy, backoffDelay } from '../core/backoff.ts';
+import { type Clock, systemClock } from '../core/clock.ts';
+import { coerceError, isTransient, type TransientError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Bus } from '../ports/bus.ts';
+import type { Store } from '../ports/store.ts';
+import { applyBatchReport } from './batch-effects.ts';
+import type { RelayMetrics } from './metrics.ts';
+import { type BatchResult, type PublishPolicy, publishBatch } from './publish-batch.ts';
+import type { Trimmer } from './trimmer.ts';
+import { createWakeSignal } from './wake-signal.ts';
+
+export type RelayRole = 'starting' | 'leader' | 'standby';
+
+export type Outage = {
+  /** What failed, as operators say it: `Redis`, `Database`, or `Relay` for anything else. */
+  readonly dependency: string;
+  readonly since: number;
+  readonly reason: string;
+  readonly retries: number;
+  readonly nextRetryAt: number;
+};
+
+export type RelayStatus = {
+  readonly state: 'starting' | 'running' | 'retrying' | 'stopped';
+  readonly role: RelayRole;
+  readonly outage: Outage | undefined;
+  readonly lastBatchAt: number | undefined;
+};
+
+export type RelayLoopOptions = {
+  readonly store: Store;
+  readonly bus: Bus;
+  readonly logger: Logger;
+  readonly metrics: RelayMetrics;
+  readonly trimmer: Trimmer;
+  readonly policy: PublishPolicy;
+  readonly batchSize: number;
+  readonly pollIntervalMs: number;
+  /** Backoff while a dependency is down (default 100 ms doubling up to 5 s). */
+  readonly transientBackoff?: BackoffPolicy;
+  readonly clock?: Clock;
+};
+
+export type RelayLoop = {
+  start(): void;
+  /** Lets the batch in flight finish, then ends the loop; gives up waiting at `deadline` (epoch ms). */
+  stop(options?: { deadline?: number }): Promise<void>;
+  /** Rings the loop awake (an outbox insert was committed). */
+  wake(): void;
+  status(): RelayStatus;
+};
+
+const defaultTransientBackoff: BackoffPolicy = { baseMs: 100, maxMs: 5_000 };
+
+const dependencyName = (error: Error): string => {
+  if (!isTransient(error)) return 'Relay';
+  const names: Record<TransientError['dependency'], string> = {
+    redis: 'Redis',
+    bus: 'Stream store',
+    database: 'Database',
+    store: 'Database',
+    other: 'A dependency',
+  };
+  return names[error.dependency];
+};
+
+export const createRelayLoop = (options: RelayLoopOptions): RelayLoop => {
+  const { store, bus, logger, metrics } = options;
+  const clock = options.clock ?? systemClock;
+  const backoff = options.transientBackoff ?? defaultTransientBackoff;
+  const doorbell = createWakeSignal();
+  const abort = new AbortController();
+  let state: RelayStatus['state'] = 'starting';
+  let role: RelayRole = 'starting';
+  let outage: Outage | undefined;
+  let lastBatchAt: number | undefined;
+  let running: Promise<void> | undefined;
+
+  /** One claim-publish-commit; returns whether the batch came back full (more are likely waiting). */
+  const drainOnce = async (): Promise<boolean> => {
+    let result: BatchResult | undefined;
+    let claimed = 0;
+    const started = performance.now();
+    try {
+      const drained = await store.outbox.drain({ limit: options.batchSize }, async (rows) => {
+        claimed = rows.length;
+        result = await publishBatch(bus, rows, options.policy, clock.now);
+        return result.outcome;
+      });
+      role = drained.leader ? 'leader' : 'standby';
+      metrics.leader(drained.leader);
+      if (result && drained.claimed > 0) {
+        lastBatchAt = clock.now();
+        applyBatchReport(
+          result.report,
+          { metrics, trimmer: options.trimmer, logger, policy: options.policy },
+          {
+            durationS: (performance.now() - started) / 1000,
+            publishedAt: lastBatchAt,
+          },
+        );
+      }
+      await options.trimmer.maybeTrim();
+      return drained.leader && drained.claimed >= options.batchSize;
+    } catch (error) {
+      if (claimed > 0) metrics.batchFailed(claimed);
+      throw error;
+    }
+  };
+
+  /** During an outage: a cheap probe of what failed before claiming rows again. */
+  const probe = async (failed: Outage): Promise<void> => {
+    if (failed.dependency === 'Redis' || failed.dependency === 'Stream store') await bus.ping();
+    else if (failed.dependency === 'Database') await store.ping();
+  };
+
+  const onFailure = (thrown: unknown): number => {
+    const error = coerceError(thrown);
+    const dependency = dependencyName(error);
+    const retries = outage && outage.dependency === dependency ? outage.retries + 1 : 0;
+    const delay = backoffDelay(retries, backoff);
+    const now = clock.now();
+    outage = {
+      dependency,
+      since: outage?.since ?? now,
+      reason: error.message,
+      retries,
+      nextRetryAt: now + delay,
+    };
+    state = 'retrying';
+    if (isTransient(error)) {
+      logger.warn(`${dependency} unavailable, retrying in ${delay} ms: ${error.message}`, {
+        dependency,
+        retries,
+      });
+    } else {
+      logger.error(`Relay batch failed, retrying in ${delay} ms: ${error.message}`, { error, retries });
+    }
+    return delay;
+  };
+
+  const recovered = (): void => {
+    if (!outage) return;
+    const downMs = clock.now() - outage.since;
+    logger.info(`${outage.dependency} available again after ${downMs} ms; publishing resumed`, {
+      dependency: outage.dependency,
+      down_ms: downMs,
+    });
+    outage = undefined;
+    state = 'running';
+  };
+
+  const waitForWork = async (): Promise<void> => {
+    if (role === 'standby') {
+      // Notifications would have every standby race the leader for the lock; polling is enough.
+      await clock.sleep(options.pollIntervalMs, abort.signal);
+      doorbell.clear();
+      return;
+    }
+    await doorbell.wait(options.pollIntervalMs, abort.signal);
+  };
+
+  const loop = async (): Promise<void> => {
+    state = 'running';
+    while (!abort.signal.aborted) {
+      try {
+        if (outage) await probe(outage);
+        const full = await drainOnce();
+        recovered();
+        if (!full && !abort.signal.aborted) await waitForWork();
+      } catch (thrown) {
+        const delay = onFailure(thrown);
+        await clock.sleep(delay, abort.signal);
+      }
+    }
+    state = 'stopped';
+  };
+
+  return {
+    start: () => {
+      running ??= loop();
+    },
+    stop: async ({ deadline } = {}) => {
+      abort.abort();
+      doorbell.ring();
+      if (!running) {
+        state = 'stopped';
+        return;
+      }
+      const budget = deadline === undefined ? undefined : Math.max(0, deadline - clock.now());
+      if (budget === undefined) await running;
+      else await Promise.race([running, clock.sleep(budget)]);
+    },
+    wake: () => doorbell.ring(),
+    status: () => ({ state, role, outage, lastBatchAt }),
+  };
+};

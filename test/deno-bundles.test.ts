@@ -8,9 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { createRedisBus } from '../src/adapters/redis/bus.ts';
 import { openLocalPorts } from '../src/adapters/sqlite/local-ports.ts';
-import { toStreamFields } from '../src/core/envelope.ts';
 import { createLogger } from '../src/core/logger.ts';
-import { DLQ, relayDeadLetter, userEvent } from './dlq-fixtures.ts';
+import { DLQ, relayDeadLetter } from './dlq-fixtures.ts';
 import {
   assertNoBinariesLeft,
   type BinaryName,
@@ -19,7 +18,7 @@ import {
   runBinary,
   startBinary,
 } from './helpers/binaries.ts';
-import { eventually } from './helpers/eventually.ts';
+import { expectWriteToReachConsumer } from './helpers/executables.ts';
 import { createTestDatabase } from './helpers/postgres.ts';
 import { createTestRedis } from './helpers/redis.ts';
 import { skipUnless } from './helpers/services.ts';
@@ -30,13 +29,6 @@ const deno: Launch = { via: 'deno' };
 const silent = createLogger({ level: 'error', sink: () => {} });
 
 type Report = { totals: { open: number }; streams: Array<{ stream: string; open: number }> };
-
-const postUser = (url: string, email: string): Promise<Response> =>
-  fetch(`${url}/api/users`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email }),
-  });
 
 describe('bundles under Deno', () => {
   let dir: string;
@@ -66,7 +58,7 @@ describe('bundles under Deno', () => {
     // Copies of the bundles outside the checkout: an import of better-sqlite3 could not resolve.
     const local = mkdtempSync(join(dir, 'local-'));
     const copies: Record<string, string> = {};
-    for (const name of ['mm-backend', 'mm-consumer', 'mm-dlq'] as const) {
+    for (const name of ['mm-backend', 'mm-relay', 'mm-consumer', 'mm-dlq'] as const) {
       copies[name] = join(local, `${name}.mjs`);
       copyFileSync(bundlePath(name), copies[name]);
     }
@@ -76,10 +68,13 @@ describe('bundles under Deno', () => {
     assert.equal(migrate.code, 0, migrate.stderr);
     assert.match(migrate.stdout, /migrations: 0 applied, \d+ already applied/);
 
-    const backend = await startBinary('mm-backend', ['serve', '--local', file], run('mm-backend'));
-    const consumer = await startBinary('mm-consumer', ['--local', file], run('mm-consumer'));
-    assert.equal((await postUser(backend.url, 'deno@example.com')).status, 201);
-    for (const service of [backend, consumer]) {
+    const [backend, relay, consumer] = await Promise.all([
+      startBinary('mm-backend', ['serve', '--local', file], run('mm-backend')),
+      startBinary('mm-relay', ['--local', file], run('mm-relay')),
+      startBinary('mm-consumer', ['--local', file], run('mm-consumer')),
+    ]);
+    await expectWriteToReachConsumer(backend.url, consumer.url, 'deno@example.com');
+    for (const service of [backend, relay, consumer]) {
       const health = (await (await fetch(`${service.url}/health/detailed`)).json()) as {
         checks: { database: { status: string; kind: string } };
       };
@@ -90,8 +85,7 @@ describe('bundles under Deno', () => {
       });
       assert.match(await (await fetch(`${service.url}/metrics/prometheus`)).text(), /^# HELP /m);
     }
-    assert.equal(await consumer.stop(), 0);
-    assert.equal(await backend.stop(), 0);
+    for (const service of [backend, relay, consumer]) assert.equal(await service.stop(), 0);
 
     const ports = await openLocalPorts({ file, logger: silent });
     await relayDeadLetter(ports.bus);
@@ -103,36 +97,26 @@ describe('bundles under Deno', () => {
   });
 
   describe('in production mode', { skip: productionSkip }, () => {
-    it('serve the API, consume an event and report dead letters over Postgres and Redis', async () => {
+    it('run backend, relay and consumer over Postgres and Redis, and report dead letters', async () => {
       const db = await createTestDatabase({ migrate: false });
       const redis = await createTestRedis();
       try {
         const production = ['--database-url', db.url, '--redis-url', redis.url, '--key-prefix', redis.prefix];
         const migrate = await runBinary('mm-backend', ['migrate', '--database-url', db.url], deno);
         assert.equal(migrate.code, 0, migrate.stderr);
-        const backend = await startBinary('mm-backend', ['serve', ...production], deno);
-        assert.equal((await postUser(backend.url, 'deno-pg@example.com')).status, 201);
+        const [backend, relay, consumer] = await Promise.all([
+          startBinary('mm-backend', ['serve', ...production], deno),
+          startBinary('mm-relay', production, deno),
+          startBinary('mm-consumer', ['--block-ms', '200', ...production], deno),
+        ]);
+        await expectWriteToReachConsumer(backend.url, consumer.url, 'deno-pg@example.com');
         const health = (await (await fetch(`${backend.url}/health/detailed`)).json()) as { status: string };
         assert.equal(health.status, 'healthy');
-        assert.equal(await backend.stop(), 0);
-        const [outbox] = await db.sql`select count(*)::int as n from outbox`;
-        assert.equal(outbox?.n, 1);
-
-        // A consumer under Deno: a blocking read on Redis, then the ledger row in Postgres.
-        const consumer = await startBinary('mm-consumer', ['--block-ms', '200', ...production], deno);
-        const event = userEvent();
-        await redis.client.xadd(
-          `${redis.prefix}identity`,
-          '*',
-          ...Object.entries(toStreamFields(event)).flat(),
-        );
-        await eventually(
-          async () =>
-            (await db.sql`select 1 from event_ledger where event_id = ${event.eventId}`).length === 1,
-          10_000,
-          { message: 'the event in event_ledger' },
-        );
-        assert.equal(await consumer.stop(), 0);
+        for (const service of [backend, relay, consumer]) assert.equal(await service.stop(), 0);
+        const [ledger] = await db.sql`select count(*)::int as n from event_ledger`;
+        assert.equal(ledger?.n, 1);
+        const [waiting] = await db.sql`select count(*)::int as n from outbox`;
+        assert.equal(waiting?.n, 0); // the relay deletes what it published
 
         const bus = createRedisBus(new Redis(redis.url), { keyPrefix: redis.prefix });
         await relayDeadLetter(bus);

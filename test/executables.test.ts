@@ -12,6 +12,7 @@ import { assertNoBinariesLeft, type BinaryName, runBinary, startBinary } from '.
 import {
   createSandbox,
   ensureExecutables,
+  expectWriteToReachConsumer,
   packageVersion,
   type Sandbox,
   sqliteAddonFile,
@@ -102,6 +103,21 @@ describe('single executables', () => {
       assert.equal(health.checks.database.kind, 'sqlite');
       assert.equal(await backend.stop(), 0);
     }
+    assert.deepEqual(cachedFiles(box.home), [
+      relative(box.home, expectedCacheFile(join(box.home, '.cache'))),
+    ]);
+  });
+
+  it('run backend, relay and consumer on one local file, started together: a write reaches the consumer', async () => {
+    const box = sandbox(['mm-backend', 'mm-relay', 'mm-consumer']);
+    const [backend, relay, consumer] = await Promise.all(
+      (['mm-backend', 'mm-relay', 'mm-consumer'] as const).map((name) =>
+        startBinary(name, ['--local', './d.db'], box.launch(name)),
+      ),
+    );
+    assert.ok(backend && relay && consumer);
+    await expectWriteToReachConsumer(backend.url, consumer.url, 'pipeline@example.com');
+    for (const service of [backend, relay, consumer]) assert.equal(await service.stop(), 0);
     assert.deepEqual(cachedFiles(box.home), [
       relative(box.home, expectedCacheFile(join(box.home, '.cache'))),
     ]);

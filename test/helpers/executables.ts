@@ -1,5 +1,6 @@
 // The single executables (dist/bin/*): built when missing or older than the sources, and copied
-// into directories that hold nothing else, to run as on a machine without Node.
+// into directories that hold nothing else, to run as on a machine without Node; and the pipeline
+// check both the executables and the Deno bundles pass.
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { BinaryName, Launch } from './binaries.ts';
+import { eventually } from './eventually.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -54,3 +56,28 @@ export const packageVersion = (): string =>
   (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
 
 export const sqliteAddonFile = join(root, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node');
+
+/** POSTs a user to mm-backend and waits until mm-consumer has consumed the event the relay published. */
+export const expectWriteToReachConsumer = async (
+  backendUrl: string,
+  consumerUrl: string,
+  email: string,
+): Promise<void> => {
+  const created = await fetch(`${backendUrl}/api/users`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email }),
+  });
+  if (created.status !== 201) throw new Error(`POST /api/users answered ${created.status}`);
+  await eventually(
+    async () => {
+      const metrics = (await (await fetch(`${consumerUrl}/metrics`)).json()) as {
+        events_consumed_total: Record<string, number>;
+        events_processed_success: number;
+      };
+      return (metrics.events_consumed_total.identity ?? 0) >= 1 && metrics.events_processed_success >= 1;
+    },
+    20_000,
+    { message: 'the user.created event consumed', intervalMs: 100 },
+  );
+};

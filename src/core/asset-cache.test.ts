@@ -64,4 +64,8 @@ describe('asset cache', () => {
     assert.throws(() => writeAtomically(target, bytes));
     assert.deepEqual(readdirSync(dir), ['addon.node']);
   });
+
+  it('fails instead of spinning where a directory cannot be made (procfs answers ENOENT)', () => {
+    assert.throws(() => writeAtomically('/proc/self/.cache/mm/1.0.0-ab/addon.node', bytes), /ENOENT/);
+  });
 });

@@ -32,12 +32,28 @@ export const isVerified = (path: string, sha256: string): boolean => {
 };
 
 /**
+ * mkdir -p, one level at a time: Node's recursive mkdir spins forever where mkdir answers ENOENT
+ * under an existing parent (a HOME inside /proc, say); here that is an error like any other.
+ */
+const makeDirectories = (dir: string): void => {
+  const missing: string[] = [];
+  for (let at = dir; !existsSync(at) && dirname(at) !== at; at = dirname(at)) missing.unshift(at);
+  for (const each of missing) {
+    try {
+      mkdirSync(each, { mode: 0o700 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error; // made by a racing process
+    }
+  }
+};
+
+/**
  * Writes `bytes` to a private temporary file next to `path`, flushes it, then renames it over
  * `path`: readers see the old file or the whole new one, never a part. Several processes may do
  * this at once; each renames its own complete copy.
  */
 export const writeAtomically = (path: string, bytes: Uint8Array, mode = 0o755): void => {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  makeDirectories(dirname(path));
   const temp = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   try {
     const fd = openSync(temp, 'wx', mode);

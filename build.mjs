@@ -255,6 +255,10 @@ export const buildBinaries = async (info = buildInfo(), options = { ifStale: fal
   return withBuildLock(async () => {
     const inputs = inputsHash();
     if (options.ifStale && isFresh(inputs)) return false; // another build finished while we waited
+    // Work directories left by an interrupted build (none can be in use: we hold the lock).
+    for (const left of readdirSync(dist).filter((name) => name.startsWith('.bin-'))) {
+      rmSync(join(dist, left), { recursive: true, force: true });
+    }
     const work = mkdtempSync(join(dist, '.bin-'));
     try {
       await buildCjs(info, work);

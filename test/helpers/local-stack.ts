@@ -20,8 +20,6 @@ export type StackOptions = {
   readonly relayArgs?: readonly string[];
   /** The consumers to start, each logging to `<name>.log`; default: one, `consumer-1`. */
   readonly consumers?: readonly ConsumerSpec[];
-  /** Ports to use instead of free ones, by role. */
-  readonly ports?: { readonly backend?: number; readonly relay?: number };
   /** Runs before the services start, after the file was migrated. */
   readonly beforeStart?: (file: string) => Promise<void> | void;
 };
@@ -74,22 +72,14 @@ export const startLocalStack = async (options: StackOptions = {}): Promise<Local
     if (migrated.code !== 0) throw new Error(`migrate failed: ${migrated.stderr}`);
     await options.beforeStart?.(file);
     const local = ['--local', file];
-    const start = async (
-      name: Parameters<typeof startBinary>[0],
-      args: string[],
-      port?: number,
-    ): Promise<RunningBinary> => {
-      const service = await startBinary(name, args, port === undefined ? {} : { port });
+    const start = async (name: Parameters<typeof startBinary>[0], args: string[]): Promise<RunningBinary> => {
+      const service = await startBinary(name, args);
       started.push(service);
       return service;
     };
     const [backend, relay, ...consumers] = await Promise.all([
-      start('mm-backend', ['serve', ...local, '--log-file', logFile('backend')], options.ports?.backend),
-      start(
-        'mm-relay',
-        ['run', ...local, '--log-file', logFile('relay'), ...(options.relayArgs ?? [])],
-        options.ports?.relay,
-      ),
+      start('mm-backend', ['serve', ...local, '--log-file', logFile('backend')]),
+      start('mm-relay', ['run', ...local, '--log-file', logFile('relay'), ...(options.relayArgs ?? [])]),
       ...(options.consumers ?? [faultyConsumer()]).map((spec) =>
         start('mm-consumer', ['run', ...local, '--log-file', logFile(spec.name), ...spec.args]),
       ),

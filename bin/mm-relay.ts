@@ -21,6 +21,10 @@ addCommonOptions(program.command('run', { isDefault: true }), { port: d.port })
   )
   .option('--batch-size <n>', `rows claimed per batch (env MM_RELAY_BATCH_SIZE, default ${d.batchSize})`)
   .option(
+    '--batches-per-commit <n>',
+    `batches per drain transaction, the next claimed while one publishes (env MM_RELAY_BATCHES_PER_COMMIT, default ${d.batchesPerCommit})`,
+  )
+  .option(
     '--poll-interval-ms <ms>',
     `poll the outbox this often besides notifications (env MM_RELAY_POLL_INTERVAL_MS, default ${d.pollIntervalMs})`,
   )

@@ -150,9 +150,11 @@ describe('users API', { skip: await skipUnless('postgres', 'redis') }, () => {
     assert.ok(metrics.outbox_rows_written_total.identity >= 1);
     assert.ok(metrics.requests['POST /api/users 201'] >= 1);
     assert.equal(typeof metrics.redis.used_memory, 'number');
+    assert.deepEqual(metrics.dlq_backlog, { identity: 0 });
 
     const text = await (await backend.app.request('/metrics/prometheus')).text();
     assert.match(text, /^outbox_rows_written_total\{topic="identity"\} \d+$/m);
     assert.match(text, /^stream_length\{stream="identity\.dlq"\} 0$/m);
+    assert.match(text, /^dlq_backlog\{topic="identity"\} 0$/m);
   });
 });

@@ -129,6 +129,35 @@ describe('mm-relay dead letters', { skip: await skipUnless('postgres', 'redis') 
     assert.equal(running.logs().filter((line) => line.includes('Moved event')).length, 1);
   });
 
+  it('holds an aggregate behind a failure from an earlier batch of the same transaction', async () => {
+    await setup();
+    const aggregate = uuidv7();
+    const poison = event(aggregate, { notes: 'x'.repeat(1_500) });
+    const behind = event(aggregate, { notes: 'small' });
+    const other = event(uuidv7(), { notes: 'fine' });
+    await insert([poison, behind, other]);
+    // One row per batch: the row behind the poison is claimed while the poison is still being
+    // published, so only the relay's memory of the failed aggregate can hold it back.
+    running = await startTestRelay(
+      { store: db.store, bus },
+      {
+        ...fast,
+        maxEventBytes: 1_000,
+        batchSize: 1,
+        batchesPerCommit: 5,
+        retryBackoffMs: 5_000,
+        retryBackoffMaxMs: 5_000,
+      },
+    );
+    await eventually(async () => (await bus.len('identity')) === 1, 5_000, { message: 'the other event' });
+    const [published] = await readStream(bus, 'identity');
+    assert.equal(published?.fields.event_id, other.eventId);
+    assert.deepEqual(await outboxRows(), [
+      { event_id: poison.eventId, attempts: 1 },
+      { event_id: behind.eventId, attempts: 0 },
+    ]);
+  });
+
   it('dead-letters an event whose stream key holds another type (WRONGTYPE)', async () => {
     await setup();
     await redis.client.set(`${redis.prefix}identity`, 'not a stream');

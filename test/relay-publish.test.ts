@@ -120,7 +120,7 @@ describe('mm-relay publishing', { skip: await skipUnless('postgres', 'redis') },
     const text = await (await relay.app.request('/metrics/prometheus')).text();
     for (const line of [
       'events_published_total{topic="identity"} 10',
-      'events_dlq_total{topic="identity"} 0',
+      'events_dlq_total{topic="identity",stage="relay"} 0',
       'publish_success_total 10',
       'publish_failure_total 0',
       'stream_trimmed_unconsumed_total{stream="identity"} 0',

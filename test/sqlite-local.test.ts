@@ -156,12 +156,14 @@ describe('local mode on one SQLite file', () => {
         assert.deepEqual(await store.outbox.drain({ limit: 10 }, async () => assert.fail('claimed twice')), {
           leader: false,
           claimed: 0,
+          batches: 0,
         });
         assert.equal(await relay.exited, 0);
-        assert.deepEqual(relay.lines, [{ draining: 2 }, { leader: true, claimed: 2 }]);
+        assert.deepEqual(relay.lines, [{ draining: 2 }, { leader: true, claimed: 2, batches: 1 }]);
         assert.deepEqual(await store.outbox.drain({ limit: 10 }, async () => ({ retry: [] })), {
           leader: true,
           claimed: 0,
+          batches: 0,
         });
       } finally {
         await store.close();
@@ -182,7 +184,7 @@ describe('local mode on one SQLite file', () => {
           claimed.push(...rows.map((r) => r.eventId));
           return { retry: [] };
         });
-        assert.deepEqual(result, { leader: true, claimed: 3 });
+        assert.deepEqual(result, { leader: true, claimed: 3, batches: 1 });
         assert.deepEqual(
           claimed,
           events.map((e) => e.eventId),
@@ -227,7 +229,7 @@ describe('local mode on one SQLite file', () => {
           await local.bus.addBatch(rows.map((r) => ({ stream: r.topic, fields: { event_id: r.eventId } })));
           return { retry: [] };
         });
-        assert.deepEqual(drained, { leader: true, claimed: 1 });
+        assert.deepEqual(drained, { leader: true, claimed: 1, batches: 1 });
         assert.equal(await local.bus.len('identity'), 1);
       } finally {
         await local.close();

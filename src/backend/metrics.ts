@@ -1,5 +1,5 @@
-// mm-backend metrics: requests by route and status, outbox rows written by topic, Redis memory and
-// stream lengths; the JSON view at /monitoring/metrics reads the same registry.
+// mm-backend metrics: requests by route and status, outbox rows written by topic, Redis memory,
+// stream lengths and open dead letters; the JSON view at /monitoring/metrics reads the same registry.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { withDeadline } from '../core/bounded.ts';
 import { dlqStreamOf } from '../core/envelope.ts';
@@ -75,6 +75,19 @@ export const createBackendMetrics = (
       for (const [i, stream] of streams.entries()) this.set({ stream }, lengths[i] ?? 0);
     },
   });
+  // A dead letter leaves <topic>.dlq when it is reprocessed or resolved (mm-dlq deletes it and keeps
+  // an audit record), so the stream's length is exactly the open backlog the alerts watch.
+  new Gauge({
+    name: 'dlq_backlog',
+    help: 'Open dead letters (neither reprocessed nor resolved) in <topic>.dlq',
+    labelNames: ['topic'] as const,
+    registers: [registry],
+    async collect() {
+      const { lengths } = await sampleBus();
+      if (!lengths) return;
+      for (const [i, topic] of topics.entries()) this.set({ topic }, lengths[2 * i + 1] ?? 0);
+    },
+  });
 
   const requestsView = async (): Promise<Record<string, number>> => {
     const metric = registry.getSingleMetric('http_requests_total');
@@ -98,6 +111,9 @@ export const createBackendMetrics = (
           : { available: false },
         streams: lengths
           ? Object.fromEntries(streams.map((s, i) => [s, lengths[i] ?? 0]))
+          : { available: false },
+        dlq_backlog: lengths
+          ? Object.fromEntries(topics.map((t, i) => [t, lengths[2 * i + 1] ?? 0]))
           : { available: false },
       };
     },

@@ -50,6 +50,7 @@ const label = (eventId: string | undefined, delivery: Delivery): string =>
 export const logFailures = (logger: Logger, settlement: Settlement, maxDeliveries: number): void => {
   for (const { delivery, error, eventId } of [...settlement.retrying, ...settlement.deadLettered]) {
     logger.warn(`Failed to process event ${label(eventId, delivery)}: ${error.message}`, {
+      event_id: eventId,
       stream: delivery.stream,
       stream_id: delivery.entry.id,
       deliveries: delivery.deliveries,
@@ -59,6 +60,7 @@ export const logFailures = (logger: Logger, settlement: Settlement, maxDeliverie
   }
   for (const dead of settlement.deadLettered) {
     logger.error(`Moved event ${label(dead.eventId, dead.delivery)} to DLQ: ${dead.reason}`, {
+      event_id: dead.eventId,
       stream: dead.delivery.stream,
       stream_id: dead.delivery.entry.id,
       dlq_stream: dead.dlqStream,

@@ -51,7 +51,18 @@ export type DrainOutcome = {
   }>;
 };
 
-export type DrainResult = { readonly leader: boolean; readonly claimed: number };
+export type DrainResult = { readonly leader: boolean; readonly claimed: number; readonly batches: number };
+
+export type DrainOptions = {
+  /** Rows per batch. */
+  readonly limit: number;
+  /**
+   * Batches claimed in one transaction (default 1). While one batch is handled the next is already
+   * being claimed; claiming stops early at a batch shorter than `limit`. All of them commit together,
+   * and if `handle` throws for any of them, every row of every batch stays.
+   */
+  readonly maxBatches?: number;
+};
 
 export type OutboxBacklog = { readonly count: number; readonly oldestAgeSeconds: number };
 
@@ -62,10 +73,8 @@ export type OutboxWriter = {
 
 /** Outside any caller transaction: the relay's side. */
 export type OutboxRelay = {
-  drain(
-    options: { limit: number },
-    handle: (rows: OutboxRow[]) => Promise<DrainOutcome>,
-  ): Promise<DrainResult>;
+  /** Calls `handle` once per claimed batch, in claim order; each outcome applies before the commit. */
+  drain(options: DrainOptions, handle: (rows: OutboxRow[]) => Promise<DrainOutcome>): Promise<DrainResult>;
   backlog(): Promise<OutboxBacklog>;
   /** Calls `onInsert` soon after rows are committed (LISTEN/NOTIFY, file polling); returns an unsubscribe. */
   watch?(onInsert: () => void): Promise<() => Promise<void>>;

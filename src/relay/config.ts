@@ -16,6 +16,8 @@ import {
 export type RelayConfig = CommonConfig & {
   readonly topics: readonly string[];
   readonly batchSize: number;
+  /** Batches per drain transaction: the next is claimed while one is published. */
+  readonly batchesPerCommit: number;
   readonly pollIntervalMs: number;
   readonly maxAttempts: number;
   readonly maxEventBytes: number;
@@ -35,6 +37,7 @@ export type RelayConfig = CommonConfig & {
 export type RelayFlags = CommonFlags & {
   readonly topics?: string;
   readonly batchSize?: string;
+  readonly batchesPerCommit?: string;
   readonly pollIntervalMs?: string;
   readonly maxAttempts?: string;
   readonly maxEventBytes?: string;
@@ -52,6 +55,7 @@ export const relayDefaults = {
   port: 8080,
   topics: 'identity',
   batchSize: 500,
+  batchesPerCommit: 8,
   pollIntervalMs: 1_000,
   maxAttempts: 5,
   maxEventBytes: 1_048_576,
@@ -70,6 +74,7 @@ type NumberSetting = Exclude<keyof typeof relayDefaults, 'port' | 'topics'>;
 // Flag name, environment variable and accepted range of each numeric setting.
 const numberSettings: Record<NumberSetting, { flag: string; env: string; min: number; max?: number }> = {
   batchSize: { flag: '--batch-size', env: 'MM_RELAY_BATCH_SIZE', min: 1, max: 100_000 },
+  batchesPerCommit: { flag: '--batches-per-commit', env: 'MM_RELAY_BATCHES_PER_COMMIT', min: 1, max: 1_000 },
   pollIntervalMs: { flag: '--poll-interval-ms', env: 'MM_RELAY_POLL_INTERVAL_MS', min: 10, max: 3_600_000 },
   maxAttempts: { flag: '--max-attempts', env: 'MM_RELAY_MAX_ATTEMPTS', min: 1, max: 1_000 },
   maxEventBytes: {
@@ -100,6 +105,7 @@ const numberSettings: Record<NumberSetting, { flag: string; env: string; min: nu
 
 const flagValue: Record<NumberSetting, (flags: RelayFlags) => string | undefined> = {
   batchSize: (f) => f.batchSize,
+  batchesPerCommit: (f) => f.batchesPerCommit,
   pollIntervalMs: (f) => f.pollIntervalMs,
   maxAttempts: (f) => f.maxAttempts,
   maxEventBytes: (f) => f.maxEventBytes,

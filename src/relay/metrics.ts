@@ -26,13 +26,14 @@ export const createRelayMetrics = (registry: Registry, topics: readonly string[]
   const deadLettered = new Counter({
     name: 'events_dlq_total',
     help: 'Events the relay moved to <topic>.dlq after --max-attempts failures of their own',
-    labelNames: ['topic'] as const,
+    // `stage` as on the consumer's series of the same name, so dead letters can be split by stage.
+    labelNames: ['topic', 'stage'] as const,
     registers,
   });
   // Series exist from the start, so rate() and increase() have something to work on.
   for (const topic of topics) {
     published.inc({ topic }, 0);
-    deadLettered.inc({ topic }, 0);
+    deadLettered.inc({ topic, stage: 'relay' }, 0);
   }
   const success = new Counter({
     name: 'publish_success_total',
@@ -84,7 +85,7 @@ export const createRelayMetrics = (registry: Registry, topics: readonly string[]
         latency.observe(Math.max(0, (publishedAt - Date.parse(row.occurredAt)) / 1000));
       }
       for (const [topic, count] of byTopic) published.inc({ topic }, count);
-      for (const { row } of report.deadLettered) deadLettered.inc({ topic: row.topic });
+      for (const { row } of report.deadLettered) deadLettered.inc({ topic: row.topic, stage: 'relay' });
       success.inc(report.published.length);
       failure.inc(report.failed.length + report.deadLettered.length);
     },

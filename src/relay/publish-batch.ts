@@ -41,17 +41,38 @@ type Planned = { readonly row: OutboxRow; readonly dead?: { reason: string; atte
 
 const aggregateKey = (row: OutboxRow): string => `${row.aggregateType}\u0000${row.aggregateId}`;
 
-export const publishBatch = async (
+export type BatchPublisher = { publish(rows: readonly OutboxRow[]): Promise<BatchResult> };
+
+/**
+ * Publishes the batches of one drain transaction in order. Aggregates with a failed event, and when
+ * that event is due again, are remembered across the batches: their later events wait with it, so
+ * a retry never reorders an aggregate (later batches were claimed before this one's outcome).
+ */
+export const createBatchPublisher = (
+  bus: Bus,
+  policy: PublishPolicy,
+  now: () => number = Date.now,
+): BatchPublisher => {
+  const blocked = new Map<string, Date>();
+  return { publish: (rows) => publishRows(bus, rows, policy, now, blocked) };
+};
+
+export const publishBatch = (
   bus: Bus,
   rows: readonly OutboxRow[],
   policy: PublishPolicy,
   now: () => number = Date.now,
+): Promise<BatchResult> => createBatchPublisher(bus, policy, now).publish(rows);
+
+const publishRows = async (
+  bus: Bus,
+  rows: readonly OutboxRow[],
+  policy: PublishPolicy,
+  now: () => number,
+  blocked: Map<string, Date>,
 ): Promise<BatchResult> => {
   const report: BatchReport = { published: [], deadLettered: [], failed: [], held: 0 };
   const retry: Retry[] = [];
-  // Aggregates with a failed event in this batch, and when that event is due again: their later
-  // events wait with it, so a retry never reorders an aggregate.
-  const blocked = new Map<string, Date>();
 
   /** Counts one failed attempt: a dead letter to write at max attempts, otherwise a retry. */
   const fail = (row: OutboxRow, fields: StreamFields, error: Error): Entry | undefined => {

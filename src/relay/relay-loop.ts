@@ -11,7 +11,7 @@ import type { Bus } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
 import { applyBatchReport } from './batch-effects.ts';
 import type { RelayMetrics } from './metrics.ts';
-import { type BatchResult, type PublishPolicy, publishBatch } from './publish-batch.ts';
+import { type BatchReport, createBatchPublisher, type PublishPolicy } from './publish-batch.ts';
 import type { Trimmer } from './trimmer.ts';
 import { createWakeSignal } from './wake-signal.ts';
 
@@ -41,6 +41,8 @@ export type RelayLoopOptions = {
   readonly trimmer: Trimmer;
   readonly policy: PublishPolicy;
   readonly batchSize: number;
+  /** Batches claimed and published in one drain transaction (the next claimed while one publishes). */
+  readonly batchesPerCommit: number;
   readonly pollIntervalMs: number;
   /** Backoff while a dependency is down (default 100 ms doubling up to 5 s). */
   readonly transientBackoff?: BackoffPolicy;
@@ -82,32 +84,36 @@ export const createRelayLoop = (options: RelayLoopOptions): RelayLoop => {
   let lastBatchAt: number | undefined;
   let running: Promise<void> | undefined;
 
-  /** One claim-publish-commit; returns whether the batch came back full (more are likely waiting). */
+  /**
+   * One drain transaction (up to batchesPerCommit batches, the next claimed while one is published);
+   * returns whether it stopped on a full batch (more rows are likely waiting).
+   */
   const drainOnce = async (): Promise<boolean> => {
-    let result: BatchResult | undefined;
+    const publisher = createBatchPublisher(bus, options.policy, clock.now);
+    const published: Array<{ report: BatchReport; durationS: number }> = [];
     let claimed = 0;
-    const started = performance.now();
     try {
-      const drained = await store.outbox.drain({ limit: options.batchSize }, async (rows) => {
-        claimed = rows.length;
-        result = await publishBatch(bus, rows, options.policy, clock.now);
-        return result.outcome;
-      });
+      const drained = await store.outbox.drain(
+        { limit: options.batchSize, maxBatches: options.batchesPerCommit },
+        async (rows) => {
+          claimed += rows.length;
+          const started = performance.now();
+          const result = await publisher.publish(rows);
+          published.push({ report: result.report, durationS: (performance.now() - started) / 1000 });
+          return result.outcome;
+        },
+      );
       role = drained.leader ? 'leader' : 'standby';
       metrics.leader(drained.leader);
-      if (result && drained.claimed > 0) {
+      if (drained.claimed > 0) {
         lastBatchAt = clock.now();
-        applyBatchReport(
-          result.report,
-          { metrics, trimmer: options.trimmer, logger, policy: options.policy },
-          {
-            durationS: (performance.now() - started) / 1000,
-            publishedAt: lastBatchAt,
-          },
-        );
+        const effects = { metrics, trimmer: options.trimmer, logger, policy: options.policy };
+        for (const batch of published) {
+          applyBatchReport(batch.report, effects, { durationS: batch.durationS, publishedAt: lastBatchAt });
+        }
       }
       await options.trimmer.maybeTrim();
-      return drained.leader && drained.claimed >= options.batchSize;
+      return drained.leader && drained.batches > 0 && drained.claimed >= options.batchSize * drained.batches;
     } catch (error) {
       if (claimed > 0) metrics.batchFailed(claimed);
       throw error;

@@ -36,6 +36,7 @@ export type RelayOptions = Pick<
   | 'port'
   | 'topics'
   | 'batchSize'
+  | 'batchesPerCommit'
   | 'pollIntervalMs'
   | 'maxAttempts'
   | 'maxEventBytes'
@@ -78,6 +79,7 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
     metrics,
     trimmer,
     batchSize: options.batchSize,
+    batchesPerCommit: options.batchesPerCommit,
     pollIntervalMs: options.pollIntervalMs,
     policy: {
       maxAttempts: options.maxAttempts,

@@ -83,6 +83,18 @@ export const busGroupsCases = (t: BusKit): void => {
       );
     });
 
+    it('SETID to <ms>-18446744073709551615 (the replay position before an id) delivers every later ms', async () => {
+      const all = (await fill(3)) as [string, string, string];
+      const ms = all[0].split('-')[0] as string;
+      await t.bus.createGroup(S, G);
+      await t.bus.setGroupId(S, G, `${ms}-18446744073709551615`);
+      const again = await readNew('c1', 10);
+      assert.deepEqual(
+        ids(again[0]?.entries ?? []),
+        all.filter((id) => BigInt(id.split('-')[0] as string) > BigInt(ms)),
+      );
+    });
+
     it('destroys a group with its pending entries; a missing group is false', async () => {
       await fill(2);
       await t.bus.createGroup(S, G);

@@ -47,12 +47,12 @@ export const storeOutboxCases = (t: StoreKit): void => {
         seen.push(rows.map((r) => r.eventId));
         return { retry: [] };
       });
-      assert.deepEqual(first, { leader: true, claimed: 3 });
+      assert.deepEqual(first, { leader: true, claimed: 3, batches: 1 });
       const second = await t.store.outbox.drain({ limit: 3 }, async (rows) => {
         seen.push(rows.map((r) => r.eventId));
         return { retry: [] };
       });
-      assert.deepEqual(second, { leader: true, claimed: 2 });
+      assert.deepEqual(second, { leader: true, claimed: 2, batches: 1 });
       assert.deepEqual(seen, [
         events.slice(0, 3).map((e) => e.eventId),
         events.slice(3).map((e) => e.eventId),
@@ -60,7 +60,40 @@ export const storeOutboxCases = (t: StoreKit): void => {
       assert.deepEqual(await t.store.outbox.drain({ limit: 3 }, async () => ({ retry: [] })), {
         leader: true,
         claimed: 0,
+        batches: 0,
       });
+    });
+
+    it('claims several batches in one transaction, in order, stopping at a short one', async () => {
+      const events = ['a', 'b', 'c', 'd', 'e'].map((agg, i) => event(agg, i + 1));
+      await insert(...events);
+      const seen: string[][] = [];
+      const result = await t.store.outbox.drain({ limit: 2, maxBatches: 5 }, async (rows) => {
+        seen.push(rows.map((r) => r.eventId));
+        return { retry: [] };
+      });
+      assert.deepEqual(result, { leader: true, claimed: 5, batches: 3 });
+      assert.deepEqual(seen, [
+        events.slice(0, 2).map((e) => e.eventId),
+        events.slice(2, 4).map((e) => e.eventId),
+        events.slice(4).map((e) => e.eventId),
+      ]);
+      assert.equal((await t.store.outbox.backlog()).count, 0);
+    });
+
+    it('keeps every row of every batch when a later batch fails', async () => {
+      await insert(event('a', 1), event('b', 2), event('c', 3), event('d', 4), event('e', 5));
+      let batches = 0;
+      await assert.rejects(
+        t.store.outbox.drain({ limit: 2, maxBatches: 5 }, async () => {
+          batches += 1;
+          if (batches === 2) throw new Error('publish failed');
+          return { retry: [] };
+        }),
+        /publish failed/,
+      );
+      assert.equal((await t.store.outbox.backlog()).count, 5);
+      assert.equal((await drainAll()).length, 5);
     });
 
     it('keeps every claimed row when the relay fails, ids unchanged', async () => {
@@ -86,7 +119,7 @@ export const storeOutboxCases = (t: StoreKit): void => {
       const firstFailure = await t.store.outbox.drain({ limit: 10 }, async (rows) => ({
         retry: [{ id: (rows[0] as OutboxRow).id, error: 'boom', nextAttemptAt: new Date(Date.now() - 1) }],
       }));
-      assert.deepEqual(firstFailure, { leader: true, claimed: 2 });
+      assert.deepEqual(firstFailure, { leader: true, claimed: 2, batches: 1 });
       const [again] = await t.store.outbox
         .drain({ limit: 10 }, async (rows) => ({
           retry: [
@@ -165,14 +198,15 @@ export const storeOutboxCases = (t: StoreKit): void => {
       try {
         const same = await t.store.outbox.drain({ limit: 10 }, async () => assert.fail('claimed twice'));
         const elsewhere = await other.outbox.drain({ limit: 10 }, async () => assert.fail('claimed twice'));
-        assert.deepEqual(same, { leader: false, claimed: 0 });
-        assert.deepEqual(elsewhere, { leader: false, claimed: 0 });
+        assert.deepEqual(same, { leader: false, claimed: 0, batches: 0 });
+        assert.deepEqual(elsewhere, { leader: false, claimed: 0, batches: 0 });
         held.open();
-        assert.deepEqual(await first, { leader: true, claimed: 2 });
+        assert.deepEqual(await first, { leader: true, claimed: 2, batches: 1 });
         await insert(event('a', 3));
         assert.deepEqual(await other.outbox.drain({ limit: 10 }, async () => ({ retry: [] })), {
           leader: true,
           claimed: 1,
+          batches: 1,
         });
       } finally {
         held.open();

@@ -97,34 +97,52 @@ const reinstate = async (
       ${pgArray(records.map((r) => r.history.lastError))}::text[])`;
 };
 
+const claimBatch = (tx: postgres.TransactionSql, limit: number): postgres.PendingQuery<ClaimedRecord[]> =>
+  // Claim and delete in one statement; a rollback (publish failed, crash) puts every row back.
+  tx<ClaimedRecord[]>`
+    delete from outbox where id in (
+      select o.id from outbox o
+      where o.next_attempt_at <= now()
+        and not exists (
+          select 1 from outbox held
+          where held.attempts > 0 and held.next_attempt_at > now()
+            and held.aggregate_type = o.aggregate_type and held.aggregate_id = o.aggregate_id
+            and held.id < o.id)
+      order by o.id
+      limit ${limit})
+    returning id, event_id, topic, event_type, aggregate_type, aggregate_id, payload::text as payload,
+              headers::text as headers, occurred_at, attempts, first_failed_at, last_error`;
+
+const noRows: Promise<ClaimedRecord[]> = Promise.resolve([]);
+
 export const createPostgresOutboxRelay = (sql: postgres.Sql): OutboxRelay => ({
-  drain: ({ limit }, handle) =>
+  drain: ({ limit, maxBatches = 1 }, handle) =>
     pgCall(() =>
       sql.begin(async (tx) => {
         const [lock] = await tx<{ leader: boolean }[]>`
           select pg_try_advisory_xact_lock(${RELAY_LOCK.space}, ${RELAY_LOCK.key}) as leader`;
-        if (!lock?.leader) return { leader: false, claimed: 0 };
-        // Claim and delete in one statement; a rollback (publish failed, crash) puts every row back.
-        const claimed = await tx<ClaimedRecord[]>`
-          delete from outbox where id in (
-            select o.id from outbox o
-            where o.next_attempt_at <= now()
-              and not exists (
-                select 1 from outbox held
-                where held.attempts > 0 and held.next_attempt_at > now()
-                  and held.aggregate_type = o.aggregate_type and held.aggregate_id = o.aggregate_id
-                  and held.id < o.id)
-            order by o.id
-            limit ${limit})
-          returning id, event_id, topic, event_type, aggregate_type, aggregate_id, payload::text as payload,
-                    headers::text as headers, occurred_at, attempts, first_failed_at, last_error`;
-        if (claimed.length === 0) return { leader: true, claimed: 0 };
-        const records = [...claimed].sort(byId);
-        const outcome = await handle(records.map(toRow));
-        if (outcome.retry.length > 0) {
-          await reinstate(tx, new Map(records.map((r) => [r.id, r])), outcome.retry);
+        if (!lock?.leader) return { leader: false, claimed: 0, batches: 0 };
+        let claimed = 0;
+        let batches = 0;
+        // The next claim is sent (execute) before the current batch is handled, so the database
+        // deletes batch k+1 while batch k is being published; statements run in the order sent, so
+        // rows put back for batch k are seen by the claim of batch k+2.
+        let next: Promise<ClaimedRecord[]> = claimBatch(tx, limit).execute();
+        for (;;) {
+          const rows = [...(await next)].sort(byId);
+          if (rows.length === 0) break;
+          batches += 1;
+          claimed += rows.length;
+          const more = rows.length >= limit && batches < maxBatches;
+          next = more ? claimBatch(tx, limit).execute() : noRows;
+          next.catch(() => {}); // a failure surfaces when awaited; until then it must not go unhandled
+          const outcome = await handle(rows.map(toRow));
+          if (outcome.retry.length > 0) {
+            await reinstate(tx, new Map(rows.map((r) => [r.id, r])), outcome.retry);
+          }
+          if (!more) break;
         }
-        return { leader: true, claimed: records.length };
+        return { leader: true, claimed, batches };
       }),
     ),
 

@@ -130,21 +130,28 @@ export const createSqliteOutboxRelay = (
   lock: RelayLock,
   watchers: Set<() => void>,
 ): OutboxRelay => ({
-  drain: async ({ limit }, handle) => {
-    if (!(await lock.tryAcquire())) return { leader: false, claimed: 0 };
+  drain: async ({ limit, maxBatches = 1 }, handle) => {
+    if (!(await lock.tryAcquire())) return { leader: false, claimed: 0, batches: 0 };
     try {
       // An idle relay polls often; looking first keeps it from taking the file's write lock for nothing.
-      if (!(await connection.read(anythingDue, 'database'))) return { leader: true, claimed: 0 };
+      if (!(await connection.read(anythingDue, 'database'))) return { leader: true, claimed: 0, batches: 0 };
       return await connection.transaction(async (db) => {
-        const now = nowIso();
-        const claimed = db.prepare(claimSql).all<ClaimedRecord>(now, now, limit);
-        if (claimed.length === 0) return { leader: true, claimed: 0 };
-        claimed.sort((a, b) => a.id - b.id);
-        const outcome = await handle(claimed.map(toRow));
-        if (outcome.retry.length > 0) {
-          reinstate(db, new Map(claimed.map((r) => [String(r.id), r])), outcome.retry);
+        let total = 0;
+        let batches = 0;
+        while (batches < maxBatches) {
+          const now = nowIso();
+          const claimed = db.prepare(claimSql).all<ClaimedRecord>(now, now, limit);
+          if (claimed.length === 0) break;
+          batches += 1;
+          total += claimed.length;
+          claimed.sort((a, b) => a.id - b.id);
+          const outcome = await handle(claimed.map(toRow));
+          if (outcome.retry.length > 0) {
+            reinstate(db, new Map(claimed.map((r) => [String(r.id), r])), outcome.retry);
+          }
+          if (claimed.length < limit) break;
         }
-        return { leader: true, claimed: claimed.length };
+        return { leader: true, claimed: total, batches };
       }, 'database');
     } finally {
       lock.release();

@@ -1,0 +1,48 @@
+// Reads the outcome of a run from the ledger, the same way in Postgres and SQLite (Tx.query).
+import type { Store } from '../../src/ports/store.ts';
+
+export type LedgerSummary = {
+  readonly rows: number;
+  readonly distinct: number;
+  readonly firstMs: number;
+  readonly lastMs: number;
+  readonly profiles: number;
+};
+
+const toMs = (value: unknown): number => new Date(value as string | Date).getTime();
+
+export const ledgerSummary = async (store: Store, group: string): Promise<LedgerSummary> =>
+  store.withTransaction(async (tx) => {
+    const [row] = await tx.query<Record<string, unknown>>(
+      `select count(*) as n, count(distinct event_id) as d, min(processed_at) as first, max(processed_at) as last
+       from event_ledger where consumer_group = $1`,
+      [group],
+    );
+    const [profiles] = await tx.query<Record<string, unknown>>('select count(*) as n from lint_profiles');
+    return {
+      rows: Number(row?.n ?? 0),
+      distinct: Number(row?.d ?? 0),
+      firstMs: toMs(row?.first),
+      lastMs: toMs(row?.last),
+      profiles: Number(profiles?.n ?? 0),
+    };
+  });
+
+/** event_id -> when its effect committed (ms since the epoch). */
+export const appliedTimes = async (store: Store, group: string): Promise<Map<string, number>> =>
+  store.withTransaction(async (tx) => {
+    const rows = await tx.query<{ event_id: string; processed_at: unknown }>(
+      'select event_id, processed_at from event_ledger where consumer_group = $1',
+      [group],
+    );
+    return new Map(rows.map((r) => [String(r.event_id), toMs(r.processed_at)]));
+  });
+
+/** Every event applied exactly once: the correctness check every benchmark run makes before it reports. */
+export const assertExactlyOnce = (summary: LedgerSummary, expected: number, what: string): void => {
+  if (summary.rows !== expected || summary.distinct !== expected || summary.profiles !== expected) {
+    throw new Error(
+      `${what}: ledger has ${summary.rows} rows (${summary.distinct} distinct) and ${summary.profiles} profiles for ${expected} events`,
+    );
+  }
+};

@@ -1,0 +1,28 @@
+// The real services for a benchmark: built bundles as subprocesses, with their peak memory.
+import { readFileSync } from 'node:fs';
+import { type RunningBinary, startBinary } from '../helpers/binaries.ts';
+
+export type Service = RunningBinary & { peakRssMb(): number };
+
+/** VmHWM: the most resident memory the process ever had. */
+const peakRss = (pid: number): number => {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+    return kb / 1024;
+  } catch {
+    return Number.NaN;
+  }
+};
+
+export const startService = async (
+  name: 'mm-relay' | 'mm-consumer' | 'mm-backend',
+  args: readonly string[],
+): Promise<Service> => {
+  const running = await startBinary(name, [...args, '--log-level', 'warn']);
+  return Object.assign(running, { peakRssMb: () => peakRss(running.pid) });
+};
+
+export const stopAll = async (services: ReadonlyArray<Service | undefined>): Promise<void> => {
+  await Promise.all(services.map((s) => s?.stop('SIGTERM')));
+};

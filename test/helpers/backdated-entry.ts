@@ -1,0 +1,33 @@
+// Fault injection for lag: puts an entry into a new stream of a local-mode file with an id from the
+// past, as if it had waited there that long, so lag thresholds (60 s) can be crossed without waiting.
+// The Bus port always takes the next id, so this writes the shim's tables (migrations/sqlite/005).
+import Database from 'better-sqlite3';
+import type { StreamFields } from '../../src/core/envelope.ts';
+
+export const addBackdatedEntry = (
+  file: string,
+  stream: string,
+  ageMs: number,
+  fields: StreamFields,
+): string => {
+  const ms = Date.now() - ageMs;
+  const db = new Database(file);
+  try {
+    db.pragma('busy_timeout = 5000');
+    db.transaction(() => {
+      const { id } = db
+        .prepare(
+          'INSERT INTO bus_streams (name, length, last_ms, last_seq, entries_added) VALUES (?, 1, ?, 0, 1) RETURNING id',
+        )
+        .get(stream, ms) as { id: number };
+      db.prepare('INSERT INTO bus_entries (stream_id, ms, seq, fields) VALUES (?, ?, 0, ?)').run(
+        id,
+        ms,
+        JSON.stringify(fields),
+      );
+    })();
+  } finally {
+    db.close();
+  }
+  return `${ms}-0`;
+};

@@ -138,6 +138,12 @@ export const buildCjs = async (info = buildInfo(), outdir = new URL('dist/cjs/',
         metafile: true,
       });
       assertOnlyBuiltinsLeft(name, result.metafile);
+      // import.meta is empty in CommonJS: code that finds files through it would break only there.
+      const emptyMeta = result.warnings.filter((warning) => warning.id === 'empty-import-meta');
+      if (emptyMeta.length > 0) {
+        const where = emptyMeta.map((warning) => warning.location?.file).join(', ');
+        throw new Error(`${name}: import.meta is used in ${where}, which the CommonJS bundle cannot serve`);
+      }
     }),
   );
 };

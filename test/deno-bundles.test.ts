@@ -41,7 +41,7 @@ describe('bundles under Deno', () => {
     assertNoBinariesLeft();
   });
 
-  it('print every binary’s --help and a --version that names Deno', async () => {
+  it('print every binary’s --help, and a --version that names the runtime', async () => {
     for (const name of roles) {
       const help = await runBinary(name, ['--help'], deno);
       assert.equal(help.code, 0, `${name} --help: ${help.stderr}`);
@@ -50,6 +50,12 @@ describe('bundles under Deno', () => {
       assert.match(
         version.stdout,
         new RegExp(`^${name} \\S+ \\(commit \\S+, built \\S+, deno \\d+\\.\\d+\\.\\d+\\)`),
+      );
+      // The same bundle on Node names Node, and is no single executable.
+      const onNode = await runBinary(name, ['--version']);
+      assert.match(
+        onNode.stdout,
+        new RegExp(`^${name} \\S+ \\(commit \\S+, built \\S+, node v[\\d.]+\\)\\n$`),
       );
     }
   });

@@ -1,9 +1,25 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { cachedFilePath, ensureCachedFile, isVerified, sha256Hex, writeAtomically } from './asset-cache.ts';
+import {
+  cachedFilePath,
+  ensureCachedFile,
+  ensurePrivateDirectory,
+  isVerified,
+  sha256Hex,
+  writeAtomically,
+} from './asset-cache.ts';
 
 describe('asset cache', () => {
   const root = mkdtempSync(join(tmpdir(), 'mm-asset-cache-'));
@@ -67,5 +83,18 @@ describe('asset cache', () => {
 
   it('fails instead of spinning where a directory cannot be made (procfs answers ENOENT)', () => {
     assert.throws(() => writeAtomically('/proc/self/.cache/mm/1.0.0-ab/addon.node', bytes), /ENOENT/);
+  });
+
+  it('accepts only a private directory of this user as a cache root in a shared place', () => {
+    const own = join(root, 'private', 'mm-1');
+    ensurePrivateDirectory(own);
+    ensurePrivateDirectory(own);
+    const open = join(root, 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    assert.throws(() => ensurePrivateDirectory(open), /closed to others/);
+    const link = join(root, 'link');
+    symlinkSync(own, link);
+    assert.throws(() => ensurePrivateDirectory(link), /closed to others/);
   });
 });

@@ -5,6 +5,7 @@ import {
   closeSync,
   existsSync,
   fsyncSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -44,6 +45,20 @@ const makeDirectories = (dir: string): void => {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error; // made by a racing process
     }
+  }
+};
+
+/**
+ * Makes `dir` (mode 0700) unless it exists, then insists that it is a real directory of this user
+ * that nobody else may write to: in a shared place like /tmp, someone else could otherwise swap
+ * the file between its verification and its loading.
+ */
+export const ensurePrivateDirectory = (dir: string): void => {
+  makeDirectories(dir);
+  const stat = lstatSync(dir);
+  const uid = process.getuid?.();
+  if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid) || (stat.mode & 0o022) !== 0) {
+    throw new Error(`${dir} is not a directory of this user closed to others`);
   }
 };
 

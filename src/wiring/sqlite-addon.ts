@@ -4,7 +4,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasNodeSqlite } from '../adapters/sqlite/driver-node-sqlite.ts';
-import { cachedFilePath, ensureCachedFile, sha256Hex } from '../core/asset-cache.ts';
+import { cachedFilePath, ensureCachedFile, ensurePrivateDirectory, sha256Hex } from '../core/asset-cache.ts';
 import { buildInfo } from '../core/build-info.ts';
 import { ConfigError, coerceError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
@@ -21,10 +21,11 @@ export type SqliteAddonOptions = {
   readonly logger: Logger;
 };
 
-const cacheRoots = (cacheDir: string | undefined): string[] => [
-  ...(cacheDir === undefined ? [] : [join(cacheDir, 'mm')]),
-  // Private to the user: nobody else can swap the file between its check and its loading.
-  join(tmpdir(), `mm-${process.getuid?.() ?? 'user'}`),
+type CacheRoot = { readonly dir: string; readonly shared: boolean };
+
+const cacheRoots = (cacheDir: string | undefined): CacheRoot[] => [
+  ...(cacheDir === undefined ? [] : [{ dir: join(cacheDir, 'mm'), shared: false }]),
+  { dir: join(tmpdir(), `mm-${process.getuid?.() ?? 'user'}`), shared: true },
 ];
 
 const readAsset = (): Uint8Array => {
@@ -51,8 +52,9 @@ const unpackAndLoad = async (options: SqliteAddonOptions): Promise<object | unde
   const sha256 = sha256Hex(bytes);
   const failures: string[] = [];
   for (const root of cacheRoots(options.cacheDir)) {
-    const path = cachedFilePath(root, sqliteAddonAsset, buildInfo().version, sha256);
+    const path = cachedFilePath(root.dir, sqliteAddonAsset, buildInfo().version, sha256);
     try {
+      if (root.shared) ensurePrivateDirectory(root.dir);
       const file = ensureCachedFile(path, bytes, sha256);
       if (file.state === 'replaced') {
         options.logger.warn(`replaced a corrupted SQLite addon at ${path}`, { path });

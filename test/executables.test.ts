@@ -50,9 +50,10 @@ describe('single executables', () => {
     assertNoBinariesLeft();
   });
 
-  it('print --help and --version from an empty directory without node', async () => {
-    const box = sandbox(roles);
+  it('print --help and --version from a directory holding only the executable, without node', async () => {
     for (const name of roles) {
+      const box = sandbox([name]);
+      assert.deepEqual(readdirSync(box.dir), [name]);
       const help = await runBinary(name, ['--help'], box.launch(name));
       assert.equal(help.code, 0, `${name} --help: ${help.stderr}`);
       assert.match(help.stdout, new RegExp(`^Usage: ${name} `));

@@ -77,7 +77,7 @@ describe('bundles under Deno', () => {
     const [backend, relay, consumer] = await Promise.all([
       startBinary('mm-backend', ['serve', '--local', file], run('mm-backend')),
       startBinary('mm-relay', ['--local', file], run('mm-relay')),
-      startBinary('mm-consumer', ['--local', file], run('mm-consumer')),
+      startBinary('mm-consumer', ['--local', file, '--block-ms', '200'], run('mm-consumer')),
     ]);
     await expectWriteToReachConsumer(backend.url, consumer.url, 'deno@example.com');
     for (const service of [backend, relay, consumer]) {

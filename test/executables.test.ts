@@ -113,7 +113,11 @@ describe('single executables', () => {
     const box = sandbox(['mm-backend', 'mm-relay', 'mm-consumer']);
     const [backend, relay, consumer] = await Promise.all(
       (['mm-backend', 'mm-relay', 'mm-consumer'] as const).map((name) =>
-        startBinary(name, ['--local', './d.db'], box.launch(name)),
+        startBinary(
+          name,
+          ['--local', './d.db', ...(name === 'mm-consumer' ? ['--block-ms', '200'] : [])],
+          box.launch(name),
+        ),
       ),
     );
     assert.ok(backend && relay && consumer);
@@ -132,7 +136,7 @@ describe('single executables', () => {
     );
     const consumer = await startBinary(
       'mm-consumer',
-      ['--local', './d.db', '--handler', './handlers.mjs'],
+      ['--local', './d.db', '--block-ms', '200', '--handler', './handlers.mjs'],
       box.launch('mm-consumer'),
     );
     assert.equal(await consumer.stop(), 0);
@@ -143,7 +147,7 @@ describe('single executables', () => {
     const box = sandbox(['mm-consumer']);
     const [one, two] = await Promise.all(
       ['./one.db', './two.db'].map((file) =>
-        startBinary('mm-consumer', ['--local', file], box.launch('mm-consumer')),
+        startBinary('mm-consumer', ['--local', file, '--block-ms', '200'], box.launch('mm-consumer')),
       ),
     );
     assert.ok(one && two);

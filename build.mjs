@@ -177,7 +177,8 @@ const inputsHash = () => {
   const files = ['src', 'bin', 'migrations']
     .flatMap((dir) => filesUnder(new URL(dir, root).pathname))
     .filter((file) => !file.endsWith('.test.ts'));
-  for (const file of [...files.sort(), new URL('build.mjs', root).pathname, sqliteAddon]) {
+  const project = ['build.mjs', 'package.json', 'package-lock.json'].map((f) => new URL(f, root).pathname);
+  for (const file of [...files.sort(), ...project.filter((f) => existsSync(f)), sqliteAddon]) {
     hash.update(`${file}\n`).update(readFileSync(file));
   }
   return hash.digest('hex');
@@ -256,7 +257,7 @@ const inParallel = async (items, limit, task) => {
 
 /** Writes dist/bin/<binary> and dist/bin/SHA256SUMS; each file appears whole (rename into place). */
 export const buildBinaries = async (info = buildInfo(), options = { ifStale: false }) => {
-  if (process.platform !== 'linux') throw new Error('single executables are built on Linux (x64)');
+  if (process.platform !== 'linux') throw new Error('single executables are built on Linux');
   if (options.ifStale && isFresh(inputsHash())) return false;
   return withBuildLock(async () => {
     const inputs = inputsHash();

@@ -4,7 +4,7 @@ import { NoGroupError } from '../../core/errors.ts';
 import type { GroupInfo } from '../../ports/bus.ts';
 import type { SqliteDriver } from './driver.ts';
 import { countersOf, findStream, type StreamRow, type StreamSession } from './stream-entries.ts';
-import { type EntryId, formatId, parseExactId } from './stream-ids.ts';
+import { type EntryId, formatId, parsePositionId } from './stream-ids.ts';
 import { groupLag } from './stream-lag.ts';
 
 export type GroupRow = {
@@ -37,7 +37,7 @@ export const requireGroup = (
 };
 
 const startIdOf = (row: StreamRow, text: string): EntryId =>
-  text === '$' ? { ms: row.last_ms, seq: row.last_seq } : parseExactId(text);
+  text === '$' ? { ms: row.last_ms, seq: row.last_seq } : parsePositionId(text);
 
 const requireStream = (db: SqliteDriver, stream: string): StreamRow => {
   const row = findStream(db, stream);

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // mm-backend: the application API (users + outbox), migrations, and the offline drills.
-import { hostname } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { createBackend } from '../src/backend/backend.ts';
 import { type BackendFlags, loadBackendConfig } from '../src/backend/config.ts';
@@ -16,6 +18,9 @@ import {
 import { createLogger } from '../src/core/logger.ts';
 import { createMetricsRegistry } from '../src/core/metrics.ts';
 import { runUntilSignal } from '../src/core/serve-part.ts';
+import { type DrillFlags, loadDrillConfig } from '../src/drills/config.ts';
+import { DrillNames } from '../src/drills/drill.ts';
+import { runDrills } from '../src/drills/run-drills.ts';
 import { commandsFor } from '../src/stack/banner.ts';
 import { loadStackConfig, type StackFlags, stackDefaults } from '../src/stack/config.ts';
 import { runStack } from '../src/stack/run-stack.ts';
@@ -96,6 +101,44 @@ program
         consumerName: `${hostname()}-${process.pid}`,
       });
       return undefined;
+    }),
+  );
+
+program
+  .command('drill')
+  .description(
+    "run the runbook's recovery drills offline, in one process on a local file; exit 0 if all pass",
+  )
+  .argument('<name>', `${DrillNames.join(', ')} or all`)
+  .addOption(new Option('--local [file]', 'the SQLite file (default: a fresh temporary file)'))
+  .option('--log-file <path>', "also append the services' JSON log lines to this file")
+  .action((name: string, flags: DrillFlags) =>
+    runCli('mm-backend', async () => {
+      const config = loadDrillConfig(name, flags, process.env, () =>
+        join(mkdtempSync(join(tmpdir(), 'mm-drill-')), 'drill.db'),
+      );
+      const lines: string[] = [];
+      const logger = createLogger({
+        level: 'info',
+        file: config.logFile,
+        sink: (line) => void lines.push(line),
+      });
+      const busFault = { unavailable: false };
+      const ports = await connect(config.deployment, { logger, role: 'mm-drill', faults: busFault });
+      try {
+        return await runDrills(config, {
+          store: requireStore(ports),
+          bus: ports.bus,
+          busFault,
+          logger,
+          logLines: () => lines,
+          out: (text) => void process.stdout.write(text),
+        });
+      } finally {
+        await ports.close();
+        logger.close();
+        if (config.temporary) rmSync(dirname(config.file), { recursive: true, force: true });
+      }
     }),
   );
 

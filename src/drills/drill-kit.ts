@@ -32,8 +32,8 @@ export type DrillKit = {
   getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }>;
   /** Creates users through POST /api/users; returns each user's id and event id. */
   createUsers(count: number): Promise<Array<{ readonly id: string; readonly eventId: string }>>;
-  /** Polls `check` until it returns something truthy; undefined after `timeoutMs`. */
-  waitFor<T>(check: () => Promise<T | false | undefined | null>, timeoutMs?: number): Promise<T | undefined>;
+  /** Polls `check` until it returns something truthy; undefined after the kit's wait limit. */
+  waitFor<T>(check: () => Promise<T | false | undefined | null>): Promise<T | undefined>;
   sql<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<Row[]>;
   /** `$1, $2, …` for a list of parameters starting at `from`. */
   placeholders(count: number, from?: number): string;
@@ -53,6 +53,8 @@ export type DrillKitDeps = {
   readonly faults: DrillKit['faults'];
   readonly out: DrillOutput;
   readonly logLines: () => readonly string[];
+  /** How long a step waits for its effect before it FAILs. */
+  readonly waitMs: number;
 };
 
 const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -104,8 +106,8 @@ export const createDrillKit = (deps: DrillKitDeps): DrillKit => {
       }
       return created;
     },
-    waitFor: async (check, timeoutMs = 20_000) => {
-      const deadline = Date.now() + timeoutMs;
+    waitFor: async (check) => {
+      const deadline = Date.now() + deps.waitMs;
       for (;;) {
         const value = await check().catch(() => undefined);
         if (value) return value;

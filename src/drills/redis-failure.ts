@@ -38,7 +38,7 @@ export const redisFailureDrill: Drill = {
       const answer = await kit.getJson(`${urls.relay}/health/detailed`);
       const relay = (answer.body.checks as Record<string, { status?: string }> | undefined)?.relay;
       return relay?.status === 'unhealthy' ? answer : undefined;
-    }, 10_000);
+    });
     const relayHealth = relayDown ?? (await kit.getJson(`${urls.relay}/health/detailed`));
     out.evidence(`HTTP ${relayHealth.status}\n${JSON.stringify(healthSummary(relayHealth.body), null, 2)}`);
     out.check(
@@ -121,7 +121,7 @@ export const redisFailureDrill: Drill = {
       return checks?.relay?.status === 'healthy' && checks.stream_store?.status === 'healthy'
         ? answer
         : undefined;
-    }, 10_000);
+    });
     out.evidence(JSON.stringify(healthSummary(healthy?.body), null, 2));
     out.check(healthy !== undefined, 'relay reports the stream store and its loop healthy again');
   },

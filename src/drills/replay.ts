@@ -38,7 +38,7 @@ export const replayDrill: Drill = {
       const metrics = (await kit.getJson(`${urls.consumer}/metrics`)).body;
       const last = String(metrics.last_processed_event_id ?? '');
       return last === applied.at(-1)?.stream_id ? last : undefined;
-    }, 5_000);
+    });
     const metricsBefore = (await kit.getJson(`${urls.consumer}/metrics`)).body;
     out.evidence(JSON.stringify(metricsBefore.last_processed_event_id));
     out.check(

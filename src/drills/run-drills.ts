@@ -1,6 +1,7 @@
 // Runs the runbook's recovery drills in ONE process: backend, relay and consumer (the stack) and the
 // stream shim on the local file, with faults injected in the shim and in the consumer's handler.
 // Prints each step with its evidence and PASS/FAIL; resolves with the exit code (0: all passed).
+import type { HandlerMap } from '../consumer/handler.ts';
 import { builtinHandlersFor, LINT_CONSUMER_GROUP } from '../consumer/lint-profile-handler.ts';
 import { coerceError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
@@ -34,7 +35,14 @@ const drillTuning = {
     healthIntervalMs: 1_000,
     backlogSampleMs: 200,
   },
-  consumer: { claimIdleMs: 200, maxDeliveries: 3, blockMs: 200, lagSampleMs: 200, healthIntervalMs: 1_000 },
+  consumer: {
+    claimIdleMs: 200,
+    maxDeliveries: 3,
+    blockMs: 200,
+    lagSampleMs: 200,
+    healthIntervalMs: 1_000,
+    drainMs: 2_000,
+  },
 } as const satisfies Pick<StackOptions, 'relay' | 'consumer'>;
 
 export type DrillRunDeps = {
@@ -45,6 +53,16 @@ export type DrillRunDeps = {
   readonly logger: Logger;
   readonly logLines: () => readonly string[];
   readonly out: (text: string) => void;
+  /** The consumer group's handlers (default: the built-in ones); the drills add their defect switch. */
+  readonly handlers?: HandlerMap;
+};
+
+export type DrillRunConfig = {
+  readonly drills: readonly DrillName[];
+  readonly label: string;
+  readonly file: string;
+  /** How long a step waits for its effect before it FAILs (default 20 s). */
+  readonly waitMs?: number;
 };
 
 type Outcome = { readonly drill: Drill; readonly passed: number; readonly failed: number };
@@ -56,17 +74,14 @@ const problemLines = (lines: readonly string[], from: number): string[] =>
     .slice(-8)
     .map((line) => line.trim().slice(0, 300));
 
-export const runDrills = async (
-  config: { readonly drills: readonly DrillName[]; readonly label: string; readonly file: string },
-  deps: DrillRunDeps,
-): Promise<number> => {
+export const runDrills = async (config: DrillRunConfig, deps: DrillRunDeps): Promise<number> => {
   const handlerFault: HandlerFault = { failing: false };
   const stack = createStack(
     {
       store: deps.store,
       bus: deps.bus,
       logger: deps.logger,
-      handlers: withHandlerFault(builtinHandlersFor(LINT_CONSUMER_GROUP), handlerFault),
+      handlers: withHandlerFault(deps.handlers ?? builtinHandlersFor(LINT_CONSUMER_GROUP), handlerFault),
     },
     {
       host: '127.0.0.1',
@@ -85,6 +100,7 @@ export const runDrills = async (
     faults: { bus: deps.busFault, handler: handlerFault },
     out,
     logLines: deps.logLines,
+    waitMs: config.waitMs ?? 20_000,
   });
   deps.out(
     [

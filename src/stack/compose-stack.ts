@@ -151,7 +151,9 @@ export const createStack = (deps: StackDeps, options: StackOptions): Stack => {
         // only what some group still needs, so a backlog relayed before any group exists would be
         // cut to --stream-maxlen. Each listener's failure names its own port.
         const consumerUrl = await listen('consumer', consumer, options.ports.consumer);
-        await Promise.race([consumer.worker.ready, sleep(GROUP_READY_MS)]);
+        const waited = new AbortController();
+        await Promise.race([consumer.worker.ready, sleep(GROUP_READY_MS, waited.signal)]);
+        waited.abort(); // the timer would otherwise keep a finished process alive
         const relayUrl = await listen('relay', relay, options.ports.relay);
         const backendUrl = await listen('backend', backend, options.ports.backend);
         return { backend: backendUrl, relay: relayUrl, consumer: consumerUrl };

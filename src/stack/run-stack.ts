@@ -28,8 +28,7 @@ const demoTuning = {
   relay: { retryBackoffMs: 100, retryBackoffMaxMs: 1_000 },
   consumer: { claimIdleMs: 500 },
 } as const satisfies Pick<StackOptions, 'relay' | 'consumer'>;
-const demoSettings =
-  'relay --retry-backoff-ms 100 --retry-backoff-max-ms 1000, consumer --claim-idle-ms 500';
+const demoSettings = 'relay --retry-backoff-ms 100 --retry-backoff-max-ms 1000, consumer --claim-idle-ms 500';
 
 export const runStack = async (config: StackConfig, deps: StackRunDeps): Promise<void> => {
   const { logger, out } = deps;

@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { bundlePath, runBinary } from './helpers/binaries.ts';
 import { eventually } from './helpers/eventually.ts';
@@ -118,6 +119,38 @@ describe('mm-backend stack: the three services in one local process', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('npm start: runs the stack, and Ctrl-C (to the whole process group) drains it and exits 0', async () => {
+    const [backend, relay, consumer] = [await freePort(), await freePort(), await freePort()];
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    // Its own process group, so the SIGINT reaches npm, the shell and the stack like a terminal's Ctrl-C.
+    const npm = spawn('npm', ['start', '--', '--local', file], {
+      cwd: root,
+      detached: true,
+      env: {
+        ...process.env,
+        ...env,
+        MM_BACKEND_PORT: String(backend),
+        MM_RELAY_PORT: String(relay),
+        MM_CONSUMER_PORT: String(consumer),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    npm.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    npm.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => npm.once('exit', (code) => resolve(code)));
+    started.push({ child: npm, output: () => output, exited });
+    await eventually(() => /Ctrl-C stops all three/.test(output), 30_000, { message: 'npm start banner' });
+    assert.equal((await getJson(`http://127.0.0.1:${consumer}/health`)).status, 200);
+    process.kill(-(npm.pid ?? 0), 'SIGINT');
+    assert.equal(await exited, 0, output.slice(-2_000));
+    assert.match(output, /stopped: backend, relay and consumer drained and closed/);
   });
 
   it('names the flag to use when a port is taken, and exits 78', async () => {

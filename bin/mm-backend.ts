@@ -81,9 +81,12 @@ program
   )
   .option('--demo', 'also write sample users, one poison event and one failing-handler event')
   .option('--host <host>', `address to listen on (env MM_HOST, default ${commonDefaults.host})`)
-  .option('--backend-port <port>', `(env MM_BACKEND_PORT, default ${stackDefaults.backendPort})`)
-  .option('--relay-port <port>', `(env MM_RELAY_PORT, default ${stackDefaults.relayPort})`)
-  .option('--consumer-port <port>', `(env MM_CONSUMER_PORT, default ${stackDefaults.consumerPort})`)
+  .option('--backend-port <port>', `backend port (env MM_BACKEND_PORT, default ${stackDefaults.backendPort})`)
+  .option('--relay-port <port>', `relay port (env MM_RELAY_PORT, default ${stackDefaults.relayPort})`)
+  .option(
+    '--consumer-port <port>',
+    `consumer port (env MM_CONSUMER_PORT, default ${stackDefaults.consumerPort})`,
+  )
   .option('--log-level <level>', 'debug, info, warn or error (env MM_LOG_LEVEL, default info)')
   .option('--log-file <path>', 'also append JSON log lines to this file (env MM_LOG_FILE)')
   .action((flags: StackFlags) =>

@@ -1,7 +1,8 @@
 // Bundles each binary into one self-contained ESM file under dist/ (esbuild), sharing one core.
-// Usage: node build.mjs [--cjs]   (--cjs also writes CommonJS bundles for single executables)
+// Usage: node build.mjs [--cjs] [--if-stale]   (--cjs also writes CommonJS bundles for single
+// executables; --if-stale builds only when a bundle is missing or older than its sources)
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { build } from 'esbuild';
 
 export const binaries = ['mm-backend', 'mm-relay', 'mm-consumer', 'mm-dlq'];
@@ -109,7 +110,30 @@ export const buildCjs = async (info = buildInfo()) => {
   );
 };
 
+/** Newest modification time of what goes into the bundles. */
+const newestSource = (path = root) => {
+  const url = new URL(path, root);
+  if (!existsSync(url)) return 0;
+  const stat = statSync(url);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return readdirSync(url).reduce(
+    (newest, name) => Math.max(newest, newestSource(new URL(name, `${url}/`))),
+    0,
+  );
+};
+
+export const isStale = () => {
+  const sources = Math.max(
+    ...['src', 'bin', 'migrations', 'package.json', 'build.mjs'].map((p) => newestSource(p)),
+  );
+  return binaries.some((name) => {
+    const bundle = new URL(`dist/${name}.mjs`, root);
+    return !existsSync(bundle) || statSync(bundle).mtimeMs < sources;
+  });
+};
+
 if (import.meta.url === `file://${process.argv[1]}`) {
+  if (process.argv.includes('--if-stale') && !isStale()) process.exit(0);
   const info = buildInfo();
   await buildEsm(info);
   if (process.argv.includes('--cjs')) await buildCjs(info);

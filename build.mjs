@@ -1,8 +1,10 @@
 // Bundles each binary into one self-contained ESM file under dist/ (esbuild), sharing one core, and
 // (--bin) into Node single executables under dist/bin.
-// Usage: node build.mjs [--cjs]        ESM bundles (--cjs: CommonJS bundles in dist/cjs too)
-//        node build.mjs --bin [--if-stale]   dist/bin/<binary> + SHA256SUMS (--if-stale: only when
-//                                            the sources changed since the last --bin build)
+// Usage: node build.mjs [--cjs] [--if-stale]   ESM bundles (--cjs: CommonJS bundles in dist/cjs too;
+//                                              --if-stale: only when a bundle is missing or older
+//                                              than its sources)
+//        node build.mjs --bin [--if-stale]     dist/bin/<binary> + SHA256SUMS (--if-stale: only when
+//                                              the sources changed since the last --bin build)
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -146,6 +148,28 @@ export const buildCjs = async (info = buildInfo(), outdir = new URL('dist/cjs/',
       }
     }),
   );
+};
+
+/** Newest modification time of what goes into the bundles. */
+const newestSource = (path = root) => {
+  const url = new URL(path, root);
+  if (!existsSync(url)) return 0;
+  const stat = statSync(url);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return readdirSync(url).reduce(
+    (newest, name) => Math.max(newest, newestSource(new URL(name, `${url}/`))),
+    0,
+  );
+};
+
+export const isStale = () => {
+  const sources = Math.max(
+    ...['src', 'bin', 'migrations', 'package.json', 'build.mjs'].map((p) => newestSource(p)),
+  );
+  return binaries.some((name) => {
+    const bundle = new URL(`dist/${name}.mjs`, root);
+    return !existsSync(bundle) || statSync(bundle).mtimeMs < sources;
+  });
 };
 
 // ---- single executables (Node SEA) ----
@@ -294,7 +318,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         ? `built ${binaries.map((b) => `dist/bin/${b}`).join(', ')} and SHA256SUMS (${info.version} ${info.commit}, ${((Date.now() - started) / 1000).toFixed(1)}s)\n`
         : 'dist/bin is up to date\n',
     );
-  } else {
+  } else if (!process.argv.includes('--if-stale') || isStale()) {
     await buildEsm(info);
     if (process.argv.includes('--cjs')) await buildCjs(info);
     process.stdout.write(

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// mm-dlq: the dead-letter toolkit (list, inspect, reprocess, resolve, report, purge).
+// mm-dlq: the dead-letter toolkit (list, inspect, reprocess, resolve, report, purge, export).
+import { existsSync, rmSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { type Command, Command as Program } from 'commander';
@@ -7,10 +8,11 @@ import { versionLine } from '../src/core/build-info.ts';
 import { addCommonOptions, runCli, withUsageExits } from '../src/core/cli.ts';
 import { systemClock } from '../src/core/clock.ts';
 import { type CommonFlags, failOnProblems, resolveCommon } from '../src/core/config.ts';
-import { createLogger, type LogLevel } from '../src/core/logger.ts';
+import { createLogger, type Logger, type LogLevel } from '../src/core/logger.ts';
 import { type DlqCommand, prepareDlqCommand } from '../src/dlq/commands.ts';
+import { type ExportFlags, exportOptions, runExport } from '../src/dlq/export.ts';
 import { wantsColor } from '../src/dlq/format/style.ts';
-import { contextStyle, type Output } from '../src/dlq/io.ts';
+import { contextStyle, type DlqContext, type Output } from '../src/dlq/io.ts';
 import type { DlqFlags } from '../src/dlq/options.ts';
 import { connect } from '../src/wiring/connect.ts';
 
@@ -50,35 +52,47 @@ const confirmOnTerminal = async (question: string): Promise<boolean> => {
   }
 };
 
-const action = (command: DlqCommand) => (flags: DlqFlags & CommonFlags & { actor?: string }) =>
-  runCli('mm-dlq', async () => {
-    const run = prepareDlqCommand(command, flags);
-    const problems: string[] = [];
-    const common = resolveCommon(flags, process.env, { port: 0 }, problems);
-    failOnProblems(problems);
-    // Logs go to stderr and only errors by default: stdout carries tables and JSON.
-    const level: LogLevel = flags.logLevel || process.env.MM_LOG_LEVEL ? common.logLevel : 'error';
-    const logger = createLogger({
-      level,
-      file: common.logFile,
-      sink: (line) => void process.stderr.write(line),
-    });
+type Runner = (ctx: DlqContext, logger: Logger) => Promise<number>;
+
+/** Connects to where the dead letters are, runs the command, closes; usage errors come first. */
+const withContext = (flags: CommonFlags & { actor?: string }, run: Runner): Promise<number> => {
+  const problems: string[] = [];
+  const common = resolveCommon(flags, process.env, { port: 0 }, problems);
+  failOnProblems(problems);
+  // Logs go to stderr and only errors by default: stdout carries tables and JSON.
+  const level: LogLevel = flags.logLevel || process.env.MM_LOG_LEVEL ? common.logLevel : 'error';
+  const logger = createLogger({
+    level,
+    file: common.logFile,
+    sink: (line) => void process.stderr.write(line),
+  });
+  return (async () => {
     const ports = await connect(common.deployment, { logger, role: 'mm-dlq', maxDbConnections: 2 });
     const io = terminalOutput();
     try {
-      return await run({
-        bus: ports.bus,
-        store: ports.store,
-        io,
-        style: contextStyle(io),
-        clock: systemClock,
-        actor: flags.actor || osUser(),
-        confirm: process.stdin.isTTY && process.stderr.isTTY ? confirmOnTerminal : undefined,
-      });
+      return await run(
+        {
+          bus: ports.bus,
+          store: ports.store,
+          io,
+          style: contextStyle(io),
+          clock: systemClock,
+          actor: flags.actor || osUser(),
+          confirm: process.stdin.isTTY && process.stderr.isTTY ? confirmOnTerminal : undefined,
+        },
+        logger,
+      );
     } finally {
       await ports.close();
       logger.close();
     }
+  })();
+};
+
+const action = (command: DlqCommand) => (flags: DlqFlags & CommonFlags & { actor?: string }) =>
+  runCli('mm-dlq', async () => {
+    const run = prepareDlqCommand(command, flags);
+    return withContext(flags, (ctx) => run(ctx));
   });
 
 const command = (name: DlqCommand, description: string): Command =>
@@ -138,5 +152,29 @@ closing(command('purge', 'close old dead letters as purged (they stay in the aud
   .option('--dry-run', 'count what would be purged, change nothing')
   .option('--yes', 'do not ask (required when not on a terminal)')
   .action(action('purge'));
+
+addCommonOptions(program.command('export'), { http: false })
+  .description('copy one dead letter (and its original event) into a new local file, to replay it offline')
+  .option('--stream <stream>', 'dead-letter stream, e.g. identity.dlq')
+  .option('--id <id>', 'stream id of the dead letter (or the event id)')
+  .option('--to <file>', 'the new local file (must not exist)')
+  .option('--json', 'machine-readable output')
+  .action((flags: ExportFlags & CommonFlags) =>
+    runCli('mm-dlq', async () => {
+      const options = exportOptions(flags);
+      const problems: string[] = [];
+      const target = resolveCommon({ local: options.to }, process.env, { port: 0 }, problems).deployment;
+      failOnProblems(problems);
+      return withContext(flags, (ctx, logger) =>
+        runExport(ctx, options, {
+          exists: () => existsSync(options.to),
+          open: () => connect(target, { logger, role: 'mm-dlq-export' }),
+          discard: () => {
+            for (const suffix of ['', '-wal', '-shm']) rmSync(`${options.to}${suffix}`, { force: true });
+          },
+        }),
+      );
+    }),
+  );
 
 program.parse();

@@ -120,13 +120,15 @@ describe('mm-relay trimming', { skip: await skipUnless('postgres', 'redis') }, (
     assert.match(await (metrics?.text() ?? ''), /\nstream_trimmed_unconsumed_total\{stream="identity"\} 0\n/);
   });
 
-  it('caps a stream without consumer groups near --stream-maxlen', async () => {
+  it('keeps every entry of a stream no group reads yet, for the consumer that starts later at 0', async () => {
     await setup({ streamMaxLen: 100, streamHardMax: 0 });
     await publish(400);
     await publish(10);
     await publish(1);
-    const length = await bus.len('identity');
-    assert.ok(length >= 100 && length <= 110, `holds ${length}`);
+    assert.equal(await bus.len('identity'), 411);
+    await bus.createGroup('identity', 'late', { startId: '0' });
+    const read = await bus.readGroup({ group: 'late', consumer: 'c', streams: ['identity'], count: 1_000 });
+    assert.equal(read[0]?.entries.length, 411);
   });
 
   it('applies --stream-hard-max to unacknowledged entries only as a counted, logged last resort', async () => {
@@ -148,5 +150,18 @@ describe('mm-relay trimming', { skip: await skipUnless('postgres', 'redis') }, (
     assert.ok(loud.length > 0);
     assert.match(loud[0] ?? '', /"level":"error"/);
     assert.match(loud[0] ?? '', /stuck \(0 pending/);
+  });
+
+  it('counts and logs a hard-cap trim of a stream no group has read yet', async () => {
+    await setup({ streamMaxLen: 50, streamHardMax: 200 });
+    await publish(300);
+    await publish(1);
+    const relay = running?.relay ?? assert.fail('no relay');
+    const text = await (await relay.app.request('/metrics/prometheus')).text();
+    const counted = Number(/\nstream_trimmed_unconsumed_total\{stream="identity"\} (\d+)\n/.exec(text)?.[1]);
+    assert.equal(counted, 301 - (await bus.len('identity')));
+    assert.ok(counted > 0);
+    const loud = running?.logs().filter((line) => line.includes('no consumer group has read them yet')) ?? [];
+    assert.ok(loud.length > 0);
   });
 });

@@ -105,6 +105,7 @@ export const createConsumerService = (deps: ConsumerDeps, options: ConsumerOptio
 
   let server: HttpServer | undefined;
   let stopped: Promise<void> | undefined;
+  const startGrace = new AbortController();
   return {
     app,
     worker,
@@ -120,7 +121,9 @@ export const createConsumerService = (deps: ConsumerDeps, options: ConsumerOptio
       lag.start();
       // Background health checks (which log status changes) begin once the loop is up, so a normal
       // start is not reported as degraded; a start stuck waiting for a dependency still is.
-      void Promise.race([worker.ready, clock.sleep(STARTUP_GRACE_MS)]).then(() => {
+      // The grace timer ends with the start or a stop, so it never keeps a finished process alive.
+      void Promise.race([worker.ready, clock.sleep(STARTUP_GRACE_MS, startGrace.signal)]).then(() => {
+        startGrace.abort();
         if (!stopped) health.start();
       });
       logger.info(
@@ -134,6 +137,7 @@ export const createConsumerService = (deps: ConsumerDeps, options: ConsumerOptio
     },
     stop: () => {
       stopped ??= (async () => {
+        startGrace.abort();
         await worker.stop();
         lag.stop();
         health.stop();

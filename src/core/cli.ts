@@ -51,15 +51,22 @@ export const runCli = (binary: string, main: () => Promise<number | undefined>):
   );
 };
 
+// One Ctrl-C can arrive twice: from the terminal and again through a wrapper that forwards it (npm
+// start). Signals this close to the first one count as the same.
+const SAME_SIGNAL_MS = 1_000;
+
 /**
- * First SIGTERM/SIGINT drains (calls `stop`), a second one exits at once. Resolves after `stop`
- * finished, so callers can close connections and let the process end on its own.
+ * First SIGTERM/SIGINT drains (calls `stop`), a second one (a second later or more) exits at once.
+ * Resolves after `stop` finished, so callers can close connections and let the process end on its own.
  */
 export const onShutdownSignal = (stop: (signal: string) => Promise<void>): void => {
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const handle = (signal: NodeJS.Signals): void => {
-    if (stopping) process.exit(ExitCodes.other);
-    stopping = true;
+    if (stoppingSince !== undefined) {
+      if (Date.now() - stoppingSince < SAME_SIGNAL_MS) return;
+      process.exit(ExitCodes.other);
+    }
+    stoppingSince = Date.now();
     stop(signal).then(
       () => process.exit(ExitCodes.ok),
       () => process.exit(ExitCodes.other),

@@ -1,6 +1,8 @@
 // Keeps each topic stream near --stream-maxlen without dropping what a consumer group still needs:
 // trims by MINID up to the older of "the N-th newest entry" and "the oldest entry some group has not
 // acknowledged"; only --stream-hard-max trims unacknowledged entries, and that is counted and logged.
+// A stream without any group keeps everything (short of the hard cap): the consumer that creates its
+// group at 0 later must still find every event published before it started.
 // It runs every --trim-interval-ms or after half a cap's worth of new entries, never per batch.
 import { coerceError, isTransient } from '../core/errors.ts';
 import { compareStreamIds, nextStreamId } from '../core/ids.ts';
@@ -59,23 +61,34 @@ export const createTrimmer = (options: TrimmerOptions): Trimmer => {
   const trimStream = async (stream: string): Promise<void> => {
     let length = await bus.len(stream);
     if (maxLen > 0 && length > maxLen) {
-      const boundary = await capBoundary(stream, length);
-      const needed = oldestNeededId(await streamBacklogs(bus, stream));
+      const backlogs = await streamBacklogs(bus, stream);
+      const boundary = backlogs.length === 0 ? undefined : await capBoundary(stream, length);
+      const needed = oldestNeededId(backlogs);
       if (boundary !== undefined) length -= await bus.trim(stream, { minId: olderOf(boundary, needed) });
     }
     if (hardMax > 0 && length > hardMax) await enforceHardCap(stream);
   };
 
   const enforceHardCap = async (stream: string): Promise<void> => {
-    const behind = (await streamBacklogs(bus, stream)).filter((g) => g.oldestUnackedId !== null);
+    const backlogs = await streamBacklogs(bus, stream);
+    const behind = backlogs.filter((g) => g.oldestUnackedId !== null);
     const removed = await bus.trim(stream, { maxLen: hardMax });
-    // With no group behind, the entries removed were not owed to anyone: an ordinary cap.
-    if (removed === 0 || behind.length === 0) return;
+    // With groups that are all caught up, the entries removed were owed to no one: an ordinary cap.
+    if (removed === 0 || (backlogs.length > 0 && behind.length === 0)) return;
     options.onTrimmedUnconsumed(stream, removed);
-    const groups = behind.map((g) => `${g.group} (${g.pending} pending, oldest ${g.oldestUnackedId})`);
+    const owed =
+      behind.length === 0
+        ? 'no consumer group has read them yet'
+        : `consumer groups had not acknowledged them: ${behind
+            .map((g) => `${g.group} (${g.pending} pending, oldest ${g.oldestUnackedId})`)
+            .join(', ')}`;
     logger.error(
-      `Stream ${stream} hit its hard cap of ${hardMax} entries: trimmed ${removed} entries that consumer groups had not acknowledged: ${groups.join(', ')}`,
-      { stream, trimmed: removed, hard_max: hardMax },
+      `Stream ${stream} hit its hard cap of ${hardMax} entries: trimmed ${removed} entries; ${owed}`,
+      {
+        stream,
+        trimmed: removed,
+        hard_max: hardMax,
+      },
     );
   };
 

@@ -3,6 +3,7 @@
 import { createPostgresStore } from '../adapters/postgres/store.ts';
 import { createRedisBus } from '../adapters/redis/bus.ts';
 import { createRedisClient } from '../adapters/redis/client.ts';
+import type { BusFaults } from '../adapters/sqlite/bus.ts';
 import { openLocalPorts } from '../adapters/sqlite/local-ports.ts';
 import type { Deployment } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
@@ -24,7 +25,11 @@ export type ConnectOptions = {
   /** Names the connections (Postgres application_name), e.g. `mm-relay`. */
   readonly role: string;
   readonly maxDbConnections?: number;
+  /** Local mode only: faults the offline drills switch on and off in the stream shim. */
+  readonly faults?: BusFaults;
 };
+
+export type { BusFaults };
 
 export const connect = async (deployment: Deployment, options: ConnectOptions): Promise<Ports> => {
   switch (deployment.kind) {
@@ -56,6 +61,7 @@ export const connect = async (deployment: Deployment, options: ConnectOptions): 
       const local = await openLocalPorts({
         file: deployment.file,
         logger: options.logger,
+        ...(options.faults === undefined ? {} : { faults: options.faults }),
         ...(nativeBinding === undefined ? {} : { nativeBinding }),
       });
       return { deployment, bus: local.bus, store: local.store, close: local.close };

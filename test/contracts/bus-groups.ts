@@ -95,6 +95,17 @@ export const busGroupsCases = (t: BusKit): void => {
       );
     });
 
+    it('sets a group to the largest sequence of a millisecond, so an <ms>-0 entry is delivered again', async () => {
+      const [a, b] = (await fill(2)) as [string, string];
+      await t.bus.createGroup(S, G, { startId: '$' });
+      const before = `${BigInt(a.split('-')[0] ?? 0) - 1n}-18446744073709551615`;
+      await t.bus.setGroupId(S, G, before);
+      const [info] = await t.bus.groups(S);
+      assert.equal(info?.lastDeliveredId, before);
+      const again = await readNew('c1', 10);
+      assert.deepEqual(ids(again[0]?.entries ?? []), [a, b]);
+    });
+
     it('destroys a group with its pending entries; a missing group is false', async () => {
       await fill(2);
       await t.bus.createGroup(S, G);

@@ -4,7 +4,7 @@ import { NoGroupError } from '../../core/errors.ts';
 import type { GroupInfo } from '../../ports/bus.ts';
 import type { SqliteDriver } from './driver.ts';
 import { countersOf, findStream, type StreamRow, type StreamSession } from './stream-entries.ts';
-import { type EntryId, formatId, parseId } from './stream-ids.ts';
+import { type EntryId, formatId, parsePositionId } from './stream-ids.ts';
 import { groupLag } from './stream-lag.ts';
 
 export type GroupRow = {
@@ -36,10 +36,8 @@ export const requireGroup = (
   return { stream: streamRow, group: groupRow };
 };
 
-// A group position may name a sequence beyond what the shim stores (replay sets `<ms>-<2^64-1>`, just
-// before the next millisecond); clamped, it still sits after every entry of that millisecond.
 const startIdOf = (row: StreamRow, text: string): EntryId =>
-  text === '$' ? { ms: row.last_ms, seq: row.last_seq } : parseId(text);
+  text === '$' ? { ms: row.last_ms, seq: row.last_seq } : parsePositionId(text);
 
 const requireStream = (db: SqliteDriver, stream: string): StreamRow => {
   const row = findStream(db, stream);

@@ -6,8 +6,8 @@ import {
   formatId,
   maxId,
   nextAddId,
-  parseExactId,
   parseId,
+  parsePositionId,
   rangeEnd,
   rangeStart,
   zeroId,
@@ -31,7 +31,10 @@ describe('stream ids', () => {
     assert.equal(formatId({ ms: 1700000000000, seq: 3 }), '1700000000000-3');
     assert.throws(() => parseId('abc'), ValidationError);
     assert.throws(() => parseId('1-2-3'), ValidationError);
-    assert.throws(() => parseExactId('18446744073709551615-0'), ValidationError);
+    const last = parsePositionId('1700000000000-18446744073709551615');
+    assert.equal(compareIds(last, { ms: 1700000000000, seq: 1_000_000 }), 1);
+    assert.equal(compareIds(last, { ms: 1700000000001, seq: 0 }), -1);
+    assert.equal(formatId(last), '1700000000000-18446744073709551615');
   });
 
   it('orders by ms, then seq', () => {

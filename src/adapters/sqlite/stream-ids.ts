@@ -16,7 +16,11 @@ const part = (digits: string): number => {
   return Math.min(Number(digits), top);
 };
 
-export const formatId = (id: EntryId): string => `${id.ms}-${id.seq}`;
+const U64_MAX = '18446744073709551615';
+const formatPart = (value: number): string => (value >= top ? U64_MAX : String(value));
+
+/** A clamped part reads back as the largest Redis value, so a position set there reads as it was given. */
+export const formatId = (id: EntryId): string => `${formatPart(id.ms)}-${formatPart(id.seq)}`;
 
 export const compareIds = (a: EntryId, b: EntryId): number =>
   a.ms !== b.ms ? (a.ms < b.ms ? -1 : 1) : a.seq === b.seq ? 0 : a.seq < b.seq ? -1 : 1;
@@ -34,14 +38,12 @@ export const parseId = (text: string, missingSeq: 'zero' | 'max' = 'zero'): Entr
   };
 };
 
-/** An id as stored: out-of-range ids are refused here rather than silently clamped. */
-export const parseExactId = (text: string): EntryId => {
-  const id = parseId(text);
-  if (id.ms === top || id.seq === top) {
-    throw new ValidationError(`stream id "${text}" is beyond what the local stream store holds`);
-  }
-  return id;
-};
+/**
+ * A group position (XGROUP CREATE/SETID). Redis takes any 64-bit id; replay sets `<ms-1>-<2^64-1>` to
+ * deliver an `<ms>-0` entry again. A clamped part sorts after every id the shim ever generates, so
+ * the position keeps its meaning, and `formatId` gives it back as written.
+ */
+export const parsePositionId = (text: string): EntryId => parseId(text);
 
 export const incrementId = (id: EntryId): EntryId | null =>
   id.seq < top ? { ms: id.ms, seq: id.seq + 1 } : id.ms < top ? { ms: id.ms + 1, seq: 0 } : null;

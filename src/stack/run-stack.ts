@@ -1,0 +1,80 @@
+// Runs the local stack until Ctrl-C (SIGINT) or SIGTERM: then the backend stops taking writes, relay
+// and consumer finish what they hold, the file is closed and the process exits 0.
+import { onShutdownSignal } from '../core/cli.ts';
+import { coerceError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Bus } from '../ports/bus.ts';
+import type { Store } from '../ports/store.ts';
+import { relayDefaults } from '../relay/config.ts';
+import { type Commands, stackBanner } from './banner.ts';
+import { createStack, type StackOptions } from './compose-stack.ts';
+import type { StackConfig } from './config.ts';
+import { awaitDemoDeadLetters, describeDemo, writeDemo } from './demo.ts';
+
+export type StackRunDeps = {
+  readonly store: Store;
+  readonly bus: Bus;
+  /** Closes the local file. */
+  readonly close: () => Promise<void>;
+  readonly logger: Logger;
+  /** Where the banner and the demo's lines go (stdout). */
+  readonly out: (text: string) => void;
+  readonly commands: Commands;
+  readonly consumerName: string;
+};
+
+// The demo's failures should reach the DLQ within seconds, not after the production retry spacing.
+const demoTuning = {
+  relay: { retryBackoffMs: 100, retryBackoffMaxMs: 1_000 },
+  consumer: { claimIdleMs: 500 },
+} as const satisfies Pick<StackOptions, 'relay' | 'consumer'>;
+const demoSettings = 'relay --retry-backoff-ms 100 --retry-backoff-max-ms 1000, consumer --claim-idle-ms 500';
+
+export const runStack = async (config: StackConfig, deps: StackRunDeps): Promise<void> => {
+  const { logger, out } = deps;
+  const stack = createStack(
+    { store: deps.store, bus: deps.bus, logger },
+    {
+      host: config.host,
+      ports: config.ports,
+      consumerName: deps.consumerName,
+      ...(config.demo ? demoTuning : {}),
+    },
+  );
+  const stopDemo = new AbortController();
+  onShutdownSignal(async (signal) => {
+    logger.info(`mm stack stopping on ${signal}`);
+    stopDemo.abort();
+    await stack.stop();
+    await deps.close();
+    logger.info('mm stack stopped');
+    out('stopped: backend, relay and consumer drained and closed\n');
+    logger.close();
+  });
+  let urls: Awaited<ReturnType<typeof stack.start>>;
+  try {
+    urls = await stack.start();
+  } catch (error) {
+    await deps.close();
+    throw error;
+  }
+  out(stackBanner(urls, config.file, deps.commands));
+  if (!config.demo) return;
+
+  const written = await writeDemo(
+    { app: stack.backend.app, store: deps.store, bus: deps.bus },
+    { maxEventBytes: relayDefaults.maxEventBytes, tag: Date.now().toString(36) },
+  );
+  out(describeDemo(written, demoSettings));
+  const local = `--local ${config.file}`;
+  awaitDemoDeadLetters(deps.bus, written, { timeoutMs: 60_000, signal: stopDemo.signal }).then(
+    (found) => {
+      if (stopDemo.signal.aborted) return;
+      for (const [eventId, { id, stage }] of found) {
+        out(`demo: event ${eventId} is dead letter ${id} in identity.dlq (stage ${stage})\n`);
+      }
+      out(`demo: now try  ${deps.commands.dlq} report --hours 24 ${local}\n`);
+    },
+    (thrown: unknown) => logger.warn(`demo: ${coerceError(thrown).message}`),
+  );
+};

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isEventType } from '../core/envelope.ts';
 import { ConfigError, coerceError } from '../core/errors.ts';
+import { importAtRunTime } from '../core/runtime.ts';
 import { type HandlerMap, isHandler } from './handler.ts';
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -35,7 +36,7 @@ export const loadHandlerModule = async (path: string, cwd: string): Promise<Hand
   const absolute = resolve(cwd, path);
   let exported: Record<string, unknown>;
   try {
-    exported = (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
+    exported = (await importAtRunTime(pathToFileURL(absolute).href)) as Record<string, unknown>;
   } catch (thrown) {
     const error = coerceError(thrown);
     const hint = /\.m?ts$/.test(absolute)

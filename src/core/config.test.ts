@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadBackendConfig } from '../backend/config.ts';
-import { type Problems, parseDurationMs, resolveCommon } from './config.ts';
+import { type Problems, parseDurationMs, resolveCommon, userCacheDir } from './config.ts';
 import { ConfigError } from './errors.ts';
 
 describe('common configuration', () => {
@@ -41,6 +41,22 @@ describe('common configuration', () => {
       kind: 'local',
       file: 'y.db',
     });
+  });
+
+  it('finds the per-user cache directory: XDG_CACHE_HOME, then ~/.cache, else none', () => {
+    assert.equal(userCacheDir({ XDG_CACHE_HOME: '/x/cache', HOME: '/home/u' }), '/x/cache');
+    assert.equal(userCacheDir({ XDG_CACHE_HOME: 'relative', HOME: '/home/u' }), '/home/u/.cache');
+    assert.equal(userCacheDir({ HOME: '/home/u' }), '/home/u/.cache');
+    assert.equal(userCacheDir({}), undefined);
+    const problems: Problems = [];
+    assert.deepEqual(
+      resolveCommon({ local: 'x.db' }, { HOME: '/home/u' }, { port: 1 }, problems).deployment,
+      {
+        kind: 'local',
+        file: 'x.db',
+        cacheDir: '/home/u/.cache',
+      },
+    );
   });
 
   it('reports every problem at once', () => {

@@ -1,4 +1,5 @@
 // Configuration shared by every binary: flag > environment > default, every problem reported at once.
+import { isAbsolute, join } from 'node:path';
 import { isTopicName } from './envelope.ts';
 import { ConfigError } from './errors.ts';
 import { type LogLevel, LogLevels } from './logger.ts';
@@ -13,7 +14,12 @@ export type Deployment =
       readonly redisUrl: string;
       readonly keyPrefix: string;
     }
-  | { readonly kind: 'local'; readonly file: string };
+  | {
+      readonly kind: 'local';
+      readonly file: string;
+      /** Per-user cache directory (a single executable unpacks its SQLite addon there). */
+      readonly cacheDir?: string;
+    };
 
 /** The common flags as commander hands them over (all optional strings). */
 export type CommonFlags = {
@@ -99,10 +105,20 @@ const isUrlWithScheme = (value: string, schemes: readonly string[]): boolean => 
   }
 };
 
+/** XDG_CACHE_HOME, else $HOME/.cache; undefined leaves the choice to the temp directory. */
+export const userCacheDir = (env: Env): string | undefined => {
+  const xdg = env.XDG_CACHE_HOME;
+  if (xdg !== undefined && isAbsolute(xdg)) return xdg; // the XDG spec ignores relative paths
+  return env.HOME ? join(env.HOME, '.cache') : undefined;
+};
+
 const resolveDeployment = (flags: CommonFlags, env: Env, problems: Problems): Deployment => {
   const localFlag = flags.local === true ? commonDefaults.localFile : flags.local;
   const local = pick(localFlag || undefined, env.MM_LOCAL);
-  if (local !== undefined) return { kind: 'local', file: local };
+  if (local !== undefined) {
+    const cacheDir = userCacheDir(env);
+    return { kind: 'local', file: local, ...(cacheDir === undefined ? {} : { cacheDir }) };
+  }
   const databaseUrl = pick(flags.databaseUrl, env.DATABASE_URL);
   if (databaseUrl !== undefined && !isUrlWithScheme(databaseUrl, ['postgres:', 'postgresql:'])) {
     problems.push('--database-url (DATABASE_URL) must be a postgres:// URL');

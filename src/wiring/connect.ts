@@ -10,6 +10,7 @@ import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
+import { sqliteNativeBinding } from './sqlite-addon.ts';
 
 export type Ports = {
   readonly deployment: Deployment;
@@ -53,10 +54,15 @@ export const connect = async (deployment: Deployment, options: ConnectOptions): 
       };
     }
     case 'local': {
+      const nativeBinding = await sqliteNativeBinding({
+        cacheDir: deployment.cacheDir,
+        logger: options.logger,
+      });
       const local = await openLocalPorts({
         file: deployment.file,
         logger: options.logger,
         ...(options.faults === undefined ? {} : { faults: options.faults }),
+        ...(nativeBinding === undefined ? {} : { nativeBinding }),
       });
       return { deployment, bus: local.bus, store: local.store, close: local.close };
     }

@@ -1,4 +1,5 @@
-// Runs the built bundles (dist/*.mjs) as a user would: subprocesses with flags, logs and signals.
+// Runs the built bundles (dist/*.mjs) as a user would: subprocesses with flags, logs and signals;
+// also under Deno, or a single executable (dist/bin/*) in a directory of its own.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,29 @@ export const bundlePath = (name: BinaryName): string => {
   if (!existsSync(path)) throw new Error(`${path} is missing: run npm run build first`);
   return path;
 };
+
+const deno = fileURLToPath(new URL('../../node_modules/.bin/deno', import.meta.url));
+
+/** How to start a binary: `node dist/<name>.mjs` unless told otherwise. */
+export type Launch = {
+  /** `deno run -A dist/<name>.mjs`, or this file (a single executable) with no interpreter. */
+  readonly via?: 'deno' | { readonly executable: string };
+  /** A copy of the bundle to run instead of dist/<name>.mjs (under node or Deno). */
+  readonly bundle?: string;
+  readonly cwd?: string;
+  /** Pass only `env`, inherit nothing (like `env -i`). */
+  readonly cleanEnv?: boolean;
+};
+
+const commandFor = (name: BinaryName, launch: Launch): { file: string; args: string[] } => {
+  const bundle = launch.bundle ?? bundlePath(name);
+  if (launch.via === 'deno') return { file: deno, args: ['run', '-A', '--quiet', bundle] };
+  if (launch.via) return { file: launch.via.executable, args: [] };
+  return { file: process.execPath, args: [bundle] };
+};
+
+const environment = (launch: Launch, env: Record<string, string> | undefined): NodeJS.ProcessEnv =>
+  launch.cleanEnv ? { ...env } : { ...process.env, ...env };
 
 const running = new Set<ChildProcess>();
 
@@ -28,7 +52,7 @@ export type RunningBinary = {
   exited(): Promise<number | null>;
 };
 
-export type StartOptions = {
+export type StartOptions = Launch & {
   readonly env?: Record<string, string>;
   /** Waits for GET /health on the chosen port unless false. */
   readonly waitForHealth?: boolean;
@@ -41,8 +65,10 @@ export const startBinary = async (
   options: StartOptions = {},
 ): Promise<RunningBinary> => {
   const port = options.port ?? (await freePort());
-  const child = spawn(process.execPath, [bundlePath(name), ...args, '--port', String(port)], {
-    env: { ...process.env, ...options.env },
+  const command = commandFor(name, options);
+  const child = spawn(command.file, [...command.args, ...args, '--port', String(port)], {
+    env: environment(options, options.env),
+    cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
@@ -104,11 +130,13 @@ export type Completed = { readonly code: number | null; readonly stdout: string;
 export const runBinary = (
   name: BinaryName,
   args: readonly string[],
-  options: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {},
+  options: Launch & { env?: Record<string, string>; input?: string; timeoutMs?: number } = {},
 ): Promise<Completed> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bundlePath(name), ...args], {
-      env: { ...process.env, ...options.env },
+    const command = commandFor(name, options);
+    const child = spawn(command.file, [...command.args, ...args], {
+      env: environment(options, options.env),
+      cwd: options.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -123,7 +151,8 @@ export const runBinary = (
       child.kill('SIGKILL');
       reject(new Error(`${name} ${args.join(' ')} timed out; stderr: ${stderr.slice(-500)}`));
     }, options.timeoutMs ?? 60_000);
-    child.once('exit', (code) => {
+    // 'close', not 'exit': the output may still be in the pipes when the process has exited.
+    child.once('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });

@@ -1,6 +1,7 @@
 // The driver over better-sqlite3, loaded only when needed: the bundles keep it external and must run
 // under Deno (which has node:sqlite) without it.
 import type BetterSqlite3 from 'better-sqlite3';
+import { isSingleExecutable } from '../../core/runtime.ts';
 import type { RawDriver, Row, SqlValue, Statement } from './driver.ts';
 
 type Constructor = new (file: string, options?: BetterSqlite3.Options) => BetterSqlite3.Database;
@@ -32,6 +33,12 @@ export const openBetterSqlite3 = async (
   file: string,
   nativeBinding?: string | object,
 ): Promise<RawDriver> => {
+  if (nativeBinding === undefined && isSingleExecutable()) {
+    // Its require() cannot search node_modules; src/wiring/sqlite-addon.ts provides the addon.
+    throw new Error(
+      'a single executable needs the SQLite addon it carries (nativeBinding) to use better-sqlite3',
+    );
+  }
   const Database = await load();
   const options = nativeBinding === undefined ? {} : { nativeBinding: nativeBinding as string };
   const db = new Database(file, options);

@@ -1,4 +1,5 @@
 // The driver over node:sqlite (DatabaseSync), built into Node >= 22.5 and Deno 2; no native addon needed.
+import { builtinModule } from '../../core/runtime.ts';
 import type { RawDriver, Row, SqlValue, Statement } from './driver.ts';
 
 // @types/node for Node 20 does not describe node:sqlite; this is the part we use.
@@ -19,12 +20,18 @@ type NodeSqliteModule = { DatabaseSync: new (path: string) => DatabaseSync };
 const moduleName = 'node:sqlite';
 
 const loadModule = async (): Promise<NodeSqliteModule | undefined> => {
+  // getBuiltinModule first: a single executable has no loader behind import().
+  const builtin = builtinModule<NodeSqliteModule>(moduleName);
+  if (builtin) return builtin;
   try {
     return (await import(moduleName)) as NodeSqliteModule;
   } catch {
     return undefined; // Node 20, or Node 22 before the module lost its flag
   }
 };
+
+/** Whether this runtime has node:sqlite, so better-sqlite3 (and its native addon) is not needed. */
+export const hasNodeSqlite = async (): Promise<boolean> => (await loadModule()) !== undefined;
 
 const wrapStatement = (statement: NodeStatement): Statement => ({
   run: (...params) => {

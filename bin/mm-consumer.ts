@@ -28,7 +28,7 @@ addCommonOptions(program.command('run', { isDefault: true }), { port: 8081 })
   .option('--group <name>', 'consumer group (env MM_CONSUMER_GROUP, default markdown-lint-consumer)')
   .option('--topics <list>', 'comma-separated topics to consume (env MM_TOPICS, default identity)')
   .option('--name <name>', 'consumer name within the group (env MM_CONSUMER_NAME, default <host>-<pid>)')
-  .option('--batch-size <n>', 'entries per read and per transaction (env MM_BATCH_SIZE, default 500)')
+  .option('--batch-size <n>', 'entries per read and per transaction (env MM_BATCH_SIZE, default 1000)')
   .option('--block-ms <ms>', 'how long a read waits for new entries (env MM_BLOCK_MS, default 2000)')
   .option(
     '--claim-idle-ms <ms>',

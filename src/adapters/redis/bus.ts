@@ -14,12 +14,15 @@ import {
   toPendingEntries,
   toPendingSummary,
 } from './replies.ts';
+import { createRespPipe, encodeXadds, type RespPipe } from './resp-pipe.ts';
 
 export type RedisBusOptions = {
   /** Prepended to every key, so tests and tenants can share one Redis. */
   readonly keyPrefix?: string;
   /** A blocked read that gets no answer this long after its BLOCK time is treated as an outage. */
   readonly blockGraceMs?: number;
+  /** A batch of adds without every reply this long after it was sent is treated as an outage. */
+  readonly publishTimeoutMs?: number;
 };
 
 type ExecCommand = (numKeys: number, ...args: string[]) => Promise<[number, string[]]>;
@@ -46,6 +49,21 @@ export const createRedisBus = (redis: Redis, options: RedisBusOptions = {}): Bus
   const dropBlocking = (client: Redis): void => {
     client.disconnect(false);
     if (blocking === client) blocking = undefined;
+  };
+  // Bulk XADDs (the relay's hot path) go over a bare RESP connection of their own.
+  let pipe: RespPipe | undefined;
+  const publisher = (): RespPipe => {
+    pipe ??= createRespPipe({
+      host: redis.options.host ?? '127.0.0.1',
+      port: redis.options.port ?? 6379,
+      username: redis.options.username,
+      password: redis.options.password,
+      db: redis.options.db,
+      path: redis.options.path,
+      tls: redis.options.tls,
+      timeoutMs: options.publishTimeoutMs ?? 5_000,
+    });
+    return pipe;
   };
   redis.defineCommand('mmExec', { lua: execScript });
   const runExec = (redis as unknown as { mmExec: ExecCommand }).mmExec.bind(redis);
@@ -101,12 +119,11 @@ export const createRedisBus = (redis: Redis, options: RedisBusOptions = {}): Bus
 
     addBatch: async (entries) => {
       if (entries.length === 0) return [];
-      const pipeline = redis.pipeline();
-      for (const entry of entries) pipeline.xadd(key(entry.stream), '*', ...flattenFields(entry.fields));
-      const results = (await redisCall(() => pipeline.exec())) ?? [];
-      return results.map(([error, id]): AddOutcome => {
-        if (!error) return { id: id as string };
-        const translated = translateRedisError(error);
+      const payload = encodeXadds(entries.map((entry) => ({ key: key(entry.stream), fields: entry.fields })));
+      const replies = await publisher().send(payload, entries.length);
+      return replies.map((reply): AddOutcome => {
+        if (typeof reply === 'string') return { id: reply };
+        const translated = translateRedisError(new Error(reply.error));
         if (translated instanceof TransientError) throw translated;
         return {
           error: translated instanceof PermanentError ? translated : new PermanentError(translated.message),
@@ -224,6 +241,7 @@ export const createRedisBus = (redis: Redis, options: RedisBusOptions = {}): Bus
     memory: async () => parseMemoryInfo(await redisCall(() => redis.info('memory'))),
 
     close: async () => {
+      pipe?.close();
       blocking?.disconnect();
       await redis.quit().catch(() => redis.disconnect());
     },

@@ -1,0 +1,222 @@
+// A bare RESP connection for the relay's bulk XADDs. ioredis builds an object, a promise and a
+// write per command, which costs more than Redis spends running them; here a whole batch is one
+// buffer and one write, and the replies are read straight off the socket (strings, errors,
+// integers: all an XADD, AUTH or SELECT can answer). Everything else stays on ioredis.
+import { connect, type Socket } from 'node:net';
+import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
+import { TransientError } from '../../core/errors.ts';
+
+export type RespReply = string | { readonly error: string };
+
+export type RespPipeOptions = {
+  readonly host: string;
+  readonly port: number;
+  /** A Unix socket, used instead of host and port when set. */
+  readonly path?: string | null | undefined;
+  readonly username?: string | null | undefined;
+  readonly password?: string | null | undefined;
+  readonly db?: number | null | undefined;
+  /** TLS settings (certificates, server name) as ioredis was given them; absent for plain TCP. */
+  readonly tls?: ConnectionOptions | undefined;
+  /** A batch without every reply this long after it was sent counts as an outage. */
+  readonly timeoutMs: number;
+};
+
+export type RespPipe = {
+  /** Writes pre-encoded commands and resolves with their replies, in order. */
+  send(payload: Buffer, replies: number): Promise<RespReply[]>;
+  close(): void;
+};
+
+const CRLF = Buffer.from('\r\n');
+
+/** One command as a RESP array of bulk strings. */
+export const encodeCommand = (args: readonly string[]): string => {
+  let out = `*${args.length}\r\n`;
+  for (const arg of args) out += `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`;
+  return out;
+};
+
+type Pending = {
+  readonly expected: number;
+  readonly replies: RespReply[];
+  resolve(replies: RespReply[]): void;
+  reject(error: Error): void;
+};
+
+/** Parses as many whole replies as `buffer` holds from `offset`; returns where it stopped. */
+const parseReplies = (buffer: Buffer, offset: number, into: RespReply[], max: number): number => {
+  let at = offset;
+  while (into.length < max) {
+    const end = buffer.indexOf(CRLF, at);
+    if (end < 0) break;
+    const type = buffer[at];
+    const line = buffer.toString('utf8', at + 1, end);
+    if (type === 0x24) {
+      // $<len>: a bulk string, or $-1 for none
+      const length = Number(line);
+      if (length < 0) {
+        into.push('');
+        at = end + 2;
+        continue;
+      }
+      if (buffer.length < end + 2 + length + 2) break;
+      into.push(buffer.toString('utf8', end + 2, end + 2 + length));
+      at = end + 2 + length + 2;
+    } else if (type === 0x2b || type === 0x3a) {
+      into.push(line);
+      at = end + 2;
+    } else if (type === 0x2d) {
+      into.push({ error: line });
+      at = end + 2;
+    } else {
+      throw new Error(`unexpected RESP reply type ${String.fromCharCode(type ?? 0)}`);
+    }
+  }
+  return at;
+};
+
+export const createRespPipe = (options: RespPipeOptions): RespPipe => {
+  let socket: Socket | undefined;
+  let opening: Promise<Socket> | undefined;
+  let buffered: Buffer = Buffer.alloc(0);
+  let pending: Pending | undefined;
+  let queue: Promise<unknown> = Promise.resolve();
+  let closed = false;
+
+  const fail = (reason: string): void => {
+    const dead = socket;
+    socket = undefined;
+    opening = undefined;
+    buffered = Buffer.alloc(0);
+    dead?.destroy();
+    const waiting = pending;
+    pending = undefined;
+    waiting?.reject(new TransientError(`Redis unavailable: ${reason}`, { dependency: 'redis' }));
+  };
+
+  const onData = (chunk: Buffer): void => {
+    buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+    const waiting = pending;
+    if (!waiting) return;
+    try {
+      const used = parseReplies(buffered, 0, waiting.replies, waiting.expected);
+      buffered = buffered.subarray(used);
+    } catch (error) {
+      fail((error as Error).message);
+      return;
+    }
+    if (waiting.replies.length === waiting.expected) {
+      pending = undefined;
+      waiting.resolve(waiting.replies);
+    }
+  };
+
+  const roundTrip = (target: Socket, payload: Buffer, expected: number): Promise<RespReply[]> =>
+    new Promise<RespReply[]>((resolve, reject) => {
+      const timer = setTimeout(() => fail(`no reply within ${options.timeoutMs} ms`), options.timeoutMs);
+      pending = {
+        expected,
+        replies: [],
+        resolve: (replies) => {
+          clearTimeout(timer);
+          resolve(replies);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      target.write(payload);
+    });
+
+  const handshake = async (target: Socket): Promise<void> => {
+    const commands: string[][] = [];
+    if (options.password) {
+      commands.push(
+        options.username ? ['AUTH', options.username, options.password] : ['AUTH', options.password],
+      );
+    }
+    if (options.db) commands.push(['SELECT', String(options.db)]);
+    if (commands.length === 0) return;
+    const replies = await roundTrip(
+      target,
+      Buffer.from(commands.map(encodeCommand).join('')),
+      commands.length,
+    );
+    const refused = replies.find((reply) => typeof reply !== 'string');
+    if (refused) throw new Error(`Redis refused the connection: ${(refused as { error: string }).error}`);
+  };
+
+  const open = (): Promise<Socket> => {
+    opening ??= new Promise<Socket>((resolve, reject) => {
+      const address = options.path ? { path: options.path } : { host: options.host, port: options.port };
+      const target = options.tls
+        ? tlsConnect({ servername: options.host, ...options.tls, ...address })
+        : connect(address);
+      const onFailure = (error: Error): void => {
+        opening = undefined;
+        target.destroy();
+        reject(new TransientError(`Redis unavailable: ${error.message}`, { dependency: 'redis' }));
+      };
+      const connectTimer = setTimeout(() => onFailure(new Error('connect timed out')), options.timeoutMs);
+      target.once('error', onFailure);
+      target.once(options.tls ? 'secureConnect' : 'connect', () => {
+        clearTimeout(connectTimer);
+        target.removeListener('error', onFailure);
+        target.setNoDelay(true);
+        target.on('data', onData);
+        target.on('error', (error) => fail(error.message));
+        target.on('close', () => {
+          if (socket === target) fail('connection closed');
+        });
+        socket = target;
+        handshake(target).then(
+          () => resolve(target),
+          (error: Error) => {
+            fail(error.message);
+            opening = undefined;
+            reject(error);
+          },
+        );
+      });
+    });
+    return opening;
+  };
+
+  return {
+    send: (payload, replies) => {
+      const run = async (): Promise<RespReply[]> => {
+        if (closed) throw new TransientError('Redis unavailable: connection closed', { dependency: 'redis' });
+        const target = socket ?? (await open());
+        return roundTrip(target, payload, replies);
+      };
+      // One batch on the wire at a time, so replies always belong to the batch waiting for them.
+      const result = queue.then(run, run);
+      queue = result.catch(() => {});
+      return result;
+    },
+    close: () => {
+      closed = true;
+      fail('connection closed');
+    },
+  };
+};
+
+/** `XADD key * field value ...` for each entry, as one buffer. */
+export const encodeXadds = (
+  entries: ReadonlyArray<{ readonly key: string; readonly fields: Readonly<Record<string, string>> }>,
+): Buffer => {
+  let out = '';
+  for (const entry of entries) {
+    let count = 3;
+    let body = '';
+    for (const name in entry.fields) {
+      const value = entry.fields[name] as string;
+      body += `$${Buffer.byteLength(name)}\r\n${name}\r\n$${Buffer.byteLength(value)}\r\n${value}\r\n`;
+      count += 2;
+    }
+    out += `*${count}\r\n$4\r\nXADD\r\n$${Buffer.byteLength(entry.key)}\r\n${entry.key}\r\n$1\r\n*\r\n${body}`;
+  }
+  return Buffer.from(out);
+};

@@ -1,0 +1,98 @@
+// The relay's bare RESP connection: replies in order with errors in place, a silent or absent
+// server surfaces as a TransientError (an outage the relay waits out), never as a hang.
+import assert from 'node:assert/strict';
+import { createServer, type Server, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { createRespPipe, encodeCommand, encodeXadds } from '../src/adapters/redis/resp-pipe.ts';
+import { TransientError } from '../src/core/errors.ts';
+import { freePort } from './helpers/free-port.ts';
+import { createTestRedis, type TestRedis } from './helpers/redis.ts';
+import { REDIS_URL, skipUnless } from './helpers/services.ts';
+
+const { hostname, port } = new URL(REDIS_URL);
+const redisAddress = { host: hostname, port: Number(port || 6379) };
+
+describe('RESP pipe', { skip: await skipUnless('redis') }, () => {
+  let redis: TestRedis;
+  before(async () => {
+    redis = await createTestRedis();
+  });
+  after(async () => {
+    await redis.cleanup();
+  });
+
+  it('answers a batch of XADDs in order, an error reply in its own place', async () => {
+    const stream = `${redis.prefix}pipe`;
+    const notAStream = `${redis.prefix}plain`;
+    await redis.client.set(notAStream, 'x');
+    const pipe = createRespPipe({ ...redisAddress, timeoutMs: 2_000 });
+    try {
+      const replies = await pipe.send(
+        encodeXadds([
+          { key: stream, fields: { event_id: 'a', payload: '{"title":"naïve ✓"}' } },
+          { key: notAStream, fields: { event_id: 'b' } },
+          { key: stream, fields: { event_id: 'c' } },
+        ]),
+        3,
+      );
+      assert.equal(replies.length, 3);
+      assert.match(String(replies[0]), /^\d+-\d+$/);
+      assert.match((replies[1] as { error: string }).error, /^WRONGTYPE/);
+      assert.match(String(replies[2]), /^\d+-\d+$/);
+      const entries = await redis.client.xrange(stream, '-', '+');
+      assert.deepEqual(
+        entries.map(([, fields]) => fields),
+        [
+          ['event_id', 'a', 'payload', '{"title":"naïve ✓"}'],
+          ['event_id', 'c'],
+        ],
+      );
+      // Batches sent back to back keep their own replies.
+      const [first, second] = await Promise.all([
+        pipe.send(Buffer.from(encodeCommand(['PING'])), 1),
+        pipe.send(Buffer.from(encodeCommand(['XLEN', stream])), 1),
+      ]);
+      assert.deepEqual(first, ['PONG']);
+      assert.deepEqual(second, ['2']);
+    } finally {
+      pipe.close();
+    }
+  });
+
+  it('reports a server that never answers as an outage after the timeout, then reconnects', async () => {
+    const sockets = new Set<Socket>();
+    const silent: Server = createServer((socket) => sockets.add(socket));
+    const silentPort = await freePort();
+    await new Promise<void>((resolve) => silent.listen(silentPort, '127.0.0.1', resolve));
+    const pipe = createRespPipe({ host: '127.0.0.1', port: silentPort, timeoutMs: 200 });
+    try {
+      const started = Date.now();
+      await assert.rejects(pipe.send(Buffer.from(encodeCommand(['PING'])), 1), (error: unknown) => {
+        assert.ok(error instanceof TransientError);
+        assert.match(error.message, /no reply within 200 ms/);
+        return true;
+      });
+      assert.ok(Date.now() - started < 2_000, 'gave up near its timeout');
+      // The dead connection is dropped: the next batch opens a new one.
+      await assert.rejects(pipe.send(Buffer.from(encodeCommand(['PING'])), 1), TransientError);
+      assert.equal(sockets.size, 2);
+    } finally {
+      pipe.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it('reports a refused connection as an outage', async () => {
+    const pipe = createRespPipe({ host: '127.0.0.1', port: await freePort(), timeoutMs: 1_000 });
+    try {
+      await assert.rejects(pipe.send(Buffer.from(encodeCommand(['PING'])), 1), (error: unknown) => {
+        assert.ok(error instanceof TransientError);
+        assert.match(error.message, /Redis unavailable/);
+        return true;
+      });
+    } finally {
+      pipe.close();
+    }
+  });
+});

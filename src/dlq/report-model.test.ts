@@ -104,6 +104,22 @@ describe('report model', () => {
     assert.equal(other?.count, 1);
   });
 
+  it('samples the newest open entry of a fingerprint even within one millisecond', () => {
+    const ms = T0 - HOUR_MS;
+    const report = buildStreamReport(
+      {
+        ...input,
+        openInWindow: [0, 1, 2].map((seq) =>
+          viewOf(id(ms, seq), fieldsFor('user.created', 'relay', `timed out after ${seq} s`)),
+        ),
+        audits: [],
+      },
+      window,
+    );
+    assert.equal(report.by_fingerprint.length, 1);
+    assert.equal(report.by_fingerprint[0]?.sample_id, id(ms, 2));
+  });
+
   it('buckets new dead letters per UTC hour across the window', () => {
     const report = buildStreamReport(input, window);
     assert.equal(report.hourly.length, 25);

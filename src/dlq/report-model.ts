@@ -1,5 +1,5 @@
 // The numbers of `mm-dlq report`, computed purely from what was read: open entries, audit records.
-import { streamIdTime } from '../core/ids.ts';
+import { compareStreamIds, streamIdTime } from '../core/ids.ts';
 import type { AuditRecord } from './audit-record.ts';
 import { type DeadLetterView, viewOf } from './dead-letter-view.ts';
 
@@ -65,7 +65,8 @@ const hourly = (items: readonly Item[], window: Window) => {
 
 const fingerprintRow = (fingerprint: string, row: { count: number; open: number; items: Item[] }) => {
   const times = row.items.map((item) => item.view.createdMs);
-  const newest = [...row.items].sort((a, b) => b.view.createdMs - a.view.createdMs);
+  // By stream id, not time: entries written in the same millisecond are still ordered.
+  const newest = [...row.items].sort((a, b) => compareStreamIds(b.view.id, a.view.id));
   const sample = newest.find((item) => item.open) ?? newest[0];
   return {
     fingerprint,

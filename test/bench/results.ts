@@ -35,7 +35,8 @@ export const result = (
     target === undefined
       ? null
       : `${target.op} ${target.value}${options.ratioTarget ? ' x baseline' : ` ${unit}`}`;
-  return { name, value, unit, baseline: options.baseline ?? null, ratio, target: targetText, met };
+  const baseline = options.baseline === undefined ? null : Math.round(options.baseline);
+  return { name, value, unit, baseline, ratio, target: targetText, met };
 };
 
 const pad = (text: string, width: number, right = false): string =>

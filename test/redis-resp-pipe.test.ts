@@ -3,10 +3,11 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import { createRespPipe, encodeCommand, encodeXadds } from '../src/adapters/redis/resp-pipe.ts';
 import { TransientError } from '../src/core/errors.ts';
 import { freePort } from './helpers/free-port.ts';
-import { createTestRedis, type TestRedis } from './helpers/redis.ts';
+import { createTestRedis, startRedisServer, type TestRedis } from './helpers/redis.ts';
 import { REDIS_URL, skipUnless } from './helpers/services.ts';
 
 const { hostname, port } = new URL(REDIS_URL);
@@ -80,6 +81,30 @@ describe('RESP pipe', { skip: await skipUnless('redis') }, () => {
       pipe.close();
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it('authenticates and selects the database; a wrong password is an outage, not a crash', async () => {
+    const server = await startRedisServer({ password: 's3cret' });
+    const address = { host: '127.0.0.1', port: server.port, timeoutMs: 2_000 };
+    const pipe = createRespPipe({ ...address, password: 's3cret', db: 3 });
+    const wrong = createRespPipe({ ...address, password: 'nope' });
+    try {
+      const key = `${redis.prefix}authed`;
+      assert.match(String((await pipe.send(encodeXadds([{ key, fields: { a: '1' } }]), 1))[0]), /^\d+-\d+$/);
+      assert.deepEqual(await pipe.send(Buffer.from(encodeCommand(['XLEN', key])), 1), ['1']);
+      const direct = new Redis({ port: server.port, password: 's3cret', db: 3 });
+      assert.equal(await direct.xlen(key), 1, 'written to database 3');
+      direct.disconnect();
+      await assert.rejects(wrong.send(Buffer.from(encodeCommand(['PING'])), 1), (error: unknown) => {
+        assert.ok(error instanceof TransientError);
+        assert.match(error.message, /refused the connection: WRONGPASS/);
+        return true;
+      });
+    } finally {
+      pipe.close();
+      wrong.close();
+      await server.kill();
     }
   });
 

@@ -52,18 +52,22 @@ export type RedisServer = {
   kill(): Promise<void>;
 };
 
-export const startRedisServer = async (options: { appendOnly?: boolean } = {}): Promise<RedisServer> => {
+export const startRedisServer = async (
+  options: { appendOnly?: boolean; password?: string } = {},
+): Promise<RedisServer> => {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'mm-redis-'));
   let child: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir];
     args.push('--appendonly', options.appendOnly ? 'yes' : 'no', '--appendfsync', 'always');
+    if (options.password) args.push('--requirepass', options.password);
     const started = spawn('redis-server', args, { stdio: 'ignore' });
     child = started;
     await eventually(async () => {
       const probe = new Redis({
         port,
+        password: options.password,
         lazyConnect: true,
         maxRetriesPerRequest: 0,
         retryStrategy: () => null,
@@ -88,7 +92,7 @@ export const startRedisServer = async (options: { appendOnly?: boolean } = {}): 
   await launch();
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `redis://${options.password ? `:${encodeURIComponent(options.password)}@` : ''}127.0.0.1:${port}`,
     pause: () => child?.kill('SIGSTOP'),
     resume: () => child?.kill('SIGCONT'),
     stop: () => exit('SIGTERM'),

@@ -145,7 +145,12 @@ export const createRespPipe = (options: RespPipeOptions): RespPipe => {
       commands.length,
     );
     const refused = replies.find((reply) => typeof reply !== 'string');
-    if (refused) throw new Error(`Redis refused the connection: ${(refused as { error: string }).error}`);
+    if (refused) {
+      const reason = (refused as { error: string }).error;
+      throw new TransientError(`Redis unavailable: refused the connection: ${reason}`, {
+        dependency: 'redis',
+      });
+    }
   };
 
   const open = (): Promise<Socket> => {

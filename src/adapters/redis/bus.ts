@@ -14,7 +14,8 @@ import {
   toPendingEntries,
   toPendingSummary,
 } from './replies.ts';
-import { createRespPipe, encodeXadds, type RespPipe } from './resp-pipe.ts';
+import { createRespPipe, encodeCommand, encodeXadds, type RespPipe } from './resp-pipe.ts';
+import { isReplyError } from './resp-reader.ts';
 
 export type RedisBusOptions = {
   /** Prepended to every key, so tests and tenants can share one Redis. */
@@ -34,26 +35,10 @@ export const createRedisBus = (redis: Redis, options: RedisBusOptions = {}): Bus
   const key = (stream: string): string => prefix + stream;
   const unkey = (k: string): string => (k.startsWith(prefix) ? k.slice(prefix.length) : k);
   const graceMs = options.blockGraceMs ?? 5_000;
-  // Blocking reads park a connection; they get their own so other commands never queue behind them.
-  let blocking: Redis | undefined;
-  const blockingClient = (): Redis => {
-    if (!blocking) {
-      blocking = redis.duplicate({ commandTimeout: undefined });
-      blocking.on('error', () => {}); // outages surface as rejected reads; the main client logs them
-    }
-    return blocking;
-  };
-  // An interrupted blocked read must not come back: ioredis re-sends unfulfilled commands after a
-  // reconnect, and a re-sent XREADGROUP would take entries into the pending list of a consumer that
-  // is no longer waiting for them. The connection is dropped instead; the next read opens a new one.
-  const dropBlocking = (client: Redis): void => {
-    client.disconnect(false);
-    if (blocking === client) blocking = undefined;
-  };
-  // Bulk XADDs (the relay's hot path) go over a bare RESP connection of their own.
-  let pipe: RespPipe | undefined;
-  const publisher = (): RespPipe => {
-    pipe ??= createRespPipe({
+  // The relay's bulk XADDs and the consumer's blocked reads go over bare RESP connections of their
+  // own (resp-pipe.ts); a blocked read parks its connection, so other commands never queue behind it.
+  const pipeTo = (timeoutMs: number): RespPipe =>
+    createRespPipe({
       host: redis.options.host ?? '127.0.0.1',
       port: redis.options.port ?? 6379,
       username: redis.options.username,
@@ -61,54 +46,59 @@ export const createRedisBus = (redis: Redis, options: RedisBusOptions = {}): Bus
       db: redis.options.db,
       path: redis.options.path,
       tls: redis.options.tls,
-      timeoutMs: options.publishTimeoutMs ?? 5_000,
+      timeoutMs,
     });
-    return pipe;
+  let publishPipe: RespPipe | undefined;
+  let readPipe: RespPipe | undefined;
+  const publisher = (): RespPipe => {
+    publishPipe ??= pipeTo(options.publishTimeoutMs ?? 5_000);
+    return publishPipe;
+  };
+  const blockedReader = (): RespPipe => {
+    readPipe ??= pipeTo(graceMs);
+    return readPipe;
   };
   redis.defineCommand('mmExec', { lua: execScript });
   const runExec = (redis as unknown as { mmExec: ExecCommand }).mmExec.bind(redis);
 
   const readGroup: Bus['readGroup'] = async (read) => {
-    const args: (string | number)[] = ['GROUP', read.group, read.consumer, 'COUNT', read.count];
+    const args: string[] = ['GROUP', read.group, read.consumer, 'COUNT', String(read.count)];
     const blockMs = read.history ? 0 : (read.blockMs ?? 0);
-    if (blockMs > 0) args.push('BLOCK', blockMs);
+    if (blockMs > 0) args.push('BLOCK', String(blockMs));
     args.push('STREAMS', ...read.streams.map(key), ...read.streams.map(() => (read.history ? '0' : '>')));
-    const client = blockMs > 0 ? blockingClient() : redis;
-    const command = client.call('XREADGROUP', ...args) as Promise<[string, RawEntry[]][] | null>;
-    const reply = await redisCall(() =>
-      blockMs > 0 ? raceBlocked(client, command, blockMs, read.signal) : command,
-    );
+    const reply =
+      blockMs > 0
+        ? await readBlocked(args, blockMs, read.signal)
+        : ((await redisCall(() => redis.call('XREADGROUP', ...args))) as [string, RawEntry[]][] | null);
     return (reply ?? []).map(([k, raw]): StreamRead => ({ stream: unkey(k), entries: toEntries(raw) }));
   };
 
-  // A stopped (not crashed) Redis keeps the socket open; without this guard a blocked read would hang.
-  const raceBlocked = async <T>(
-    client: Redis,
-    command: Promise<T>,
+  // A stopped (not crashed) Redis keeps the socket open, so a blocked read that gets no answer
+  // within its BLOCK time plus the grace is an outage. An interrupted read (outage or abort) drops
+  // its connection and is never sent again: a re-sent XREADGROUP would take entries into the
+  // pending list of a consumer that is no longer waiting for them.
+  const readBlocked = async (
+    args: readonly string[],
     blockMs: number,
-    signal?: AbortSignal,
-  ) => {
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    const guard = new Promise<null>((resolve, reject) => {
-      timer = setTimeout(() => {
-        dropBlocking(client);
-        reject(
-          new TransientError(`Redis unavailable: no answer ${blockMs + graceMs} ms into a blocked read`),
-        );
-      }, blockMs + graceMs);
-      onAbort = () => {
-        dropBlocking(client);
-        resolve(null);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-    command.catch(() => {});
+    signal: AbortSignal | undefined,
+  ): Promise<[string, RawEntry[]][] | null> => {
+    if (signal?.aborted) return null;
+    const pipe = blockedReader();
+    const onAbort = (): void => pipe.drop('blocked read aborted');
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      return await Promise.race([command, guard]);
+      const [reply] = await pipe.send(
+        Buffer.from(encodeCommand(['XREADGROUP', ...args])),
+        1,
+        blockMs + graceMs,
+      );
+      if (isReplyError(reply)) throw translateRedisError(new Error(reply.error));
+      return reply as [string, RawEntry[]][] | null;
+    } catch (error) {
+      if (signal?.aborted) return null;
+      throw error;
     } finally {
-      clearTimeout(timer);
-      if (onAbort) signal?.removeEventListener('abort', onAbort);
+      signal?.removeEventListener('abort', onAbort);
     }
   };
 
@@ -122,7 +112,7 @@ export const createRedisBus = (redis: Redis, options: RedisBusOptions = {}): Bus
       const payload = encodeXadds(entries.map((entry) => ({ key: key(entry.stream), fields: entry.fields })));
       const replies = await publisher().send(payload, entries.length);
       return replies.map((reply): AddOutcome => {
-        if (typeof reply === 'string') return { id: reply };
+        if (!isReplyError(reply)) return { id: String(reply) };
         const translated = translateRedisError(new Error(reply.error));
         if (translated instanceof TransientError) throw translated;
         return {
@@ -241,8 +231,8 @@ export const createRedisBus = (redis: Redis, options: RedisBusOptions = {}): Bus
     memory: async () => parseMemoryInfo(await redisCall(() => redis.info('memory'))),
 
     close: async () => {
-      pipe?.close();
-      blocking?.disconnect();
+      publishPipe?.close();
+      readPipe?.close();
       await redis.quit().catch(() => redis.disconnect());
     },
   };

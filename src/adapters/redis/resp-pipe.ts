@@ -1,12 +1,14 @@
-// A bare RESP connection for the relay's bulk XADDs. ioredis builds an object, a promise and a
-// write per command, which costs more than Redis spends running them; here a whole batch is one
-// buffer and one write, and the replies are read straight off the socket (strings, errors,
-// integers: all an XADD, AUTH or SELECT can answer). Everything else stays on ioredis.
+// A bare RESP connection for the hot paths: the relay's bulk XADDs and the consumer's blocked
+// XREADGROUP. ioredis builds an object, a promise and a write per command and a Buffer per reply
+// element, which costs more than Redis spends running them; here a batch is one buffer and one
+// write, and replies are parsed straight into strings (resp-reader.ts). Everything else stays on
+// ioredis.
 import { connect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { TransientError } from '../../core/errors.ts';
+import { createRespReader, type RespReply } from './resp-reader.ts';
 
-export type RespReply = string | { readonly error: string };
+export type { RespReply } from './resp-reader.ts';
 
 export type RespPipeOptions = {
   readonly host: string;
@@ -18,17 +20,17 @@ export type RespPipeOptions = {
   readonly db?: number | null | undefined;
   /** TLS settings (certificates, server name) as ioredis was given them; absent for plain TCP. */
   readonly tls?: ConnectionOptions | undefined;
-  /** A batch without every reply this long after it was sent counts as an outage. */
+  /** A batch without every reply this long after it was sent counts as an outage (unless `send` says otherwise). */
   readonly timeoutMs: number;
 };
 
 export type RespPipe = {
   /** Writes pre-encoded commands and resolves with their replies, in order. */
-  send(payload: Buffer, replies: number): Promise<RespReply[]>;
+  send(payload: Buffer, replies: number, timeoutMs?: number): Promise<RespReply[]>;
+  /** Drops the connection: a batch in flight fails as an outage and is never sent again. */
+  drop(reason: string): void;
   close(): void;
 };
-
-const CRLF = Buffer.from('\r\n');
 
 /** One command as a RESP array of bulk strings. */
 export const encodeCommand = (args: readonly string[]): string => {
@@ -38,48 +40,14 @@ export const encodeCommand = (args: readonly string[]): string => {
 };
 
 type Pending = {
-  readonly expected: number;
-  readonly replies: RespReply[];
   resolve(replies: RespReply[]): void;
   reject(error: Error): void;
-};
-
-/** Parses as many whole replies as `buffer` holds from `offset`; returns where it stopped. */
-const parseReplies = (buffer: Buffer, offset: number, into: RespReply[], max: number): number => {
-  let at = offset;
-  while (into.length < max) {
-    const end = buffer.indexOf(CRLF, at);
-    if (end < 0) break;
-    const type = buffer[at];
-    const line = buffer.toString('utf8', at + 1, end);
-    if (type === 0x24) {
-      // $<len>: a bulk string, or $-1 for none
-      const length = Number(line);
-      if (length < 0) {
-        into.push('');
-        at = end + 2;
-        continue;
-      }
-      if (buffer.length < end + 2 + length + 2) break;
-      into.push(buffer.toString('utf8', end + 2, end + 2 + length));
-      at = end + 2 + length + 2;
-    } else if (type === 0x2b || type === 0x3a) {
-      into.push(line);
-      at = end + 2;
-    } else if (type === 0x2d) {
-      into.push({ error: line });
-      at = end + 2;
-    } else {
-      throw new Error(`unexpected RESP reply type ${String.fromCharCode(type ?? 0)}`);
-    }
-  }
-  return at;
 };
 
 export const createRespPipe = (options: RespPipeOptions): RespPipe => {
   let socket: Socket | undefined;
   let opening: Promise<Socket> | undefined;
-  let buffered: Buffer = Buffer.alloc(0);
+  const reader = createRespReader();
   let pending: Pending | undefined;
   let queue: Promise<unknown> = Promise.resolve();
   let closed = false;
@@ -88,7 +56,7 @@ export const createRespPipe = (options: RespPipeOptions): RespPipe => {
     const dead = socket;
     socket = undefined;
     opening = undefined;
-    buffered = Buffer.alloc(0);
+    reader.reset();
     dead?.destroy();
     const waiting = pending;
     pending = undefined;
@@ -96,28 +64,29 @@ export const createRespPipe = (options: RespPipeOptions): RespPipe => {
   };
 
   const onData = (chunk: Buffer): void => {
-    buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
-    const waiting = pending;
-    if (!waiting) return;
+    let replies: RespReply[] | undefined;
     try {
-      const used = parseReplies(buffered, 0, waiting.replies, waiting.expected);
-      buffered = buffered.subarray(used);
+      replies = reader.push(chunk);
     } catch (error) {
       fail((error as Error).message);
       return;
     }
-    if (waiting.replies.length === waiting.expected) {
-      pending = undefined;
-      waiting.resolve(waiting.replies);
-    }
+    const waiting = pending;
+    if (!replies || !waiting) return;
+    pending = undefined;
+    waiting.resolve(replies);
   };
 
-  const roundTrip = (target: Socket, payload: Buffer, expected: number): Promise<RespReply[]> =>
+  const roundTrip = (
+    target: Socket,
+    payload: Buffer,
+    expected: number,
+    timeoutMs = options.timeoutMs,
+  ): Promise<RespReply[]> =>
     new Promise<RespReply[]>((resolve, reject) => {
-      const timer = setTimeout(() => fail(`no reply within ${options.timeoutMs} ms`), options.timeoutMs);
+      const timer = setTimeout(() => fail(`no reply within ${timeoutMs} ms`), timeoutMs);
+      reader.expect(expected);
       pending = {
-        expected,
-        replies: [],
         resolve: (replies) => {
           clearTimeout(timer);
           resolve(replies);
@@ -190,17 +159,18 @@ export const createRespPipe = (options: RespPipeOptions): RespPipe => {
   };
 
   return {
-    send: (payload, replies) => {
+    send: (payload, replies, timeoutMs) => {
       const run = async (): Promise<RespReply[]> => {
         if (closed) throw new TransientError('Redis unavailable: connection closed', { dependency: 'redis' });
         const target = socket ?? (await open());
-        return roundTrip(target, payload, replies);
+        return roundTrip(target, payload, replies, timeoutMs);
       };
       // One batch on the wire at a time, so replies always belong to the batch waiting for them.
       const result = queue.then(run, run);
       queue = result.catch(() => {});
       return result;
     },
+    drop: fail,
     close: () => {
       closed = true;
       fail('connection closed');

@@ -1,4 +1,5 @@
 // What a settled batch leaves behind: log lines for failures only, counters for everything.
+import { compareStreamIds } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
 import type { BatchPlan, Delivery } from './batch-plan.ts';
 import type { ConsumerMetrics } from './metrics.ts';
@@ -31,16 +32,9 @@ const tallies = (plan: BatchPlan, settlement: Settlement): Map<string, Tally> =>
   return byTopic;
 };
 
-// Ids of one batch are well-formed (the backend made them); numbers compare them without BigInt.
-const isLater = (a: string, b: string): boolean => {
-  const [am = 0, as = 0] = a.split('-').map(Number);
-  const [bm = 0, bs = 0] = b.split('-').map(Number);
-  return am !== bm ? am > bm : as > bs;
-};
-
 const maxId = (ids: readonly string[]): string | undefined => {
   let max: string | undefined;
-  for (const id of ids) if (max === undefined || isLater(id, max)) max = id;
+  for (const id of ids) if (max === undefined || compareStreamIds(id, max) > 0) max = id;
   return max;
 };
 

@@ -25,6 +25,23 @@ describe('stream ids', () => {
     assert.equal(compareStreamIds('10-2', '10-10'), -1);
     assert.equal(compareStreamIds('10-10', '10-10'), 0);
     assert.equal(compareStreamIds('11-0', '10-99'), 1);
+    assert.equal(compareStreamIds('0-1', '0-0'), 1);
+    assert.equal(compareStreamIds('1700000000000-5', '1700000000001-0'), -1);
+  });
+
+  it('agrees with numeric order on every pair, leading zeros included', () => {
+    const ids = ['0-0', '0-1', '1-0', '07-1', '9-9', '10-0', '10-1', '010-2', '10-10', '99-0', '100-0'];
+    const numeric = (id: string): [bigint, bigint] => {
+      const [ms = '0', seq = '0'] = id.split('-');
+      return [BigInt(ms), BigInt(seq)];
+    };
+    for (const a of ids)
+      for (const b of ids) {
+        const [am, as] = numeric(a);
+        const [bm, bs] = numeric(b);
+        const want = am !== bm ? (am < bm ? -1 : 1) : as !== bs ? (as < bs ? -1 : 1) : 0;
+        assert.equal(compareStreamIds(a, b), want, `${a} vs ${b}`);
+      }
   });
 
   it('gives the time and the next id', () => {

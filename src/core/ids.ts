@@ -64,7 +64,42 @@ export const parseStreamId = (value: string): StreamId => {
 
 export const formatStreamId = (id: StreamId): string => `${id.ms}-${id.seq}`;
 
+/** Where the dash is in `<ms>-<seq>` without leading zeros (all Redis hands out), else -1. */
+const canonicalDash = (id: string): number => {
+  const dash = id.indexOf('-');
+  if (dash <= 0 || dash === id.length - 1) return -1;
+  if (id.charCodeAt(0) === 0x30 && dash > 1) return -1;
+  if (id.charCodeAt(dash + 1) === 0x30 && id.length - dash > 2) return -1;
+  for (let i = 0; i < id.length; i += 1) {
+    const c = id.charCodeAt(i);
+    if (i !== dash && (c < 0x30 || c > 0x39)) return -1;
+  }
+  return dash;
+};
+
+/** Compares digit runs of equal length, character by character. */
+const compareDigits = (a: string, from: number, b: string, bFrom: number, length: number): number => {
+  for (let i = 0; i < length; i += 1) {
+    const d = a.charCodeAt(from + i) - b.charCodeAt(bFrom + i);
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+  return 0;
+};
+
 export const compareStreamIds = (a: string, b: string): number => {
+  // Canonical ids compare as text, a longer number being the larger: no parsing, no BigInt, on the
+  // consumer's per-entry paths.
+  const ad = canonicalDash(a);
+  const bd = canonicalDash(b);
+  if (ad > 0 && bd > 0) {
+    if (ad !== bd) return ad < bd ? -1 : 1;
+    const ms = compareDigits(a, 0, b, 0, ad);
+    if (ms !== 0) return ms;
+    const al = a.length - ad;
+    const bl = b.length - bd;
+    if (al !== bl) return al < bl ? -1 : 1;
+    return compareDigits(a, ad + 1, b, bd + 1, al - 1);
+  }
   const x = parseStreamId(a);
   const y = parseStreamId(b);
   if (x.ms !== y.ms) return x.ms < y.ms ? -1 : 1;

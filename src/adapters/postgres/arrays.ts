@@ -2,7 +2,11 @@
 // depends on type information fetched per pool: a pool's very first query could send `a,b` instead
 // of `{"a","b"}` and fail. Text in, cast in SQL (`${pgArray(ids)}::uuid[]`).
 
-const quote = (value: string): string => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+// Ids and names rarely hold either character, so most values skip the two replacements.
+const quote = (value: string): string =>
+  value.includes('"') || value.includes('\\')
+    ? `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
+    : `"${value}"`;
 
 export const pgArray = (values: ReadonlyArray<string | number | null>): string => {
   let literal = '{';

@@ -182,8 +182,12 @@ export const createRespPipe = (options: RespPipeOptions): RespPipe => {
 export const encodeXadds = (
   entries: ReadonlyArray<{ readonly key: string; readonly fields: Readonly<Record<string, string>> }>,
 ): Buffer => {
-  let out = '';
-  for (const entry of entries) {
+  // One string per command, written into a buffer of the exact size: a single string for the whole
+  // batch would be a rope of thousands of pieces, flattened and copied once more to encode it.
+  const commands: string[] = new Array(entries.length);
+  let size = 0;
+  for (let i = 0; i < entries.length; i += 1) {
+    const entry = entries[i] as (typeof entries)[number];
     let count = 3;
     let body = '';
     for (const name in entry.fields) {
@@ -191,7 +195,12 @@ export const encodeXadds = (
       body += `$${Buffer.byteLength(name)}\r\n${name}\r\n$${Buffer.byteLength(value)}\r\n${value}\r\n`;
       count += 2;
     }
-    out += `*${count}\r\n$4\r\nXADD\r\n$${Buffer.byteLength(entry.key)}\r\n${entry.key}\r\n$1\r\n*\r\n${body}`;
+    const command = `*${count}\r\n$4\r\nXADD\r\n$${Buffer.byteLength(entry.key)}\r\n${entry.key}\r\n$1\r\n*\r\n${body}`;
+    commands[i] = command;
+    size += Buffer.byteLength(command);
   }
-  return Buffer.from(out);
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const command of commands) at += out.write(command, at);
+  return out;
 };

@@ -51,7 +51,7 @@ export const consumerDefaults = {
   port: 8081,
   group: 'markdown-lint-consumer',
   topics: 'identity',
-  batchSize: 1_000,
+  batchSize: 500,
   blockMs: 2_000,
   claimIdleMs: 30_000,
   maxDeliveries: 5,

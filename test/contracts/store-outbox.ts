@@ -39,6 +39,17 @@ export const storeOutboxCases = (t: StoreKit): void => {
       assert.equal((await t.store.outbox.backlog()).count, 0);
     });
 
+    it('keeps any JSON value as a payload, null and scalars included', async () => {
+      const payloads = [null, 'text', 42, [1, 'two'], { nested: { deep: [true, null] } }];
+      const events = payloads.map((payload, i) => ({ ...event('a', i), payload }));
+      await insert(...events);
+      const rows = await drainAll();
+      assert.deepEqual(
+        rows.map((r) => JSON.parse(r.payloadJson)),
+        payloads,
+      );
+    });
+
     it('claims at most limit rows per drain, oldest first', async () => {
       const events = Array.from({ length: 5 }, (_, i) => event('a', i));
       await insert(...events);

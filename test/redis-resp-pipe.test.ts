@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { createRedisBus } from '../src/adapters/redis/bus.ts';
 import { createRespPipe, encodeCommand, encodeXadds } from '../src/adapters/redis/resp-pipe.ts';
 import { TransientError } from '../src/core/errors.ts';
 import { freePort } from './helpers/free-port.ts';
@@ -104,6 +105,70 @@ describe('RESP pipe', { skip: await skipUnless('redis') }, () => {
     } finally {
       pipe.close();
       wrong.close();
+      await server.kill();
+    }
+  });
+
+  it('ignores an AUTH that Redis has no password for, as ioredis does', async () => {
+    const pipe = createRespPipe({ ...redisAddress, password: 'not-needed', timeoutMs: 2_000 });
+    try {
+      assert.deepEqual(await pipe.send(Buffer.from(encodeCommand(['PING'])), 1), ['PONG']);
+    } finally {
+      pipe.close();
+    }
+  });
+
+  it('sends nothing for a batch whose connection is dropped or closed while it opens', async () => {
+    // A server that accepts and records but never answers: the AUTH handshake (or, with TLS, the
+    // TLS handshake) never completes, so the pipe is still opening when it is dropped.
+    const received: Buffer[] = [];
+    const sockets = new Set<Socket>();
+    const silent: Server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('data', (chunk) => received.push(chunk));
+    });
+    const silentPort = await freePort();
+    await new Promise<void>((resolve) => silent.listen(silentPort, '127.0.0.1', resolve));
+    const address = { host: '127.0.0.1', port: silentPort, timeoutMs: 10_000 };
+    const dropped = createRespPipe({ ...address, password: 'pw' });
+    const closed = createRespPipe({ ...address, tls: {} });
+    try {
+      const started = Date.now();
+      const first = dropped.send(Buffer.from(encodeCommand(['XREADGROUP', 'marker-1'])), 1);
+      const second = closed.send(Buffer.from(encodeCommand(['XADD', 'marker-2'])), 1);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      dropped.drop('blocked read aborted');
+      closed.close();
+      await assert.rejects(first, TransientError);
+      await assert.rejects(second, TransientError);
+      assert.ok(Date.now() - started < 2_000, 'failed at once, not after the timeout');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const wire = Buffer.concat(received).toString('latin1');
+      assert.match(wire, /AUTH/, 'the handshake was under way');
+      assert.doesNotMatch(wire, /marker/);
+    } finally {
+      dropped.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it('treats a Redis with every client slot taken as an outage, even for a single add', async () => {
+    const server = await startRedisServer({ maxClients: 2 });
+    const main = new Redis({ port: server.port });
+    const holder = new Redis({ port: server.port });
+    const bus = createRedisBus(main);
+    try {
+      await main.ping();
+      await holder.ping();
+      await assert.rejects(bus.addBatch([{ stream: 'identity', fields: { event_id: 'e1' } }]), (error) => {
+        assert.ok(error instanceof TransientError, String(error));
+        assert.match(error.message, /max number of clients/);
+        return true;
+      });
+    } finally {
+      holder.disconnect();
+      await bus.close();
       await server.kill();
     }
   });

@@ -53,7 +53,7 @@ export type RedisServer = {
 };
 
 export const startRedisServer = async (
-  options: { appendOnly?: boolean; password?: string } = {},
+  options: { appendOnly?: boolean; password?: string; maxClients?: number } = {},
 ): Promise<RedisServer> => {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'mm-redis-'));
@@ -62,6 +62,7 @@ export const startRedisServer = async (
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir];
     args.push('--appendonly', options.appendOnly ? 'yes' : 'no', '--appendfsync', 'always');
     if (options.password) args.push('--requirepass', options.password);
+    if (options.maxClients) args.push('--maxclients', String(options.maxClients));
     const started = spawn('redis-server', args, { stdio: 'ignore' });
     child = started;
     await eventually(async () => {

@@ -9,8 +9,9 @@ import {
 } from '../../core/errors.ts';
 
 // Reply prefixes of states that pass on their own (loading a dump, failover, script busy, OOM under
-// noeviction until consumers catch up), and client-side connection failures.
-const transientReplies = /^(LOADING|READONLY|MASTERDOWN|BUSY |TRYAGAIN|CLUSTERDOWN|NOREPLICAS|OOM|MISCONF)/;
+// noeviction until consumers catch up, every client slot taken), and client-side connection failures.
+const transientReplies =
+  /^(LOADING|READONLY|MASTERDOWN|BUSY |TRYAGAIN|CLUSTERDOWN|NOREPLICAS|OOM|MISCONF|ERR max number of clients)/;
 const transientClientMessages =
   /Connection is closed|Stream isn't writeable|Command timed out|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|connect ETIMEDOUT|Reached the max retries|enableOfflineQueue/;
 

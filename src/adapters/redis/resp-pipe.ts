@@ -3,10 +3,10 @@
 // element, which costs more than Redis spends running them; here a batch is one buffer and one
 // write, and replies are parsed straight into strings (resp-reader.ts). Everything else stays on
 // ioredis.
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { TransientError } from '../../core/errors.ts';
-import { createRespReader, type RespReply } from './resp-reader.ts';
+import { createRespReader, isReplyError, type RespReply } from './resp-reader.ts';
 
 export type { RespReply } from './resp-reader.ts';
 
@@ -44,9 +44,21 @@ type Pending = {
   reject(error: Error): void;
 };
 
+/** A connection being opened: dropping the pipe meanwhile abandons it, so nothing is sent on it. */
+type Opening = {
+  readonly ready: Promise<Socket>;
+  abandon(reason: string): void;
+};
+
+const outage = (reason: string): TransientError =>
+  new TransientError(`Redis unavailable: ${reason}`, { dependency: 'redis' });
+
+// What Redis answers AUTH when it has no password set; ioredis warns and carries on, and so do we.
+const noPasswordConfigured = /without any password configured/;
+
 export const createRespPipe = (options: RespPipeOptions): RespPipe => {
   let socket: Socket | undefined;
-  let opening: Promise<Socket> | undefined;
+  let opening: Opening | undefined;
   const reader = createRespReader();
   let pending: Pending | undefined;
   let queue: Promise<unknown> = Promise.resolve();
@@ -55,12 +67,14 @@ export const createRespPipe = (options: RespPipeOptions): RespPipe => {
   const fail = (reason: string): void => {
     const dead = socket;
     socket = undefined;
+    const abandoned = opening;
     opening = undefined;
     reader.reset();
     dead?.destroy();
+    abandoned?.abandon(reason);
     const waiting = pending;
     pending = undefined;
-    waiting?.reject(new TransientError(`Redis unavailable: ${reason}`, { dependency: 'redis' }));
+    waiting?.reject(outage(reason));
   };
 
   const onData = (chunk: Buffer): void => {
@@ -113,56 +127,67 @@ export const createRespPipe = (options: RespPipeOptions): RespPipe => {
       Buffer.from(commands.map(encodeCommand).join('')),
       commands.length,
     );
-    const refused = replies.find((reply) => typeof reply !== 'string');
-    if (refused) {
-      const reason = (refused as { error: string }).error;
-      throw new TransientError(`Redis unavailable: refused the connection: ${reason}`, {
-        dependency: 'redis',
-      });
-    }
+    replies.forEach((reply, i) => {
+      if (!isReplyError(reply)) return;
+      if (commands[i]?.[0] === 'AUTH' && noPasswordConfigured.test(reply.error)) return;
+      throw outage(`refused the connection: ${reply.error}`);
+    });
   };
 
   const open = (): Promise<Socket> => {
-    opening ??= new Promise<Socket>((resolve, reject) => {
-      const address = options.path ? { path: options.path } : { host: options.host, port: options.port };
-      const target = options.tls
-        ? tlsConnect({ servername: options.host, ...options.tls, ...address })
-        : connect(address);
-      const onFailure = (error: Error): void => {
-        opening = undefined;
-        target.destroy();
-        reject(new TransientError(`Redis unavailable: ${error.message}`, { dependency: 'redis' }));
-      };
-      const connectTimer = setTimeout(() => onFailure(new Error('connect timed out')), options.timeoutMs);
-      target.once('error', onFailure);
-      target.once(options.tls ? 'secureConnect' : 'connect', () => {
-        clearTimeout(connectTimer);
-        target.removeListener('error', onFailure);
-        target.setNoDelay(true);
-        target.on('data', onData);
-        target.on('error', (error) => fail(error.message));
-        target.on('close', () => {
-          if (socket === target) fail('connection closed');
-        });
-        socket = target;
-        handshake(target).then(
-          () => resolve(target),
-          (error: Error) => {
-            fail(error.message);
-            opening = undefined;
-            reject(error);
-          },
-        );
-      });
+    if (opening) return opening.ready;
+    const address = options.path ? { path: options.path } : { host: options.host, port: options.port };
+    // An IP address is no server name (Node warns when given one).
+    const serverName = isIP(options.host) === 0 ? { servername: options.host } : {};
+    const target = options.tls ? tlsConnect({ ...serverName, ...options.tls, ...address }) : connect(address);
+    let settle: { resolve(socket: Socket): void; reject(error: Error): void } | undefined;
+    const ready = new Promise<Socket>((resolve, reject) => {
+      settle = { resolve, reject };
     });
-    return opening;
+    ready.catch(() => {}); // the sender awaiting it sees the failure
+    let done = false;
+    const finish = (error?: Error): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(connectTimer);
+      if (opening?.ready === ready) opening = undefined;
+      if (error) {
+        target.destroy();
+        settle?.reject(error);
+      } else settle?.resolve(target);
+    };
+    const connectTimer = setTimeout(() => finish(outage('connect timed out')), options.timeoutMs);
+    opening = { ready, abandon: (reason) => finish(outage(reason)) };
+    target.once('error', (error) => finish(outage(error.message)));
+    target.once(options.tls ? 'secureConnect' : 'connect', () => {
+      if (done) return;
+      target.setNoDelay(true);
+      target.on('data', onData);
+      target.on('error', (error) => {
+        if (socket === target) fail(error.message);
+      });
+      target.on('close', () => {
+        if (socket === target) fail('connection closed');
+      });
+      socket = target;
+      handshake(target).then(
+        () => finish(),
+        (error: Error) => {
+          finish(error);
+          if (socket === target) fail(error.message);
+        },
+      );
+    });
+    return ready;
   };
 
   return {
     send: (payload, replies, timeoutMs) => {
       const run = async (): Promise<RespReply[]> => {
-        if (closed) throw new TransientError('Redis unavailable: connection closed', { dependency: 'redis' });
+        if (closed) throw outage('connection closed');
         const target = socket ?? (await open());
+        // Dropped or closed while connecting: nothing may be sent on its behalf.
+        if (closed || target !== socket) throw outage('connection dropped');
         return roundTrip(target, payload, replies, timeoutMs);
       };
       // One batch on the wire at a time, so replies always belong to the batch waiting for them.

@@ -12,6 +12,27 @@ import { createTestRedis, startRedisServer, type TestRedis } from './helpers/red
 import { REDIS_URL, skipUnless } from './helpers/services.ts';
 
 const { hostname, port } = new URL(REDIS_URL);
+
+/** A server that accepts connections and records what it gets, but never answers. */
+const startSilentServer = async () => {
+  const sockets = new Set<Socket>();
+  const received: Buffer[] = [];
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('data', (chunk) => received.push(chunk));
+  });
+  const silentPort = await freePort();
+  await new Promise<void>((resolve) => server.listen(silentPort, '127.0.0.1', resolve));
+  return {
+    port: silentPort,
+    connections: () => sockets.size,
+    wire: () => Buffer.concat(received).toString('latin1'),
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+};
 const redisAddress = { host: hostname, port: Number(port || 6379) };
 
 describe('RESP pipe', { skip: await skipUnless('redis') }, () => {
@@ -62,11 +83,8 @@ describe('RESP pipe', { skip: await skipUnless('redis') }, () => {
   });
 
   it('reports a server that never answers as an outage after the timeout, then reconnects', async () => {
-    const sockets = new Set<Socket>();
-    const silent: Server = createServer((socket) => sockets.add(socket));
-    const silentPort = await freePort();
-    await new Promise<void>((resolve) => silent.listen(silentPort, '127.0.0.1', resolve));
-    const pipe = createRespPipe({ host: '127.0.0.1', port: silentPort, timeoutMs: 200 });
+    const silent = await startSilentServer();
+    const pipe = createRespPipe({ host: '127.0.0.1', port: silent.port, timeoutMs: 200 });
     try {
       const started = Date.now();
       await assert.rejects(pipe.send(Buffer.from(encodeCommand(['PING'])), 1), (error: unknown) => {
@@ -77,11 +95,10 @@ describe('RESP pipe', { skip: await skipUnless('redis') }, () => {
       assert.ok(Date.now() - started < 2_000, 'gave up near its timeout');
       // The dead connection is dropped: the next batch opens a new one.
       await assert.rejects(pipe.send(Buffer.from(encodeCommand(['PING'])), 1), TransientError);
-      assert.equal(sockets.size, 2);
+      assert.equal(silent.connections(), 2);
     } finally {
       pipe.close();
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => silent.close(resolve));
+      await silent.close();
     }
   });
 
@@ -121,15 +138,8 @@ describe('RESP pipe', { skip: await skipUnless('redis') }, () => {
   it('sends nothing for a batch whose connection is dropped or closed while it opens', async () => {
     // A server that accepts and records but never answers: the AUTH handshake (or, with TLS, the
     // TLS handshake) never completes, so the pipe is still opening when it is dropped.
-    const received: Buffer[] = [];
-    const sockets = new Set<Socket>();
-    const silent: Server = createServer((socket) => {
-      sockets.add(socket);
-      socket.on('data', (chunk) => received.push(chunk));
-    });
-    const silentPort = await freePort();
-    await new Promise<void>((resolve) => silent.listen(silentPort, '127.0.0.1', resolve));
-    const address = { host: '127.0.0.1', port: silentPort, timeoutMs: 10_000 };
+    const silent = await startSilentServer();
+    const address = { host: '127.0.0.1', port: silent.port, timeoutMs: 10_000 };
     const dropped = createRespPipe({ ...address, password: 'pw' });
     const closed = createRespPipe({ ...address, tls: {} });
     try {
@@ -143,13 +153,12 @@ describe('RESP pipe', { skip: await skipUnless('redis') }, () => {
       await assert.rejects(second, TransientError);
       assert.ok(Date.now() - started < 2_000, 'failed at once, not after the timeout');
       await new Promise((resolve) => setTimeout(resolve, 100));
-      const wire = Buffer.concat(received).toString('latin1');
+      const wire = silent.wire();
       assert.match(wire, /AUTH/, 'the handshake was under way');
       assert.doesNotMatch(wire, /marker/);
     } finally {
       dropped.close();
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => silent.close(resolve));
+      await silent.close();
     }
   });
 

@@ -62,6 +62,11 @@ export type DrainOptions = {
    * and if `handle` throws for any of them, every row of every batch stays.
    */
   readonly maxBatches?: number;
+  /**
+   * Called just before the drain first looks at the outbox: every insert committed before this
+   * moment is visible to it, so a wake-up for such an insert needs no drain of its own.
+   */
+  readonly beforeLook?: () => void;
 };
 
 export type OutboxBacklog = { readonly count: number; readonly oldestAgeSeconds: number };

@@ -94,7 +94,12 @@ export const createRelayLoop = (options: RelayLoopOptions): RelayLoop => {
     let claimed = 0;
     try {
       const drained = await store.outbox.drain(
-        { limit: options.batchSize, maxBatches: options.batchesPerCommit },
+        {
+          limit: options.batchSize,
+          maxBatches: options.batchesPerCommit,
+          // Notifications that came before the drain looked are answered by this drain.
+          beforeLook: () => doorbell.clear(),
+        },
         async (rows) => {
           claimed += rows.length;
           const started = performance.now();

@@ -196,11 +196,12 @@ export const storeOutboxCases = (t: StoreKit): void => {
     });
 
     it('lets one relay drain at a time: a concurrent drain gets leader: false', async () => {
-      await insert(event('a', 1), event('a', 2));
+      // b:1 stays due and unclaimed while the first drain holds the lock: still not for another relay.
+      await insert(event('a', 1), event('a', 2), event('b', 1));
       const other = await t.fixture.another();
       const held = gate();
       const entered = gate();
-      const first = t.store.outbox.drain({ limit: 10 }, async () => {
+      const first = t.store.outbox.drain({ limit: 2 }, async () => {
         entered.open();
         await held.wait;
         return { retry: [] };
@@ -216,13 +217,27 @@ export const storeOutboxCases = (t: StoreKit): void => {
         await insert(event('a', 3));
         assert.deepEqual(await other.outbox.drain({ limit: 10 }, async () => ({ retry: [] })), {
           leader: true,
-          claimed: 1,
+          claimed: 2,
           batches: 1,
         });
       } finally {
         held.open();
         await other.close();
       }
+    });
+
+    it('says when it is about to look, so a wake-up for rows committed before needs no drain of its own', async () => {
+      await insert(event('a', 1), event('b', 2));
+      const calls: string[] = [];
+      const result = await t.store.outbox.drain(
+        { limit: 10, beforeLook: () => calls.push('look') },
+        async (rows) => {
+          calls.push(`handle ${rows.length}`);
+          return { retry: [] };
+        },
+      );
+      assert.deepEqual(result, { leader: true, claimed: 2, batches: 1 });
+      assert.deepEqual(calls, ['look', 'handle 2']);
     });
 
     it('reports the backlog: how many rows and the age of the oldest', async () => {

@@ -130,9 +130,10 @@ export const createSqliteOutboxRelay = (
   lock: RelayLock,
   watchers: Set<() => void>,
 ): OutboxRelay => ({
-  drain: async ({ limit, maxBatches = 1 }, handle) => {
+  drain: async ({ limit, maxBatches = 1, beforeLook }, handle) => {
     if (!(await lock.tryAcquire())) return { leader: false, claimed: 0, batches: 0 };
     try {
+      beforeLook?.();
       // An idle relay polls often; looking first keeps it from taking the file's write lock for nothing.
       if (!(await connection.read(anythingDue, 'database'))) return { leader: true, claimed: 0, batches: 0 };
       return await connection.transaction(async (db) => {

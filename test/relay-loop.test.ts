@@ -1,0 +1,128 @@
+// The relay loop's wake-ups on real local ports: a notification for rows a drain already saw costs no
+// drain of its own, one that comes after the drain looked gets one.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Registry } from 'prom-client';
+import { type LocalPorts, openLocalPorts } from '../src/adapters/sqlite/local-ports.ts';
+import { uuidv7 } from '../src/core/ids.ts';
+import { silentLogger } from '../src/core/logger.ts';
+import type { OutboxRelay } from '../src/ports/outbox.ts';
+import type { Store } from '../src/ports/store.ts';
+import { createRelayMetrics } from '../src/relay/metrics.ts';
+import { createRelayLoop, type RelayLoop } from '../src/relay/relay-loop.ts';
+import { createTrimmer } from '../src/relay/trimmer.ts';
+import { eventually } from './helpers/eventually.ts';
+
+const userEvent = () => ({
+  eventId: uuidv7(),
+  topic: 'identity',
+  eventType: 'user.created',
+  aggregateType: 'user',
+  aggregateId: uuidv7(),
+  payload: { n: 1 },
+});
+
+/** The local store with its drain wrapped: counts drains and lets a test ring the loop at two moments. */
+const observed = (store: Store, ring: { beforeDrain?: () => void; whileHandling?: () => void }) => {
+  let drains = 0;
+  const outbox: OutboxRelay = {
+    ...store.outbox,
+    drain: (options, handle) => {
+      drains += 1;
+      ring.beforeDrain?.();
+      return store.outbox.drain(options, async (rows) => {
+        ring.whileHandling?.();
+        return handle(rows);
+      });
+    },
+  };
+  return { store: { ...store, outbox } as Store, drains: () => drains };
+};
+
+describe('relay loop wake-ups', () => {
+  let dir: string;
+  let local: LocalPorts;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mm-relay-loop-'));
+    local = await openLocalPorts({ file: join(dir, 'relay.db'), logger: silentLogger });
+  });
+  after(async () => {
+    await local.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const relayLoop = (store: Store): RelayLoop => {
+    const metrics = createRelayMetrics(new Registry(), ['identity']);
+    const loop = createRelayLoop({
+      store,
+      bus: local.bus,
+      logger: silentLogger,
+      metrics,
+      trimmer: createTrimmer({
+        bus: local.bus,
+        logger: silentLogger,
+        maxLen: 0,
+        hardMax: 0,
+        intervalMs: 60_000,
+        onTrimmedUnconsumed: metrics.trimmedUnconsumed,
+      }),
+      policy: { maxAttempts: 3, maxEventBytes: 1_000_000, backoff: { baseMs: 100, maxMs: 1_000 } },
+      batchSize: 100,
+      batchesPerCommit: 1,
+      // Long enough that any further drain in these tests comes from a ring, not the poll.
+      pollIntervalMs: 60_000,
+    });
+    return loop;
+  };
+
+  const insert = (count: number) =>
+    local.store.withTransaction((tx) => tx.outbox.insert(Array.from({ length: count }, userEvent)));
+
+  it('does not drain again for a notification that came before the drain looked', async () => {
+    let loop: RelayLoop | undefined;
+    let rang = false;
+    const seen = observed(local.store, {
+      beforeDrain: () => {
+        if (rang) return;
+        rang = true;
+        loop?.wake();
+      },
+    });
+    await insert(3);
+    loop = relayLoop(seen.store);
+    loop.start();
+    try {
+      await eventually(async () => (await local.store.outbox.backlog()).count === 0, 5_000);
+      await delay(300);
+      assert.equal(seen.drains(), 1);
+    } finally {
+      await loop.stop();
+    }
+  });
+
+  it('drains again for a notification that came after the drain looked', async () => {
+    let loop: RelayLoop | undefined;
+    let rang = false;
+    const seen = observed(local.store, {
+      whileHandling: () => {
+        if (rang) return;
+        rang = true;
+        loop?.wake();
+      },
+    });
+    await insert(3);
+    loop = relayLoop(seen.store);
+    loop.start();
+    try {
+      await eventually(() => seen.drains() >= 2, 5_000, { message: 'a second drain after the late ring' });
+      await delay(300);
+      assert.equal(seen.drains(), 2);
+    } finally {
+      await loop.stop();
+    }
+  });
+});

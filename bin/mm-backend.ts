@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
-import { createBackend } from '../src/backend/backend.ts';
 import { type BackendFlags, loadBackendConfig } from '../src/backend/config.ts';
 import { versionLine } from '../src/core/build-info.ts';
 import { addCommonOptions, runCli, withUsageExits } from '../src/core/cli.ts';
@@ -16,15 +15,9 @@ import {
   resolveCommon,
 } from '../src/core/config.ts';
 import { createLogger } from '../src/core/logger.ts';
-import { createMetricsRegistry } from '../src/core/metrics.ts';
-import { runUntilSignal } from '../src/core/serve-part.ts';
 import { type DrillFlags, loadDrillConfig } from '../src/drills/config.ts';
 import { DrillNames } from '../src/drills/drill.ts';
-import { runDrills } from '../src/drills/run-drills.ts';
-import { commandsFor } from '../src/stack/banner.ts';
 import { loadStackConfig, type StackFlags, stackDefaults } from '../src/stack/config.ts';
-import { runStack } from '../src/stack/run-stack.ts';
-import { connect, requireStore } from '../src/wiring/connect.ts';
 
 const program = withUsageExits(new Command('mm-backend'))
   .description('The markdown manager application API: writes users and their events in one transaction.')
@@ -36,6 +29,14 @@ addCommonOptions(program.command('serve', { isDefault: true }), { port: 8000 })
   .action((flags: BackendFlags) =>
     runCli('mm-backend', async () => {
       const config = loadBackendConfig(flags, process.env);
+      // Modules loaded when a command runs, so --help and --version start without the clients'.
+      const [{ createBackend }, { createMetricsRegistry }, { runUntilSignal }, { connect, requireStore }] =
+        await Promise.all([
+          import('../src/backend/backend.ts'),
+          import('../src/core/metrics.ts'),
+          import('../src/core/serve-part.ts'),
+          import('../src/wiring/connect.ts'),
+        ]);
       const logger = createLogger({ level: config.logLevel, file: config.logFile });
       const ports = await connect(config.deployment, { logger, role: 'mm-backend' });
       const backend = createBackend(
@@ -55,6 +56,7 @@ addCommonOptions(program.command('migrate'), { http: false })
       const common = resolveCommon(flags, process.env, { port: 0 }, problems);
       requireDatabase(common.deployment, problems);
       failOnProblems(problems);
+      const { connect, requireStore } = await import('../src/wiring/connect.ts');
       const logger = createLogger({ level: common.logLevel, file: common.logFile });
       const ports = await connect(common.deployment, { logger, role: 'mm-backend-migrate' });
       try {
@@ -92,6 +94,11 @@ program
   .action((flags: StackFlags) =>
     runCli('mm-backend', async () => {
       const config = loadStackConfig(flags, process.env);
+      const [{ commandsFor }, { runStack }, { connect, requireStore }] = await Promise.all([
+        import('../src/stack/banner.ts'),
+        import('../src/stack/run-stack.ts'),
+        import('../src/wiring/connect.ts'),
+      ]);
       const logger = createLogger({ level: config.logLevel, file: config.logFile });
       const ports = await connect(config.deployment, { logger, role: 'mm-stack' });
       await runStack(config, {
@@ -120,6 +127,10 @@ program
       const config = loadDrillConfig(name, flags, process.env, () =>
         join(mkdtempSync(join(tmpdir(), 'mm-drill-')), 'drill.db'),
       );
+      const [{ runDrills }, { connect, requireStore }] = await Promise.all([
+        import('../src/drills/run-drills.ts'),
+        import('../src/wiring/connect.ts'),
+      ]);
       const lines: string[] = [];
       const logger = createLogger({
         level: 'info',

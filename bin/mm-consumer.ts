@@ -8,16 +8,9 @@ import {
   loadReplayConfig,
   type ReplayFlags,
 } from '../src/consumer/config.ts';
-import { createConsumerService } from '../src/consumer/consumer-service.ts';
-import { loadHandlerModule } from '../src/consumer/handler-module.ts';
-import { builtinHandlersFor } from '../src/consumer/lint-profile-handler.ts';
-import { describeReplay, parseReplayFrom, runReplay } from '../src/consumer/replay.ts';
 import { versionLine } from '../src/core/build-info.ts';
 import { addCommonOptions, runCli, withUsageExits } from '../src/core/cli.ts';
 import { createLogger } from '../src/core/logger.ts';
-import { createMetricsRegistry } from '../src/core/metrics.ts';
-import { runUntilSignal } from '../src/core/serve-part.ts';
-import { connect, requireStore } from '../src/wiring/connect.ts';
 
 const program = withUsageExits(new Command('mm-consumer'))
   .description('Applies stream events exactly once per consumer group through the event ledger.')
@@ -48,6 +41,22 @@ addCommonOptions(program.command('run', { isDefault: true }), { port: 8081 })
   .action((flags: ConsumerFlags) =>
     runCli('mm-consumer', async () => {
       const config = loadConsumerConfig(flags, process.env, { hostname: hostname(), pid: process.pid });
+      // Loaded when a command runs, so --help and --version start without the clients' modules.
+      const [
+        { createConsumerService },
+        { loadHandlerModule },
+        { builtinHandlersFor },
+        { createMetricsRegistry },
+        { runUntilSignal },
+        { connect, requireStore },
+      ] = await Promise.all([
+        import('../src/consumer/consumer-service.ts'),
+        import('../src/consumer/handler-module.ts'),
+        import('../src/consumer/lint-profile-handler.ts'),
+        import('../src/core/metrics.ts'),
+        import('../src/core/serve-part.ts'),
+        import('../src/wiring/connect.ts'),
+      ]);
       const handlers = config.handlerModule
         ? await loadHandlerModule(config.handlerModule, process.cwd())
         : builtinHandlersFor(config.group);
@@ -75,6 +84,10 @@ addCommonOptions(program.command('replay'), { http: false })
   .action((flags: ReplayFlags) =>
     runCli('mm-consumer', async () => {
       const config = loadReplayConfig(flags, process.env);
+      const [{ describeReplay, parseReplayFrom, runReplay }, { connect }] = await Promise.all([
+        import('../src/consumer/replay.ts'),
+        import('../src/wiring/connect.ts'),
+      ]);
       const from = parseReplayFrom(config.from);
       const logger = createLogger({
         level: config.logLevel === 'info' ? 'warn' : config.logLevel,

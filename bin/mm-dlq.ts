@@ -14,7 +14,7 @@ import { type ExportFlags, exportOptions, runExport } from '../src/dlq/export.ts
 import { wantsColor } from '../src/dlq/format/style.ts';
 import { contextStyle, type DlqContext, type Output } from '../src/dlq/io.ts';
 import type { DlqFlags } from '../src/dlq/options.ts';
-import { connect } from '../src/wiring/connect.ts';
+import type { connect as connectPorts } from '../src/wiring/connect.ts';
 
 const program = withUsageExits(new Program('mm-dlq'))
   .description(
@@ -53,6 +53,10 @@ const confirmOnTerminal = async (question: string): Promise<boolean> => {
 };
 
 type Runner = (ctx: DlqContext, logger: Logger) => Promise<number>;
+
+// Loaded when a command runs, so --help and --version start without the clients' modules.
+const connect: typeof connectPorts = async (...args) =>
+  (await import('../src/wiring/connect.ts')).connect(...args);
 
 /** Connects to where the dead letters are, runs the command, closes; usage errors come first. */
 const withContext = (flags: CommonFlags & { actor?: string }, run: Runner): Promise<number> => {

@@ -4,10 +4,7 @@ import { Command } from 'commander';
 import { versionLine } from '../src/core/build-info.ts';
 import { addCommonOptions, runCli, withUsageExits } from '../src/core/cli.ts';
 import { createLogger } from '../src/core/logger.ts';
-import { createMetricsRegistry } from '../src/core/metrics.ts';
 import { relayDefaults as d, loadRelayConfig, type RelayFlags } from '../src/relay/config.ts';
-import { runRelay } from '../src/relay/run-relay.ts';
-import { connect, requireStore } from '../src/wiring/connect.ts';
 
 const program = withUsageExits(new Command('mm-relay'))
   .description('Moves committed outbox rows to their Redis stream, in order, at least once.')
@@ -71,6 +68,12 @@ addCommonOptions(program.command('run', { isDefault: true }), { port: d.port })
   .action((flags: RelayFlags) =>
     runCli('mm-relay', async () => {
       const config = loadRelayConfig(flags, process.env);
+      // Loaded when a command runs, so --help and --version start without the clients' modules.
+      const [{ createMetricsRegistry }, { runRelay }, { connect, requireStore }] = await Promise.all([
+        import('../src/core/metrics.ts'),
+        import('../src/relay/run-relay.ts'),
+        import('../src/wiring/connect.ts'),
+      ]);
       const logger = createLogger({ level: config.logLevel, file: config.logFile });
       const ports = await connect(config.deployment, { logger, role: 'mm-relay', maxDbConnections: 4 });
       await runRelay(config, {

@@ -137,10 +137,10 @@ export const createPostgresOutboxRelay = (sql: postgres.Sql): OutboxRelay => ({
       sql.begin(async (tx) => {
         let claimed = 0;
         let batches = 0;
+        beforeLook?.();
         // The next claim is sent (execute) before the current batch is handled, so the database
         // deletes batch k+1 while batch k is being published; statements run in the order sent, so
         // rows put back for batch k are seen by the claim of batch k+2.
-        beforeLook?.();
         let next: Promise<ClaimedRecord[]> = claimBatch(tx, limit).execute();
         for (;;) {
           const rows = [...(await next)].sort(byId);

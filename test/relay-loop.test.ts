@@ -26,23 +26,6 @@ const userEvent = () => ({
   payload: { n: 1 },
 });
 
-/** The local store with its drain wrapped: counts drains and lets a test ring the loop at two moments. */
-const observed = (store: Store, ring: { beforeDrain?: () => void; whileHandling?: () => void }) => {
-  let drains = 0;
-  const outbox: OutboxRelay = {
-    ...store.outbox,
-    drain: (options, handle) => {
-      drains += 1;
-      ring.beforeDrain?.();
-      return store.outbox.drain(options, async (rows) => {
-        ring.whileHandling?.();
-        return handle(rows);
-      });
-    },
-  };
-  return { store: { ...store, outbox } as Store, drains: () => drains };
-};
-
 describe('relay loop wake-ups', () => {
   let dir: string;
   let local: LocalPorts;
@@ -82,47 +65,53 @@ describe('relay loop wake-ups', () => {
   const insert = (count: number) =>
     local.store.withTransaction((tx) => tx.outbox.insert(Array.from({ length: count }, userEvent)));
 
-  it('does not drain again for a notification that came before the drain looked', async () => {
-    let loop: RelayLoop | undefined;
+  /** The loop on the local store, its drain counted; the loop is rung once, at `moment`. */
+  const ringingOnce = (moment: 'before the drain' | 'while handling') => {
+    let drains = 0;
     let rang = false;
-    const seen = observed(local.store, {
-      beforeDrain: () => {
-        if (rang) return;
-        rang = true;
-        loop?.wake();
+    const ring = (): void => {
+      if (rang) return;
+      rang = true;
+      loop.wake();
+    };
+    const outbox: OutboxRelay = {
+      ...local.store.outbox,
+      drain: (options, handle) => {
+        drains += 1;
+        if (moment === 'before the drain') ring();
+        return local.store.outbox.drain(options, async (rows) => {
+          if (moment === 'while handling') ring();
+          return handle(rows);
+        });
       },
-    });
+    };
+    const loop = relayLoop({ ...local.store, outbox });
+    return { loop, drains: () => drains };
+  };
+
+  it('does not drain again for a notification that came before the drain looked', async () => {
     await insert(3);
-    loop = relayLoop(seen.store);
-    loop.start();
+    const relay = ringingOnce('before the drain');
+    relay.loop.start();
     try {
       await eventually(async () => (await local.store.outbox.backlog()).count === 0, 5_000);
       await delay(300);
-      assert.equal(seen.drains(), 1);
+      assert.equal(relay.drains(), 1);
     } finally {
-      await loop.stop();
+      await relay.loop.stop();
     }
   });
 
   it('drains again for a notification that came after the drain looked', async () => {
-    let loop: RelayLoop | undefined;
-    let rang = false;
-    const seen = observed(local.store, {
-      whileHandling: () => {
-        if (rang) return;
-        rang = true;
-        loop?.wake();
-      },
-    });
     await insert(3);
-    loop = relayLoop(seen.store);
-    loop.start();
+    const relay = ringingOnce('while handling');
+    relay.loop.start();
     try {
-      await eventually(() => seen.drains() >= 2, 5_000, { message: 'a second drain after the late ring' });
+      await eventually(() => relay.drains() >= 2, 5_000, { message: 'a second drain after the late ring' });
       await delay(300);
-      assert.equal(seen.drains(), 2);
+      assert.equal(relay.drains(), 2);
     } finally {
-      await loop.stop();
+      await relay.loop.stop();
     }
   });
 });

@@ -170,33 +170,17 @@ describe('mm-dlq export: a production dead letter replayed offline', {
   });
 
   it('refuses to overwrite --to and names a missing dead letter, writing nothing', async () => {
+    const exportMissingTo = (file: string) =>
+      runBinary('mm-dlq', ['export', ...production, '--stream', 'identity.dlq', '--id', '1-0', '--to', file]);
     const existing = join(dir, 'existing.db');
     writeFileSync(existing, 'keep me');
-    const refused = await runBinary('mm-dlq', [
-      'export',
-      ...production,
-      '--stream',
-      'identity.dlq',
-      '--id',
-      '1-0',
-      '--to',
-      existing,
-    ]);
+    const refused = await exportMissingTo(existing);
     assert.equal(refused.code, 64, refused.stderr);
     assert.match(refused.stderr, /existing\.db already exists/);
     assert.equal(readFileSync(existing, 'utf8'), 'keep me');
 
     const fresh = join(dir, 'fresh.db');
-    const missing = await runBinary('mm-dlq', [
-      'export',
-      ...production,
-      '--stream',
-      'identity.dlq',
-      '--id',
-      '1-0',
-      '--to',
-      fresh,
-    ]);
+    const missing = await exportMissingTo(fresh);
     assert.equal(missing.code, 66, missing.stderr);
     assert.match(missing.stderr, /no dead letter 1-0/);
     assert.equal(existsSync(fresh), false);

@@ -5,11 +5,9 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
-import { createRedisBus } from '../src/adapters/redis/bus.ts';
 import { openLocalPorts } from '../src/adapters/sqlite/local-ports.ts';
 import { createLogger } from '../src/core/logger.ts';
-import { DLQ, relayDeadLetter } from './dlq-fixtures.ts';
+import { DLQ, type DlqReportJson, relayDeadLetter, reportAfterRelayDeadLetter } from './dlq-fixtures.ts';
 import {
   assertNoBinariesLeft,
   type BinaryName,
@@ -27,8 +25,6 @@ const productionSkip = await skipUnless('postgres', 'redis');
 const roles: BinaryName[] = ['mm-backend', 'mm-relay', 'mm-consumer', 'mm-dlq'];
 const deno: Launch = { via: 'deno' };
 const silent = createLogger({ level: 'error', sink: () => {} });
-
-type Report = { totals: { open: number }; streams: Array<{ stream: string; open: number }> };
 
 describe('bundles under Deno', () => {
   let dir: string;
@@ -98,7 +94,7 @@ describe('bundles under Deno', () => {
     await ports.close();
     const report = await runBinary('mm-dlq', ['report', '--json', '--local', file], run('mm-dlq'));
     assert.equal(report.code, 0, report.stderr);
-    const parsed = JSON.parse(report.stdout) as Report;
+    const parsed = JSON.parse(report.stdout) as DlqReportJson;
     assert.equal(parsed.totals.open, 1);
   });
 
@@ -124,16 +120,7 @@ describe('bundles under Deno', () => {
         const [waiting] = await db.sql`select count(*)::int as n from outbox`;
         assert.equal(waiting?.n, 0); // the relay deletes what it published
 
-        const bus = createRedisBus(new Redis(redis.url), { keyPrefix: redis.prefix });
-        await relayDeadLetter(bus);
-        await bus.close();
-        const report = await runBinary(
-          'mm-dlq',
-          ['report', '--json', '--redis-url', redis.url, '--key-prefix', redis.prefix],
-          deno,
-        );
-        assert.equal(report.code, 0, report.stderr);
-        const parsed = JSON.parse(report.stdout) as Report;
+        const parsed = await reportAfterRelayDeadLetter(redis, deno);
         assert.equal(parsed.totals.open, 1);
         assert.equal(parsed.streams[0]?.stream, DLQ);
       } finally {

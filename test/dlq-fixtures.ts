@@ -1,10 +1,13 @@
 // Synthetic dead letters with exactly the shape the relay and the consumer write: deadLetterFields()
 // over toStreamFields() entries, stage relay (outbox_id, no origin id) and stage consumer (origin id, group).
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { createRedisBus } from '../src/adapters/redis/bus.ts';
 import { deadLetterFields } from '../src/core/dead-letter.ts';
 import { type EventEnvelope, toStreamFields } from '../src/core/envelope.ts';
 import { uuidv7 } from '../src/core/ids.ts';
 import type { Bus } from '../src/ports/bus.ts';
-import { type Completed, runBinary } from './helpers/binaries.ts';
+import { type Completed, type Launch, runBinary } from './helpers/binaries.ts';
 
 export const TOPIC = 'identity';
 export const DLQ = 'identity.dlq';
@@ -109,3 +112,22 @@ export const auditRecords = async (
   audit = AUDIT,
 ): Promise<Array<Record<string, string | undefined>>> =>
   (await bus.range(audit)).map((entry) => ({ audit_id: entry.id, ...entry.fields }));
+
+export type DlqReportJson = { totals: { open: number }; streams: Array<{ stream: string; open: number }> };
+
+/** One relay dead letter written under the prefix, then `mm-dlq report --json` run as `launch` says. */
+export const reportAfterRelayDeadLetter = async (
+  redis: { readonly url: string; readonly prefix: string },
+  launch: Launch,
+): Promise<DlqReportJson> => {
+  const bus = createRedisBus(new Redis(redis.url), { keyPrefix: redis.prefix });
+  await relayDeadLetter(bus);
+  await bus.close();
+  const report = await runBinary(
+    'mm-dlq',
+    ['report', '--json', '--redis-url', redis.url, '--key-prefix', redis.prefix],
+    launch,
+  );
+  assert.equal(report.code, 0, report.stderr);
+  return JSON.parse(report.stdout) as DlqReportJson;
+};

@@ -4,10 +4,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
-import { createRedisBus } from '../src/adapters/redis/bus.ts';
 import { cachedFilePath, sha256Hex } from '../src/core/asset-cache.ts';
-import { DLQ, relayDeadLetter } from './dlq-fixtures.ts';
+import { DLQ, reportAfterRelayDeadLetter } from './dlq-fixtures.ts';
 import { assertNoBinariesLeft, type BinaryName, runBinary, startBinary } from './helpers/binaries.ts';
 import {
   createSandbox,
@@ -180,19 +178,7 @@ describe('single executables', () => {
         const [outbox] = await db.sql`select to_regclass('public.outbox') is not null as present`;
         assert.equal(outbox?.present, true);
 
-        const bus = createRedisBus(new Redis(redis.url), { keyPrefix: redis.prefix });
-        await relayDeadLetter(bus);
-        await bus.close();
-        const report = await runBinary(
-          'mm-dlq',
-          ['report', '--json', '--redis-url', redis.url, '--key-prefix', redis.prefix],
-          box.launch('mm-dlq'),
-        );
-        assert.equal(report.code, 0, report.stderr);
-        const parsed = JSON.parse(report.stdout) as {
-          totals: { open: number };
-          streams: Array<{ stream: string }>;
-        };
+        const parsed = await reportAfterRelayDeadLetter(redis, box.launch('mm-dlq'));
         assert.equal(parsed.totals.open, 1);
         assert.equal(parsed.streams[0]?.stream, DLQ);
       } finally {

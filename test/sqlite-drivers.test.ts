@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { openSqlite } from '../src/adapters/sqlite/driver.ts';
+import { openSqlite } from '../src/adapters/sqlite/driver/driver.ts';
 
 const deno = fileURLToPath(new URL('../node_modules/.bin/deno', import.meta.url));
 const suite = fileURLToPath(new URL('./helpers/node-sqlite-contracts.ts', import.meta.url));

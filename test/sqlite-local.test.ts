@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { readMigrations } from '../src/adapters/migration-files.ts';
 import { openLocalPorts } from '../src/adapters/sqlite/local-ports.ts';
-import { openSqliteStore } from '../src/adapters/sqlite/store.ts';
+import { openSqliteStore } from '../src/adapters/sqlite/store/store.ts';
 import { TransientError } from '../src/core/errors.ts';
 import { uuidv7 } from '../src/core/ids.ts';
 import { silentLogger } from '../src/core/logger.ts';

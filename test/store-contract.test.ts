@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { createPostgresStore } from '../src/adapters/postgres/store.ts';
-import { openSqliteStore } from '../src/adapters/sqlite/store.ts';
+import { openSqliteStore } from '../src/adapters/sqlite/store/store.ts';
 import type { Store } from '../src/ports/store.ts';
 import { describeStoreContract } from './contracts/store-contract.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';

@@ -4,7 +4,7 @@
 import type { Logger } from '../core/logger.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
-import { applyBatch } from './apply-batch.ts';
+import { applyExactlyOnce } from './apply-exactly-once.ts';
 import { type BatchPlan, type Delivery, planBatch } from './batch-plan.ts';
 import { countBatch, logFailures } from './batch-report.ts';
 import type { FailureMemory } from './failure-memory.ts';
@@ -64,7 +64,7 @@ export const createBatchProcessor = (
       try {
         const result = await retrier.run(
           'apply batch',
-          () => applyBatch(deps.store, plan, { group: settings.group, logger }),
+          () => applyExactlyOnce(deps.store, plan, { group: settings.group, logger }),
           { dependency: 'store' },
         );
         const settlement = settleBatch(plan, result, {

@@ -4,7 +4,7 @@
 import { deadLetterFields } from '../core/dead-letter.ts';
 import { dlqStreamOf } from '../core/envelope.ts';
 import type { Bus, BusWrite } from '../ports/bus.ts';
-import type { ApplyResult } from './apply-batch.ts';
+import type { ApplyResult } from './apply-exactly-once.ts';
 import type { BatchPlan, Delivery, PlannedEvent, Rejected } from './batch-plan.ts';
 import type { FailureMemory } from './failure-memory.ts';
 

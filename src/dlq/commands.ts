@@ -1,9 +1,11 @@
 // The mm-dlq commands: each checks its options at once (usage errors before any connection) and
 // returns the runner that needs the ports.
-import { runReprocess, runResolve } from './close-commands.ts';
-import { runInspect } from './inspect.ts';
+import { runReprocess, runResolve } from './commands/close-commands.ts';
+import { runInspect } from './commands/inspect.ts';
+import { runList } from './commands/list.ts';
+import { runPurge } from './commands/purge.ts';
+import { runReport } from './commands/report.ts';
 import type { DlqContext } from './io.ts';
-import { runList } from './list.ts';
 import {
   type DlqFlags,
   inspectOptions,
@@ -13,8 +15,6 @@ import {
   reprocessOptions,
   resolveOptions,
 } from './options.ts';
-import { runPurge } from './purge.ts';
-import { runReport } from './report.ts';
 
 export const DlqCommands = ['list', 'inspect', 'reprocess', 'resolve', 'report', 'purge'] as const;
 export type DlqCommand = (typeof DlqCommands)[number];

@@ -1,8 +1,8 @@
 // mm-dlq's command-line options, checked before anything connects: every problem is a usage error (64).
 import { parseDurationMs, parseInteger } from '../core/config.ts';
 import { UsageError } from '../core/errors.ts';
-import type { Filter } from './filters.ts';
-import { type DlqStream, dlqStream, type IdArg, parseIdArg } from './names.ts';
+import type { Filter } from './model/filters.ts';
+import { type DlqStream, dlqStream, type IdArg, parseIdArg } from './model/names.ts';
 
 /** The flags as commander hands them over (camelCase, raw strings). */
 export type DlqFlags = {

@@ -3,8 +3,8 @@
 import { createPostgresStore } from '../adapters/postgres/store.ts';
 import { createRedisBus } from '../adapters/redis/bus.ts';
 import { createRedisClient } from '../adapters/redis/client.ts';
-import type { BusFaults } from '../adapters/sqlite/bus.ts';
 import { openLocalPorts } from '../adapters/sqlite/local-ports.ts';
+import type { BusFaults } from '../adapters/sqlite/streams/bus.ts';
 import type { Deployment } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';

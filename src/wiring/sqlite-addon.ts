@@ -3,7 +3,7 @@
 // without node:sqlite. Bundles and development runs load better-sqlite3 from node_modules instead.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hasNodeSqlite } from '../adapters/sqlite/driver-node-sqlite.ts';
+import { hasNodeSqlite } from '../adapters/sqlite/driver/driver-node-sqlite.ts';
 import { cachedFilePath, ensureCachedFile, ensurePrivateDirectory, sha256Hex } from '../core/asset-cache.ts';
 import { buildInfo } from '../core/build-info.ts';
 import { ConfigError, coerceError } from '../core/errors.ts';

@@ -3,10 +3,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSqliteBus } from '../../src/adapters/sqlite/bus.ts';
-import { acquireConnection } from '../../src/adapters/sqlite/connection.ts';
+import { acquireConnection } from '../../src/adapters/sqlite/driver/connection.ts';
 import { openLocalPorts } from '../../src/adapters/sqlite/local-ports.ts';
-import { openSqliteStore } from '../../src/adapters/sqlite/store.ts';
+import { openSqliteStore } from '../../src/adapters/sqlite/store/store.ts';
+import { createSqliteBus } from '../../src/adapters/sqlite/streams/bus.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import type { Bus } from '../../src/ports/bus.ts';
 import { describeBusContract } from '../contracts/bus-contract.ts';

@@ -1,4 +1,4 @@
-// Postgres side of the ledger port (mirrors adapters/sqlite/ledger.ts).
+// Postgres side of the ledger port (mirrors adapters/sqlite/store/ledger.ts).
 import type postgres from 'postgres';
 import { quoteIdentifier } from '../../core/identifiers.ts';
 import type { LedgerReader, LedgerResult, LedgerRow, LedgerWriter } from '../../ports/ledger.ts';

@@ -1,4 +1,4 @@
-// Postgres side of the lint-profile port (mirrors adapters/sqlite/lint-profiles.ts).
+// Postgres side of the lint-profile port (mirrors adapters/sqlite/store/lint-profiles.ts).
 import type postgres from 'postgres';
 import type { LintProfile, LintProfileWriter } from '../../ports/lint-profiles.ts';
 import { foldProfileChanges } from '../fold-profile-changes.ts';

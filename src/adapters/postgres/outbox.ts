@@ -1,4 +1,4 @@
-// Postgres side of the outbox port (mirrors adapters/sqlite/outbox.ts): batched inserts, serialised drains.
+// Postgres side of the outbox port (mirrors adapters/sqlite/store/outbox.ts): batched inserts, serialised drains.
 import type postgres from 'postgres';
 import type { DrainOutcome, OutboxRelay, OutboxRow, OutboxWriter } from '../../ports/outbox.ts';
 import { reinstatedHistory } from '../reinstated-row.ts';

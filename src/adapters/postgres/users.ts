@@ -1,4 +1,4 @@
-// Postgres side of the users port (mirrors adapters/sqlite/users.ts).
+// Postgres side of the users port (mirrors adapters/sqlite/store/users.ts).
 import type postgres from 'postgres';
 import { ConflictError, NotFoundError } from '../../core/errors.ts';
 import type { User, UserPatch, UserRepository, UserStatus } from '../../ports/users.ts';

@@ -3,10 +3,10 @@
 import type { Logger } from '../../core/logger.ts';
 import type { Bus } from '../../ports/bus.ts';
 import type { Store } from '../../ports/store.ts';
-import { type BusFaults, createSqliteBus } from './bus.ts';
-import { acquireConnection } from './connection.ts';
-import type { DriverName } from './driver.ts';
-import { createSqliteStore } from './store.ts';
+import { acquireConnection } from './driver/connection.ts';
+import type { DriverName } from './driver/driver.ts';
+import { createSqliteStore } from './store/store.ts';
+import { type BusFaults, createSqliteBus } from './streams/bus.ts';
 
 export type LocalPorts = { readonly store: Store; readonly bus: Bus; close(): Promise<void> };
 

@@ -1,0 +1,66 @@
+// The driver over node:sqlite (DatabaseSync), built into Node >= 22.5 and Deno 2; no native addon needed.
+import { builtinModule } from '../../../core/runtime.ts';
+import type { RawDriver, Row, SqlValue, Statement } from './driver.ts';
+
+// @types/node for Node 20 does not describe node:sqlite; this is the part we use.
+type NodeStatement = {
+  run(...params: SqlValue[]): { changes: number | bigint; lastInsertRowid: number | bigint };
+  get(...params: SqlValue[]): unknown;
+  all(...params: SqlValue[]): unknown[];
+};
+type DatabaseSync = {
+  exec(sql: string): void;
+  prepare(sql: string): NodeStatement;
+  close(): void;
+  readonly isTransaction?: boolean;
+};
+type NodeSqliteModule = { DatabaseSync: new (path: string) => DatabaseSync };
+
+// A variable specifier keeps bundlers and the type checker from resolving a module Node 20 lacks.
+const moduleName = 'node:sqlite';
+
+const loadModule = async (): Promise<NodeSqliteModule | undefined> => {
+  // getBuiltinModule first: a single executable has no loader behind import().
+  const builtin = builtinModule<NodeSqliteModule>(moduleName);
+  if (builtin) return builtin;
+  try {
+    return (await import(moduleName)) as NodeSqliteModule;
+  } catch {
+    return undefined; // Node 20, or Node 22 before the module lost its flag
+  }
+};
+
+/** Whether this runtime has node:sqlite, so better-sqlite3 (and its native addon) is not needed. */
+export const hasNodeSqlite = async (): Promise<boolean> => (await loadModule()) !== undefined;
+
+const wrapStatement = (statement: NodeStatement): Statement => ({
+  run: (...params) => {
+    const result = statement.run(...params);
+    return { changes: Number(result.changes), lastInsertRowid: Number(result.lastInsertRowid) };
+  },
+  get: <R = Row>(...params: SqlValue[]) => statement.get(...params) as R | undefined,
+  all: <R = Row>(...params: SqlValue[]) => statement.all(...params) as R[],
+  // node:sqlite runs any statement through all() and returns no rows for writes.
+  rows: <R = Row>(...params: SqlValue[]) => statement.all(...params) as R[],
+});
+
+/** Opens `file` with node:sqlite; resolves undefined when the runtime lacks it. */
+export const openNodeSqlite = async (file: string): Promise<RawDriver | undefined> => {
+  const sqlite = await loadModule();
+  if (!sqlite) return undefined;
+  const db = new sqlite.DatabaseSync(file);
+  let depth = 0; // older node:sqlite lacks isTransaction; BEGIN/COMMIT are tracked as a fallback
+  return {
+    name: 'node:sqlite',
+    exec: (sql) => {
+      db.exec(sql);
+      if (/^\s*BEGIN\b/i.test(sql)) depth = 1;
+      else if (/^\s*(COMMIT|END|ROLLBACK)\s*;?\s*$/i.test(sql)) depth = 0;
+    },
+    prepare: (sql) => wrapStatement(db.prepare(sql)),
+    get inTransaction() {
+      return db.isTransaction ?? depth > 0;
+    },
+    close: () => db.close(),
+  };
+};

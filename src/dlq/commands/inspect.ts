@@ -1,0 +1,95 @@
+// `mm-dlq inspect`: everything about one dead letter, open or closed, and what the ledger says.
+import { parseDeadLetter } from '../../core/dead-letter.ts';
+import type { StreamFields } from '../../core/envelope.ts';
+import { streamIdTime } from '../../core/ids.ts';
+import { renderInspect } from '../format/inspect-render.ts';
+import type { DlqContext } from '../io.ts';
+import type { AuditRecord } from '../model/audit-record.ts';
+import { type LedgerStatus, ledgerStatus, streamGroups } from '../model/ledger-status.ts';
+import { locate } from '../model/locate.ts';
+import type { InspectOptions } from '../options.ts';
+
+export type Inspection = {
+  readonly stream: string;
+  readonly id: string;
+  readonly state: 'open' | 'closed';
+  readonly fields: StreamFields;
+  readonly audits: readonly AuditRecord[];
+  readonly ledger: LedgerStatus;
+};
+
+const parsedPayload = (raw: string | undefined): unknown => {
+  if (raw === undefined) return null;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+};
+
+export const inspectionJson = (inspection: Inspection) => {
+  const dead = parseDeadLetter(inspection.fields);
+  return {
+    stream: inspection.stream,
+    id: inspection.id,
+    state: inspection.state,
+    dead_lettered_at: new Date(streamIdTime(inspection.id)).toISOString(),
+    fields: inspection.fields,
+    payload: parsedPayload(inspection.fields.payload),
+    failure: {
+      stage: dead.stage,
+      consumer_group: dead.consumerGroup ?? null,
+      origin_stream: dead.originStream,
+      origin_id: dead.originId ?? null,
+      attempts: dead.attempts,
+      first_failed_at: dead.firstFailedAt,
+      failed_at: dead.failedAt,
+      error_class: dead.errorClass,
+      error_message: dead.errorMessage,
+      error_stack: dead.errorStack,
+      fingerprint: dead.fingerprint,
+    },
+    audit: inspection.audits.map((record) => ({
+      audit_id: record.auditId,
+      action: record.action,
+      at: record.at,
+      actor: record.actor,
+      note: record.note,
+      new_stream_id: record.newStreamId ?? null,
+      forced: record.forced === true,
+    })),
+    ledger: inspection.ledger.checked
+      ? {
+          checked: true,
+          groups: inspection.ledger.groups.map((g) => ({
+            group: g.group,
+            applied: g.applied,
+            processed_at: g.processedAt ?? null,
+            result: g.result ?? null,
+            stream_id: g.streamId ?? null,
+          })),
+        }
+      : { checked: false, reason: inspection.ledger.reason, groups: inspection.ledger.groups },
+  };
+};
+
+export const inspect = async (ctx: DlqContext, options: InspectOptions): Promise<Inspection> => {
+  const found = await locate(ctx.bus, options.dlq, options.id);
+  const dead = parseDeadLetter(found.fields);
+  const groups = await streamGroups(ctx.bus, dead.originStream || options.dlq.topic, [dead.consumerGroup]);
+  return {
+    stream: options.dlq.name,
+    id: found.id,
+    state: found.state,
+    fields: found.fields,
+    audits: found.audits,
+    ledger: await ledgerStatus(ctx.store, found.fields.event_id ?? '', groups),
+  };
+};
+
+export const runInspect = async (ctx: DlqContext, options: InspectOptions): Promise<number> => {
+  const inspection = await inspect(ctx, options);
+  if (options.json) ctx.io.out(`${JSON.stringify(inspectionJson(inspection), null, 2)}\n`);
+  else ctx.io.out(`${renderInspect(inspection, ctx.clock.now(), ctx.style)}\n`);
+  return 0;
+};

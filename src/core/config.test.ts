@@ -1,8 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadBackendConfig } from '../backend/config.ts';
-import { type Problems, parseDurationMs, resolveCommon, userCacheDir } from './config.ts';
+import { type Env, type Problems, resolveWithDeployment, serviceSettings, userCacheDir } from './config.ts';
 import { ConfigError } from './errors.ts';
+import { parseDurationMs } from './setting-parsers.ts';
+
+// The settings every service shares, resolved as each service's loader resolves them.
+const resolveCommon = (
+  flags: Parameters<typeof resolveWithDeployment<ReturnType<typeof serviceSettings>>>[1],
+  env: Env,
+  defaults: { port: number },
+  problems: Problems,
+) => resolveWithDeployment(serviceSettings(defaults.port), flags, env, problems, false);
 
 describe('common configuration', () => {
   it('prefers the flag over the environment over the default', () => {

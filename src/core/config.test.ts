@@ -4,10 +4,11 @@ import { loadBackendConfig } from '../backend/config.ts';
 import { type Env, type Problems, resolveWithDeployment, serviceSettings, userCacheDir } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { parseDurationMs } from './setting-parsers.ts';
+import type { FlagsOf } from './settings.ts';
 
 // The settings every service shares, resolved as each service's loader resolves them.
 const resolveCommon = (
-  flags: Parameters<typeof resolveWithDeployment<ReturnType<typeof serviceSettings>>>[1],
+  flags: FlagsOf<ReturnType<typeof serviceSettings>>,
   env: Env,
   defaults: { port: number },
   problems: Problems,

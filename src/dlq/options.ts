@@ -6,8 +6,6 @@ import type { Filter } from './model/filters.ts';
 import type { DlqStream, IdArg } from './model/names.ts';
 import { type DlqFlags, dlqOptionSettings } from './settings.ts';
 
-export type { DlqFlags } from './settings.ts';
-
 /** Filters with `--since` still relative: it becomes a time when the command runs. */
 export type FilterSpec = Omit<Filter, 'sinceMs' | 'beforeMs'> & {
   readonly sinceAgoMs?: number | undefined;

@@ -53,6 +53,15 @@ describe('common configuration', () => {
     });
   });
 
+  it('reads no production setting in local mode', () => {
+    const problems: Problems = [];
+    const env = { MM_LOCAL: 'y.db', DATABASE_URL: 'mysql://x', REDIS_URL: 'http://x' };
+    const config = loadBackendConfig({}, env);
+    assert.deepEqual(config.deployment, { kind: 'local', file: 'y.db' });
+    resolveCommon({ local: 'x.db', redisUrl: 'nope' }, {}, { port: 1 }, problems);
+    assert.deepEqual(problems, []);
+  });
+
   it('finds the per-user cache directory: XDG_CACHE_HOME, then ~/.cache, else none', () => {
     assert.equal(userCacheDir({ XDG_CACHE_HOME: '/x/cache', HOME: '/home/u' }), '/x/cache');
     assert.equal(userCacheDir({ XDG_CACHE_HOME: 'relative', HOME: '/home/u' }), '/home/u/.cache');

@@ -138,7 +138,8 @@ export const localDeployment = (file: string, env: Env): LocalDeployment => {
 
 /**
  * Resolves a table that includes the connection settings and returns its values with the
- * deployment in their place. `needsDatabase`: production mode must have a database URL.
+ * deployment in their place. Local mode leaves the production settings unread (a DATABASE_URL
+ * left in the environment is no problem there). `needsDatabase`: production needs a database URL.
  */
 export const resolveWithDeployment = <T extends Table & typeof connectionSettings>(
   table: T,
@@ -147,20 +148,23 @@ export const resolveWithDeployment = <T extends Table & typeof connectionSetting
   problems: Problems,
   needsDatabase = true,
 ): WithDeployment<ValuesOf<T>> => {
-  const { databaseUrl, redisUrl, keyPrefix, local, ...rest } = resolveSettings(table, flags, env, problems);
-  if (needsDatabase && local === undefined && !isGiven(table.databaseUrl, flags.databaseUrl, env)) {
+  const { databaseUrl: _d, redisUrl: _r, keyPrefix: _k, ...localTable } = table;
+  const isLocal = isGiven(table.local, flags.local, env);
+  const { databaseUrl, redisUrl, keyPrefix, local, ...rest } = resolveSettings(
+    isLocal ? localTable : table,
+    flags,
+    env,
+    problems,
+  ) as ValuesOf<typeof connectionSettings>;
+  if (needsDatabase && !isLocal && !isGiven(table.databaseUrl, flags.databaseUrl, env)) {
     problems.push('--database-url (DATABASE_URL) is required (or run in local mode with --local [file])');
   }
   const deployment: Deployment =
-    local !== undefined
-      ? localDeployment(local as string, env)
-      : {
-          kind: 'production',
-          databaseUrl: databaseUrl as string | undefined,
-          redisUrl: redisUrl as string,
-          keyPrefix: keyPrefix as string,
-        };
-  return { ...rest, deployment } as WithDeployment<ValuesOf<T>>;
+    // A bad --local value (reported) still selects local mode: no production problems on top.
+    isLocal
+      ? localDeployment(local ?? LOCAL_FILE, env)
+      : { kind: 'production', databaseUrl, redisUrl, keyPrefix };
+  return { ...rest, deployment } as unknown as WithDeployment<ValuesOf<T>>;
 };
 
 export const failOnProblems = (problems: Problems): void => {

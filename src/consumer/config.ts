@@ -14,7 +14,7 @@ import { defaultsOf, defineSettings, type FlagsOf, toggle, type ValuesOf } from 
 // Redis accepts any bytes; these names end up in logs, metrics labels and the ledger, so keep them plain.
 const name = matching(
   /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$/,
-  'a name of letters, digits and ._:@- (at most 200)',
+  'a name of up to 200 letters, digits and ._:@-, starting with a letter or digit',
 );
 
 const group = {

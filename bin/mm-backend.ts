@@ -3,32 +3,29 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Command, Option } from 'commander';
-import { type BackendFlags, loadBackendConfig } from '../src/backend/config.ts';
-import { versionLine } from '../src/core/build-info.ts';
-import { addCommonOptions, runCli, withUsageExits } from '../src/core/cli.ts';
+import { type Command, Command as Program } from 'commander';
 import {
-  type CommonFlags,
-  commonDefaults,
-  failOnProblems,
-  requireDatabase,
-  resolveCommon,
-} from '../src/core/config.ts';
+  backendSettings,
+  loadBackendConfig,
+  loadMigrateConfig,
+  migrateSettings,
+} from '../src/backend/config.ts';
+import { versionLine } from '../src/core/build-info.ts';
+import { addSettings, createProgram, flagsOf, runCli } from '../src/core/cli.ts';
 import { createLogger } from '../src/core/logger.ts';
-import { type DrillFlags, loadDrillConfig } from '../src/drills/config.ts';
+import { drillSettings, loadDrillConfig } from '../src/drills/config.ts';
 import { DrillNames } from '../src/drills/drill.ts';
-import { loadStackConfig, type StackFlags, stackDefaults } from '../src/stack/config.ts';
+import { loadStackConfig, stackSettings } from '../src/stack/config.ts';
 
-const program = withUsageExits(new Command('mm-backend'))
+const program = createProgram(new Program('mm-backend'))
   .description('The markdown manager application API: writes users and their events in one transaction.')
   .version(versionLine('mm-backend'), '-V, --version');
 
-addCommonOptions(program.command('serve', { isDefault: true }), { port: 8000 })
+addSettings(program.command('serve', { isDefault: true }), backendSettings)
   .description('serve the users API, health and metrics (default)')
-  .option('--topics <list>', 'topics whose streams health reports on (env MM_TOPICS, default identity)')
-  .action((flags: BackendFlags) =>
+  .action((_options, command: Command) =>
     runCli('mm-backend', async () => {
-      const config = loadBackendConfig(flags, process.env);
+      const config = loadBackendConfig(flagsOf(command, backendSettings), process.env);
       // Modules loaded when a command runs, so --help and --version start without the clients'.
       const [{ createBackend }, { createMetricsRegistry }, { runUntilSignal }, { connect, requireStore }] =
         await Promise.all([
@@ -48,17 +45,14 @@ addCommonOptions(program.command('serve', { isDefault: true }), { port: 8000 })
     }),
   );
 
-addCommonOptions(program.command('migrate'), { http: false })
+addSettings(program.command('migrate'), migrateSettings)
   .description('apply database migrations (idempotent; safe to run from several processes)')
-  .action((flags: CommonFlags) =>
+  .action((_options, command: Command) =>
     runCli('mm-backend', async () => {
-      const problems: string[] = [];
-      const common = resolveCommon(flags, process.env, { port: 0 }, problems);
-      requireDatabase(common.deployment, problems);
-      failOnProblems(problems);
+      const config = loadMigrateConfig(flagsOf(command, migrateSettings), process.env);
       const { connect, requireStore } = await import('../src/wiring/connect.ts');
-      const logger = createLogger({ level: common.logLevel, file: common.logFile });
-      const ports = await connect(common.deployment, { logger, role: 'mm-backend-migrate' });
+      const logger = createLogger({ level: config.logLevel, file: config.logFile });
+      const ports = await connect(config.deployment, { logger, role: 'mm-backend-migrate' });
       try {
         const report = await requireStore(ports).migrate();
         for (const name of report.applied) process.stdout.write(`applied ${name}\n`);
@@ -72,28 +66,11 @@ addCommonOptions(program.command('migrate'), { http: false })
     }),
   );
 
-program
-  .command('stack')
+addSettings(program.command('stack'), stackSettings)
   .description('run backend, relay and consumer in one process in local mode (what npm start runs)')
-  .addOption(
-    new Option(
-      '--local [file]',
-      `the SQLite file (env MM_LOCAL, default ${commonDefaults.localFile})`,
-    ).preset(commonDefaults.localFile),
-  )
-  .option('--demo', 'also write sample users, one poison event and one failing-handler event')
-  .option('--host <host>', `address to listen on (env MM_HOST, default ${commonDefaults.host})`)
-  .option('--backend-port <port>', `backend port (env MM_BACKEND_PORT, default ${stackDefaults.backendPort})`)
-  .option('--relay-port <port>', `relay port (env MM_RELAY_PORT, default ${stackDefaults.relayPort})`)
-  .option(
-    '--consumer-port <port>',
-    `consumer port (env MM_CONSUMER_PORT, default ${stackDefaults.consumerPort})`,
-  )
-  .option('--log-level <level>', 'debug, info, warn or error (env MM_LOG_LEVEL, default info)')
-  .option('--log-file <path>', 'also append JSON log lines to this file (env MM_LOG_FILE)')
-  .action((flags: StackFlags) =>
+  .action((_options, command: Command) =>
     runCli('mm-backend', async () => {
-      const config = loadStackConfig(flags, process.env);
+      const config = loadStackConfig(flagsOf(command, stackSettings), process.env);
       const [{ commandsFor }, { runStack }, { connect, requireStore }] = await Promise.all([
         import('../src/stack/banner.ts'),
         import('../src/stack/run-stack.ts'),
@@ -114,17 +91,14 @@ program
     }),
   );
 
-program
-  .command('drill')
+addSettings(program.command('drill'), drillSettings)
   .description(
     "run the runbook's recovery drills offline, in one process on a local file; exit 0 if all pass",
   )
   .argument('<name>', `${DrillNames.join(', ')} or all`)
-  .addOption(new Option('--local [file]', 'the SQLite file (default: a fresh temporary file)'))
-  .option('--log-file <path>', "also append the services' JSON log lines to this file")
-  .action((name: string, flags: DrillFlags) =>
+  .action((name: string, _options, command: Command) =>
     runCli('mm-backend', async () => {
-      const config = loadDrillConfig(name, flags, process.env, () =>
+      const config = loadDrillConfig(name, flagsOf(command, drillSettings), process.env, () =>
         join(mkdtempSync(join(tmpdir(), 'mm-drill-')), 'drill.db'),
       );
       const [{ runDrills }, { connect, requireStore }] = await Promise.all([

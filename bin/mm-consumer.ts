@@ -1,45 +1,26 @@
 #!/usr/bin/env node
 // mm-consumer: applies stream events exactly once per consumer group; replays a group's position.
 import { hostname } from 'node:os';
-import { Command } from 'commander';
+import { type Command, Command as Program } from 'commander';
 import {
-  type ConsumerFlags,
+  consumerSettings,
   loadConsumerConfig,
   loadReplayConfig,
-  type ReplayFlags,
+  replaySettings,
 } from '../src/consumer/config.ts';
 import { versionLine } from '../src/core/build-info.ts';
-import { addCommonOptions, runCli, withUsageExits } from '../src/core/cli.ts';
+import { addSettings, createProgram, flagsOf, runCli } from '../src/core/cli.ts';
 import { createLogger } from '../src/core/logger.ts';
 
-const program = withUsageExits(new Command('mm-consumer'))
+const program = createProgram(new Program('mm-consumer'))
   .description('Applies stream events exactly once per consumer group through the event ledger.')
   .version(versionLine('mm-consumer'), '-V, --version');
 
-addCommonOptions(program.command('run', { isDefault: true }), { port: 8081 })
+addSettings(program.command('run', { isDefault: true }), consumerSettings)
   .description('consume, apply and acknowledge events; serve health and metrics (default)')
-  .option('--group <name>', 'consumer group (env MM_CONSUMER_GROUP, default markdown-lint-consumer)')
-  .option('--topics <list>', 'comma-separated topics to consume (env MM_TOPICS, default identity)')
-  .option('--name <name>', 'consumer name within the group (env MM_CONSUMER_NAME, default <host>-<pid>)')
-  .option('--batch-size <n>', 'entries per read and per transaction (env MM_BATCH_SIZE, default 1000)')
-  .option('--block-ms <ms>', 'how long a read waits for new entries (env MM_BLOCK_MS, default 2000)')
-  .option(
-    '--claim-idle-ms <ms>',
-    'reclaim entries pending this long, e.g. from dead consumers (env MM_CLAIM_IDLE_MS, default 30000)',
-  )
-  .option(
-    '--max-deliveries <n>',
-    'deliveries before a failing event moves to <topic>.dlq (env MM_MAX_DELIVERIES, default 5)',
-  )
-  .option('--start-id <id>', 'where a new group starts: 0, $ or a stream id (env MM_START_ID, default 0)')
-  .option('--lag-warn-s <s>', 'warn and report degraded above this lag (env MM_LAG_WARN_S, default 60)')
-  .option(
-    '--strict',
-    'dead-letter events no handler takes instead of recording them as skipped (env MM_STRICT)',
-  )
-  .option('--handler <module>', 'JS module exporting handlers by event type (env MM_CONSUMER_HANDLER)')
-  .action((flags: ConsumerFlags) =>
+  .action((_options, command: Command) =>
     runCli('mm-consumer', async () => {
+      const flags = flagsOf(command, consumerSettings);
       const config = loadConsumerConfig(flags, process.env, { hostname: hostname(), pid: process.pid });
       // Loaded when a command runs, so --help and --version start without the clients' modules.
       const [
@@ -75,24 +56,17 @@ addCommonOptions(program.command('run', { isDefault: true }), { port: 8081 })
     }),
   );
 
-addCommonOptions(program.command('replay'), { http: false })
+addSettings(program.command('replay'), replaySettings)
   .description('move a group back (or forward) so entries are delivered again; the ledger skips applied ones')
-  .option('--group <name>', 'consumer group (default markdown-lint-consumer)')
-  .option('--topic <topic>', 'stream to replay (default identity)')
-  .requiredOption('--from <position>', 'stream id (inclusive), ISO time, start or end')
-  .option('--dry-run', 'only print how many entries would be re-delivered')
-  .action((flags: ReplayFlags) =>
+  .action((_options, command: Command) =>
     runCli('mm-consumer', async () => {
-      const config = loadReplayConfig(flags, process.env);
+      const config = loadReplayConfig(flagsOf(command, replaySettings), process.env);
       const [{ describeReplay, parseReplayFrom, runReplay }, { connect }] = await Promise.all([
         import('../src/consumer/replay.ts'),
         import('../src/wiring/connect.ts'),
       ]);
       const from = parseReplayFrom(config.from);
-      const logger = createLogger({
-        level: config.logLevel === 'info' ? 'warn' : config.logLevel,
-        file: config.logFile,
-      });
+      const logger = createLogger({ level: config.logLevel, file: config.logFile });
       const ports = await connect(config.deployment, {
         logger,
         role: 'mm-consumer-replay',

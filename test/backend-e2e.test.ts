@@ -121,7 +121,7 @@ describe('mm-backend bundle', { skip: await skipUnless('postgres', 'redis') }, (
       'loud',
     ]);
     assert.equal(result.code, 78);
-    assert.match(result.stderr, /--database-url \(DATABASE_URL\) must be a postgres:\/\/ URL/);
+    assert.match(result.stderr, /--database-url must be a postgres:\/\/ URL/);
     assert.match(result.stderr, /--port must be an integer/);
     assert.match(result.stderr, /--log-level must be one of/);
   });

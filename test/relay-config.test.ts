@@ -47,7 +47,7 @@ describe('loadRelayConfig', () => {
           batchSize: '0',
           pollIntervalMs: 'soon',
           maxAttempts: '-1',
-          streamMaxlen: '500',
+          streamMaxLen: '500',
           streamHardMax: '100',
           topics: 'Bad Topic',
           redisUrl: 'http://nope',
@@ -70,7 +70,7 @@ describe('loadRelayConfig', () => {
   });
 
   it('allows turning the caps off with 0', () => {
-    const config = loadRelayConfig({ ...db, streamMaxlen: '0', streamHardMax: '0' }, {});
+    const config = loadRelayConfig({ ...db, streamMaxLen: '0', streamHardMax: '0' }, {});
     assert.equal(config.streamMaxLen, 0);
     assert.equal(config.streamHardMax, 0);
   });

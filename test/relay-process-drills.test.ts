@@ -140,7 +140,7 @@ describe('mm-relay process drills', { skip: await skipUnless('postgres') }, () =
         '--redis-url',
         'http://x',
       ],
-      { env: { DATABASE_URL: '', MM_LOCAL: '' } },
+      { env: { DATABASE_URL: '', MM_LOCAL: '', MM_RELAY_BATCHES_PER_COMMIT: 'lots' } },
     );
     assert.equal(result.code, 78);
     for (const expected of [
@@ -148,7 +148,8 @@ describe('mm-relay process drills', { skip: await skipUnless('postgres') }, () =
       '--max-attempts must be an integer',
       '--stream-hard-max (10) must be at least --stream-maxlen (500)',
       '--max-event-bytes must be an integer',
-      '--redis-url (REDIS_URL) must be a redis:// URL',
+      '--redis-url must be a redis:// URL',
+      '--batches-per-commit (env MM_RELAY_BATCHES_PER_COMMIT) must be an integer',
       '--database-url (DATABASE_URL) is required',
     ]) {
       assert.ok(result.stderr.includes(expected), `stderr lacks "${expected}":\n${result.stderr}`);

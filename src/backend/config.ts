@@ -1,29 +1,37 @@
-// mm-backend configuration: the common flags plus the topics whose streams health reports on.
+// mm-backend's settings tables (`serve`, `migrate`) and their pure loaders.
 import {
-  type CommonConfig,
-  type CommonFlags,
+  connectionSettings,
   type Env,
-  failOnProblems,
-  type Problems,
-  parseTopicList,
-  pick,
-  requireDatabase,
-  resolveCommon,
+  loadWithDeployment,
+  loggingSettings,
+  serviceSettings,
+  type WithDeployment,
 } from '../core/config.ts';
+import { topicList } from '../core/setting-parsers.ts';
+import { defaultsOf, defineSettings, type FlagsOf, type ValuesOf } from '../core/settings.ts';
 
-export type BackendConfig = CommonConfig & {
-  readonly topics: readonly string[];
-};
+export const backendSettings = defineSettings({
+  ...serviceSettings(8000),
+  topics: {
+    flag: '--topics <list>',
+    env: 'MM_TOPICS',
+    default: ['identity'],
+    parse: topicList,
+    help: 'topics whose streams health reports on',
+  },
+});
 
-export type BackendFlags = CommonFlags & { readonly topics?: string };
+export type BackendConfig = WithDeployment<ValuesOf<typeof backendSettings>>;
+export type BackendFlags = FlagsOf<typeof backendSettings>;
 
-export const backendDefaults = { port: 8000, topics: 'identity' } as const;
+export const backendDefaults = defaultsOf(backendSettings);
 
-export const loadBackendConfig = (flags: BackendFlags, env: Env): BackendConfig => {
-  const problems: Problems = [];
-  const common = resolveCommon(flags, env, { port: backendDefaults.port }, problems);
-  requireDatabase(common.deployment, problems);
-  const topics = parseTopicList(pick(flags.topics, env.MM_TOPICS) ?? backendDefaults.topics, problems);
-  failOnProblems(problems);
-  return { ...common, topics };
-};
+export const loadBackendConfig = (flags: BackendFlags, env: Env): BackendConfig =>
+  loadWithDeployment(backendSettings, flags, env);
+
+export const migrateSettings = defineSettings({ ...connectionSettings, ...loggingSettings() });
+
+export type MigrateConfig = WithDeployment<ValuesOf<typeof migrateSettings>>;
+
+export const loadMigrateConfig = (flags: FlagsOf<typeof migrateSettings>, env: Env): MigrateConfig =>
+  loadWithDeployment(migrateSettings, flags, env);

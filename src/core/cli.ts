@@ -1,33 +1,37 @@
-// What every binary shares on the command line: common flags, error-to-exit-code, signal handling.
+// What every binary shares on the command line: options from settings tables, error-to-exit-code,
+// signal handling.
 import { type Command, Option } from 'commander';
-import { commonDefaults } from './config.ts';
 import { ConfigError, coerceError } from './errors.ts';
 import { ExitCodes, exitCodeFor } from './exit-codes.ts';
 import { redactSecrets } from './redact.ts';
+import { describeSetting, type FlagsOf, type Table } from './settings.ts';
 
-/** Adds the connection, listener and logging flags every binary takes. Values stay raw strings here. */
-export const addCommonOptions = (
-  command: Command,
-  options: { port?: number; http?: boolean } = {},
-): Command => {
-  command
-    .option('--database-url <url>', 'Postgres URL (env DATABASE_URL)')
-    .option('--redis-url <url>', `Redis URL (env REDIS_URL, default ${commonDefaults.redisUrl})`)
-    .option('--key-prefix <prefix>', 'prefix for every Redis key this process touches (env MM_KEY_PREFIX)')
-    .addOption(
-      new Option('--local [file]', `local mode: one SQLite file, no Postgres or Redis (env MM_LOCAL)`).preset(
-        commonDefaults.localFile,
-      ),
-    )
-    .option('--log-level <level>', 'debug, info, warn or error (env MM_LOG_LEVEL, default info)')
-    .option('--log-file <path>', 'also append JSON log lines to this file (env MM_LOG_FILE)');
-  if (options.http !== false) {
-    command
-      .option('--host <host>', `address to listen on (env MM_HOST, default ${commonDefaults.host})`)
-      .option('--port <port>', `port to listen on (env MM_PORT, default ${options.port ?? 0})`);
+/**
+ * One commander option per setting. Commander only splits the command line (unknown flags and
+ * missing values are usage errors, 64); it reads no environment and fills no defaults, because
+ * `resolveSettings` does that purely and reports every bad value at once (78).
+ */
+export const addSettings = (command: Command, table: Table): Command => {
+  for (const setting of Object.values(table)) {
+    const option = new Option(setting.flag, describeSetting(setting));
+    if (setting.preset !== undefined) option.preset(setting.preset);
+    if (setting.required) option.makeOptionMandatory();
+    command.addOption(option);
   }
   return command;
 };
+
+/** What the command line gave for each setting of the table, keyed like the table. */
+export const flagsOf = <T extends Table>(command: Command, table: T): FlagsOf<T> => {
+  const given = command.opts<Record<string, string | boolean | undefined>>();
+  return Object.fromEntries(
+    Object.entries(table).map(([key, setting]) => [key, given[new Option(setting.flag).attributeName()]]),
+  ) as FlagsOf<T>;
+};
+
+/** A program whose help prints each option's description as the settings table wrote it. */
+export const createProgram = (command: Command): Command =>
+  withUsageExits(command).configureHelp({ optionDescription: (option) => option.description });
 
 /** Commander errors (unknown flag, missing argument) exit 64 like every other usage error. */
 export const withUsageExits = (command: Command): Command =>

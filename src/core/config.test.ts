@@ -1,8 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadBackendConfig } from '../backend/config.ts';
-import { type Problems, parseDurationMs, resolveCommon, userCacheDir } from './config.ts';
+import { type Env, type Problems, resolveWithDeployment, serviceSettings, userCacheDir } from './config.ts';
 import { ConfigError } from './errors.ts';
+import { parseDurationMs } from './setting-parsers.ts';
+import type { FlagsOf } from './settings.ts';
+
+// The settings every service shares, resolved as each service's loader resolves them.
+const resolveCommon = (
+  flags: FlagsOf<ReturnType<typeof serviceSettings>>,
+  env: Env,
+  defaults: { port: number },
+  problems: Problems,
+) => resolveWithDeployment(serviceSettings(defaults.port), flags, env, problems, false);
 
 describe('common configuration', () => {
   it('prefers the flag over the environment over the default', () => {
@@ -41,6 +51,15 @@ describe('common configuration', () => {
       kind: 'local',
       file: 'y.db',
     });
+  });
+
+  it('reads no production setting in local mode', () => {
+    const problems: Problems = [];
+    const env = { MM_LOCAL: 'y.db', DATABASE_URL: 'mysql://x', REDIS_URL: 'http://x' };
+    const config = loadBackendConfig({}, env);
+    assert.deepEqual(config.deployment, { kind: 'local', file: 'y.db' });
+    resolveCommon({ local: 'x.db', redisUrl: 'nope' }, {}, { port: 1 }, problems);
+    assert.deepEqual(problems, []);
   });
 
   it('finds the per-user cache directory: XDG_CACHE_HOME, then ~/.cache, else none', () => {

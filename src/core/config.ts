@@ -1,8 +1,18 @@
-// Configuration shared by every binary: flag > environment > default, every problem reported at once.
+// The settings every binary shares (where the data lives, where to listen, how to log) and the
+// deployment they select; each binary's own table adds to these.
 import { isAbsolute, join } from 'node:path';
-import { isTopicName } from './envelope.ts';
 import { ConfigError } from './errors.ts';
 import { type LogLevel, LogLevels } from './logger.ts';
+import { nonEmpty, oneOf, port, text, url } from './setting-parsers.ts';
+import {
+  defineSettings,
+  type FlagsOf,
+  isGiven,
+  resolveSettings,
+  type Setting,
+  type Table,
+  type ValuesOf,
+} from './settings.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -21,89 +31,98 @@ export type Deployment =
       readonly cacheDir?: string;
     };
 
-/** The common flags as commander hands them over (all optional strings). */
-export type CommonFlags = {
-  readonly databaseUrl?: string;
-  readonly redisUrl?: string;
-  readonly keyPrefix?: string;
-  readonly local?: string | boolean;
-  readonly host?: string;
-  readonly port?: string;
-  readonly logLevel?: string;
-  readonly logFile?: string;
-};
-
-export type CommonConfig = {
-  readonly deployment: Deployment;
-  readonly host: string;
-  readonly port: number;
-  readonly logLevel: LogLevel;
-  readonly logFile: string | undefined;
-};
-
-export const commonDefaults = {
-  redisUrl: 'redis://127.0.0.1:6379',
-  keyPrefix: '',
-  localFile: './mm-local.db',
-  host: '127.0.0.1',
-  logLevel: 'info',
-} as const;
+export type LocalDeployment = Extract<Deployment, { kind: 'local' }>;
 
 /** Collects problems while values are read, then fails once with all of them. */
 export type Problems = string[];
 
-export const pick = (flag: string | undefined, env: string | undefined): string | undefined =>
-  flag !== undefined ? flag : env !== undefined && env !== '' ? env : undefined;
+export const LOCAL_FILE = './mm-local.db';
 
-export const parseInteger = (
-  raw: string | number | undefined,
-  name: string,
-  fallback: number,
-  problems: Problems,
-  range: { min?: number; max?: number } = {},
-): number => {
-  if (raw === undefined) return fallback;
-  const value = typeof raw === 'number' ? raw : /^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
-  const min = range.min ?? Number.MIN_SAFE_INTEGER;
-  const max = range.max ?? Number.MAX_SAFE_INTEGER;
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    const bounds = range.max === undefined ? `>= ${min}` : `${min}..${max}`;
-    problems.push(`${name} must be an integer ${bounds}, got "${raw}"`);
-    return fallback;
-  }
-  return value;
-};
+const localFile = nonEmpty('a file path');
 
-export const parsePort = (
-  raw: string | undefined,
-  name: string,
-  fallback: number,
-  problems: Problems,
-): number => parseInteger(raw, name, fallback, problems, { min: 0, max: 65_535 });
+/** `--local [file]` in a binary that can also run in production. */
+export const localSetting = {
+  flag: '--local [file]',
+  env: 'MM_LOCAL',
+  preset: LOCAL_FILE,
+  parse: localFile,
+  help: 'local mode: one SQLite file, no Postgres or Redis',
+} as const satisfies Setting<string>;
 
-const unitsMs: Record<string, number> = {
-  ms: 1,
-  s: 1_000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-};
+export const connectionSettings = defineSettings({
+  databaseUrl: {
+    flag: '--database-url <url>',
+    env: 'DATABASE_URL',
+    parse: url(['postgres:', 'postgresql:'], 'a postgres:// URL'),
+    help: 'Postgres: outbox, ledger and tables',
+  },
+  redisUrl: {
+    flag: '--redis-url <url>',
+    env: 'REDIS_URL',
+    default: 'redis://127.0.0.1:6379',
+    parse: url(['redis:', 'rediss:'], 'a redis:// URL'),
+    help: 'Redis: the streams',
+  },
+  keyPrefix: {
+    flag: '--key-prefix <prefix>',
+    env: 'MM_KEY_PREFIX',
+    default: '',
+    parse: text,
+    help: 'prefix for every Redis key this process touches',
+  },
+  local: localSetting,
+});
 
-/** `90s`, `15m`, `2h`, `30d` (or plain milliseconds) to milliseconds; undefined when malformed. */
-export const parseDurationMs = (raw: string): number | undefined => {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)?$/.exec(raw.trim());
-  if (!match) return undefined;
-  return Math.round(Number(match[1]) * (unitsMs[match[2] ?? 'ms'] ?? 1));
-};
+export const loggingSettings = (level: LogLevel = 'info') =>
+  defineSettings({
+    logLevel: {
+      flag: '--log-level <level>',
+      env: 'MM_LOG_LEVEL',
+      default: level,
+      parse: oneOf(LogLevels),
+      help: 'least severe log lines written',
+    },
+    logFile: {
+      flag: '--log-file <path>',
+      env: 'MM_LOG_FILE',
+      parse: localFile,
+      help: 'also append JSON log lines to this file',
+    },
+  });
 
-const isUrlWithScheme = (value: string, schemes: readonly string[]): boolean => {
-  try {
-    return schemes.includes(new URL(value).protocol);
-  } catch {
-    return false;
-  }
-};
+export const hostSetting = {
+  flag: '--host <host>',
+  env: 'MM_HOST',
+  default: '127.0.0.1',
+  parse: text,
+  help: 'address to listen on',
+} as const satisfies Setting<string>;
+
+export const listenerSettings = (defaultPort: number) =>
+  defineSettings({
+    host: hostSetting,
+    port: {
+      flag: '--port <port>',
+      env: 'MM_PORT',
+      default: defaultPort,
+      parse: port,
+      help: 'port to listen on',
+    },
+  });
+
+/** What a service listening on a port takes besides its own settings. */
+export const serviceSettings = (defaultPort: number) => ({
+  ...connectionSettings,
+  ...listenerSettings(defaultPort),
+  ...loggingSettings(),
+});
+
+type ConnectionKey = keyof typeof connectionSettings;
+
+/** A table's values with the connection settings replaced by the deployment they select. */
+export type WithDeployment<V> = Omit<V, ConnectionKey> & { readonly deployment: Deployment };
+
+export type CommonConfig = WithDeployment<ValuesOf<ReturnType<typeof serviceSettings>>>;
 
 /** XDG_CACHE_HOME, else $HOME/.cache; undefined leaves the choice to the temp directory. */
 export const userCacheDir = (env: Env): string | undefined => {
@@ -112,66 +131,63 @@ export const userCacheDir = (env: Env): string | undefined => {
   return env.HOME ? join(env.HOME, '.cache') : undefined;
 };
 
-const resolveDeployment = (flags: CommonFlags, env: Env, problems: Problems): Deployment => {
-  const localFlag = flags.local === true ? commonDefaults.localFile : flags.local;
-  const local = pick(localFlag || undefined, env.MM_LOCAL);
-  if (local !== undefined) {
-    const cacheDir = userCacheDir(env);
-    return { kind: 'local', file: local, ...(cacheDir === undefined ? {} : { cacheDir }) };
-  }
-  const databaseUrl = pick(flags.databaseUrl, env.DATABASE_URL);
-  if (databaseUrl !== undefined && !isUrlWithScheme(databaseUrl, ['postgres:', 'postgresql:'])) {
-    problems.push('--database-url (DATABASE_URL) must be a postgres:// URL');
-  }
-  const redisUrl = pick(flags.redisUrl, env.REDIS_URL) ?? commonDefaults.redisUrl;
-  if (!isUrlWithScheme(redisUrl, ['redis:', 'rediss:']))
-    problems.push('--redis-url (REDIS_URL) must be a redis:// URL');
-  const keyPrefix = pick(flags.keyPrefix, env.MM_KEY_PREFIX) ?? commonDefaults.keyPrefix;
-  return { kind: 'production', databaseUrl, redisUrl, keyPrefix };
+export const localDeployment = (file: string, env: Env): LocalDeployment => {
+  const cacheDir = userCacheDir(env);
+  return { kind: 'local', file, ...(cacheDir === undefined ? {} : { cacheDir }) };
 };
 
-export const resolveCommon = (
-  flags: CommonFlags,
+/**
+ * Resolves a table that includes the connection settings and returns its values with the
+ * deployment in their place. Local mode leaves the production settings unread (a DATABASE_URL
+ * left in the environment is no problem there). `needsDatabase`: production needs a database URL.
+ */
+export const resolveWithDeployment = <T extends Table & typeof connectionSettings>(
+  table: T,
+  flags: FlagsOf<T>,
   env: Env,
-  defaults: { port: number },
   problems: Problems,
-): CommonConfig => {
-  const logLevel = pick(flags.logLevel, env.MM_LOG_LEVEL) ?? commonDefaults.logLevel;
-  if (!(LogLevels as readonly string[]).includes(logLevel)) {
-    problems.push(`--log-level must be one of ${LogLevels.join(', ')}, got "${logLevel}"`);
-  }
-  return {
-    deployment: resolveDeployment(flags, env, problems),
-    host: pick(flags.host, env.MM_HOST) ?? commonDefaults.host,
-    port: parsePort(pick(flags.port, env.MM_PORT), '--port', defaults.port, problems),
-    logLevel: (LogLevels as readonly string[]).includes(logLevel) ? (logLevel as LogLevel) : 'info',
-    logFile: pick(flags.logFile, env.MM_LOG_FILE),
-  };
-};
-
-/** A production deployment that needs the database must have its URL. */
-export const requireDatabase = (deployment: Deployment, problems: Problems): void => {
-  if (deployment.kind === 'production' && deployment.databaseUrl === undefined) {
+  needsDatabase = true,
+): WithDeployment<ValuesOf<T>> => {
+  const { databaseUrl: _d, redisUrl: _r, keyPrefix: _k, ...localTable } = table;
+  const isLocal = isGiven(table.local, flags.local, env);
+  const { databaseUrl, redisUrl, keyPrefix, local, ...rest } = resolveSettings(
+    isLocal ? localTable : table,
+    flags,
+    env,
+    problems,
+  ) as ValuesOf<typeof connectionSettings>;
+  if (needsDatabase && !isLocal && !isGiven(table.databaseUrl, flags.databaseUrl, env)) {
     problems.push('--database-url (DATABASE_URL) is required (or run in local mode with --local [file])');
   }
+  const deployment: Deployment =
+    // A bad --local value (reported) still selects local mode: no production problems on top.
+    isLocal
+      ? localDeployment(local ?? LOCAL_FILE, env)
+      : { kind: 'production', databaseUrl, redisUrl, keyPrefix };
+  return { ...rest, deployment } as unknown as WithDeployment<ValuesOf<T>>;
 };
 
 export const failOnProblems = (problems: Problems): void => {
   if (problems.length > 0) throw new ConfigError(problems);
 };
 
-/** A comma-separated list of topic names (`--topics identity,billing`); every bad name is reported. */
-export const parseTopicList = (raw: string, problems: Problems, flag = '--topics'): string[] => {
-  const topics = [
-    ...new Set(
-      raw
-        .split(',')
-        .map((t) => t.trim())
-        .filter(Boolean),
-    ),
-  ];
-  if (topics.length === 0) problems.push(`${flag} must name at least one topic`);
-  for (const topic of topics)
-    if (!isTopicName(topic)) problems.push(`${flag}: "${topic}" is not a valid topic name`);
-  return topics;
+export type LoadOptions<C> = {
+  /** Production mode must have a database URL (default true). */
+  readonly needsDatabase?: boolean;
+  /** Checks across settings (one cap at least another), adding to the problems. */
+  readonly check?: (config: C, problems: Problems) => void;
+};
+
+/** A binary's pure loader: the table resolved, the deployment selected, or a ConfigError naming every problem. */
+export const loadWithDeployment = <T extends Table & typeof connectionSettings>(
+  table: T,
+  flags: FlagsOf<T>,
+  env: Env,
+  options: LoadOptions<WithDeployment<ValuesOf<T>>> = {},
+): WithDeployment<ValuesOf<T>> => {
+  const problems: Problems = [];
+  const config = resolveWithDeployment(table, flags, env, problems, options.needsDatabase ?? true);
+  options.check?.(config, problems);
+  failOnProblems(problems);
+  return config;
 };

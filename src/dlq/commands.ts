@@ -7,7 +7,6 @@ import { runPurge } from './commands/purge.ts';
 import { runReport } from './commands/report.ts';
 import type { DlqContext } from './io.ts';
 import {
-  type DlqFlags,
   inspectOptions,
   listOptions,
   purgeOptions,
@@ -15,6 +14,7 @@ import {
   reprocessOptions,
   resolveOptions,
 } from './options.ts';
+import type { DlqFlags } from './settings.ts';
 
 export const DlqCommands = ['list', 'inspect', 'reprocess', 'resolve', 'report', 'purge'] as const;
 export type DlqCommand = (typeof DlqCommands)[number];

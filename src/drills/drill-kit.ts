@@ -8,7 +8,7 @@ import { coerceError } from '../core/errors.ts';
 import { exitCodeFor } from '../core/exit-codes.ts';
 import { type DlqCommand, prepareDlqCommand } from '../dlq/commands.ts';
 import { contextStyle, memoryOutput } from '../dlq/io.ts';
-import type { DlqFlags } from '../dlq/options.ts';
+import type { DlqFlags } from '../dlq/settings.ts';
 import type { Bus, StreamEntry } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
 import type { StackUrls } from '../stack/compose-stack.ts';

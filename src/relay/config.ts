@@ -1,125 +1,125 @@
-// mm-relay configuration: the common flags plus batching, retries, size limit, trimming and health
-// thresholds; flag > environment > default, every problem reported at once.
+// mm-relay's settings table (batching, retries, size limit, trimming, health thresholds) and its
+// pure loader: flag > environment > default, every problem reported at once.
 import {
-  type CommonConfig,
-  type CommonFlags,
   type Env,
-  failOnProblems,
+  loadWithDeployment,
   type Problems,
-  parseInteger,
-  parseTopicList,
-  pick,
-  requireDatabase,
-  resolveCommon,
+  serviceSettings,
+  type WithDeployment,
 } from '../core/config.ts';
+import { integer, topicList } from '../core/setting-parsers.ts';
+import { defaultsOf, defineSettings, type FlagsOf, type ValuesOf } from '../core/settings.ts';
 
-export type RelayConfig = CommonConfig & {
-  readonly topics: readonly string[];
-  readonly batchSize: number;
-  /** Batches per drain transaction: the next is claimed while one is published. */
-  readonly batchesPerCommit: number;
-  readonly pollIntervalMs: number;
-  readonly maxAttempts: number;
-  readonly maxEventBytes: number;
-  /** Per-event backoff after a failure of its own (first delay, then doubling up to the max). */
-  readonly retryBackoffMs: number;
-  readonly retryBackoffMaxMs: number;
-  /** 0 = never trim. */
-  readonly streamMaxLen: number;
-  /** 0 = no hard cap. */
-  readonly streamHardMax: number;
-  readonly trimIntervalMs: number;
-  readonly backlogWarn: number;
-  readonly backlogAgeWarnS: number;
-  readonly shutdownTimeoutMs: number;
-};
+const ms = (max: number) => integer(1, max);
 
-export type RelayFlags = CommonFlags & {
-  readonly topics?: string;
-  readonly batchSize?: string;
-  readonly batchesPerCommit?: string;
-  readonly pollIntervalMs?: string;
-  readonly maxAttempts?: string;
-  readonly maxEventBytes?: string;
-  readonly retryBackoffMs?: string;
-  readonly retryBackoffMaxMs?: string;
-  readonly streamMaxlen?: string;
-  readonly streamHardMax?: string;
-  readonly trimIntervalMs?: string;
-  readonly backlogWarn?: string;
-  readonly backlogAgeWarnS?: string;
-  readonly shutdownTimeoutMs?: string;
-};
-
-export const relayDefaults = {
-  port: 8080,
-  topics: 'identity',
-  batchSize: 500,
-  batchesPerCommit: 8,
-  pollIntervalMs: 1_000,
-  maxAttempts: 5,
-  maxEventBytes: 1_048_576,
-  retryBackoffMs: 500,
-  retryBackoffMaxMs: 60_000,
-  streamMaxLen: 10_000,
-  streamHardMax: 100_000,
-  trimIntervalMs: 1_000,
-  backlogWarn: 1_000,
-  backlogAgeWarnS: 60,
-  shutdownTimeoutMs: 10_000,
-} as const;
-
-type NumberSetting = Exclude<keyof typeof relayDefaults, 'port' | 'topics'>;
-
-// Flag name, environment variable and accepted range of each numeric setting.
-const numberSettings: Record<NumberSetting, { flag: string; env: string; min: number; max?: number }> = {
-  batchSize: { flag: '--batch-size', env: 'MM_RELAY_BATCH_SIZE', min: 1, max: 100_000 },
-  batchesPerCommit: { flag: '--batches-per-commit', env: 'MM_RELAY_BATCHES_PER_COMMIT', min: 1, max: 1_000 },
-  pollIntervalMs: { flag: '--poll-interval-ms', env: 'MM_RELAY_POLL_INTERVAL_MS', min: 10, max: 3_600_000 },
-  maxAttempts: { flag: '--max-attempts', env: 'MM_RELAY_MAX_ATTEMPTS', min: 1, max: 1_000 },
+export const relaySettings = defineSettings({
+  ...serviceSettings(8080),
+  topics: {
+    flag: '--topics <list>',
+    env: 'MM_TOPICS',
+    default: ['identity'],
+    parse: topicList,
+    help: 'topics whose metrics and streams are reported',
+  },
+  batchSize: {
+    flag: '--batch-size <n>',
+    env: 'MM_RELAY_BATCH_SIZE',
+    default: 500,
+    parse: integer(1, 100_000),
+    help: 'rows claimed per batch',
+  },
+  batchesPerCommit: {
+    flag: '--batches-per-commit <n>',
+    env: 'MM_RELAY_BATCHES_PER_COMMIT',
+    default: 8,
+    parse: integer(1, 1_000),
+    help: 'batches per drain transaction, the next claimed while one publishes',
+  },
+  pollIntervalMs: {
+    flag: '--poll-interval-ms <ms>',
+    env: 'MM_RELAY_POLL_INTERVAL_MS',
+    default: 1_000,
+    parse: integer(10, 3_600_000),
+    help: 'poll the outbox this often besides notifications',
+  },
+  maxAttempts: {
+    flag: '--max-attempts <n>',
+    env: 'MM_RELAY_MAX_ATTEMPTS',
+    default: 5,
+    parse: integer(1, 1_000),
+    help: 'failures of its own before an event goes to <topic>.dlq',
+  },
   maxEventBytes: {
-    flag: '--max-event-bytes',
+    flag: '--max-event-bytes <n>',
     env: 'MM_RELAY_MAX_EVENT_BYTES',
-    min: 256,
-    max: 512 * 1024 ** 2,
+    default: 1_048_576,
+    parse: integer(256, 512 * 1024 ** 2),
+    help: 'largest stream entry published, field names and values',
   },
-  retryBackoffMs: { flag: '--retry-backoff-ms', env: 'MM_RELAY_RETRY_BACKOFF_MS', min: 1, max: 3_600_000 },
+  retryBackoffMs: {
+    flag: '--retry-backoff-ms <ms>',
+    env: 'MM_RELAY_RETRY_BACKOFF_MS',
+    default: 500,
+    parse: ms(3_600_000),
+    help: 'first delay before retrying a failed event, doubling up to --retry-backoff-max-ms',
+  },
   retryBackoffMaxMs: {
-    flag: '--retry-backoff-max-ms',
+    flag: '--retry-backoff-max-ms <ms>',
     env: 'MM_RELAY_RETRY_BACKOFF_MAX_MS',
-    min: 1,
-    max: 86_400_000,
+    default: 60_000,
+    parse: ms(86_400_000),
+    help: 'longest delay between retries of an event',
   },
-  streamMaxLen: { flag: '--stream-maxlen', env: 'MM_RELAY_STREAM_MAXLEN', min: 0 },
-  streamHardMax: { flag: '--stream-hard-max', env: 'MM_RELAY_STREAM_HARD_MAX', min: 0 },
-  trimIntervalMs: { flag: '--trim-interval-ms', env: 'MM_RELAY_TRIM_INTERVAL_MS', min: 0, max: 3_600_000 },
-  backlogWarn: { flag: '--backlog-warn', env: 'MM_RELAY_BACKLOG_WARN', min: 0 },
-  backlogAgeWarnS: { flag: '--backlog-age-warn-s', env: 'MM_RELAY_BACKLOG_AGE_WARN_S', min: 0 },
+  streamMaxLen: {
+    flag: '--stream-maxlen <n>',
+    env: 'MM_RELAY_STREAM_MAXLEN',
+    default: 10_000,
+    parse: integer(0),
+    help: 'keep streams near this many entries, never trimming unacknowledged ones; 0 = no cap',
+  },
+  streamHardMax: {
+    flag: '--stream-hard-max <n>',
+    env: 'MM_RELAY_STREAM_HARD_MAX',
+    default: 100_000,
+    parse: integer(0),
+    help: 'hard cap that trims even unacknowledged entries (counted, logged); 0 = none',
+  },
+  trimIntervalMs: {
+    flag: '--trim-interval-ms <ms>',
+    env: 'MM_RELAY_TRIM_INTERVAL_MS',
+    default: 1_000,
+    parse: integer(0, 3_600_000),
+    help: 'trim touched streams at most this often',
+  },
+  backlogWarn: {
+    flag: '--backlog-warn <n>',
+    env: 'MM_RELAY_BACKLOG_WARN',
+    default: 1_000,
+    parse: integer(0),
+    help: 'health is degraded above this many waiting rows',
+  },
+  backlogAgeWarnS: {
+    flag: '--backlog-age-warn-s <s>',
+    env: 'MM_RELAY_BACKLOG_AGE_WARN_S',
+    default: 60,
+    parse: integer(0),
+    help: 'health is degraded when the oldest row waits longer',
+  },
   shutdownTimeoutMs: {
-    flag: '--shutdown-timeout-ms',
+    flag: '--shutdown-timeout-ms <ms>',
     env: 'MM_RELAY_SHUTDOWN_TIMEOUT_MS',
-    min: 100,
-    max: 3_600_000,
+    default: 10_000,
+    parse: integer(100, 3_600_000),
+    help: 'on SIGTERM/SIGINT, finish and exit within this time',
   },
-};
+});
 
-const flagValue: Record<NumberSetting, (flags: RelayFlags) => string | undefined> = {
-  batchSize: (f) => f.batchSize,
-  batchesPerCommit: (f) => f.batchesPerCommit,
-  pollIntervalMs: (f) => f.pollIntervalMs,
-  maxAttempts: (f) => f.maxAttempts,
-  maxEventBytes: (f) => f.maxEventBytes,
-  retryBackoffMs: (f) => f.retryBackoffMs,
-  retryBackoffMaxMs: (f) => f.retryBackoffMaxMs,
-  streamMaxLen: (f) => f.streamMaxlen,
-  streamHardMax: (f) => f.streamHardMax,
-  trimIntervalMs: (f) => f.trimIntervalMs,
-  backlogWarn: (f) => f.backlogWarn,
-  backlogAgeWarnS: (f) => f.backlogAgeWarnS,
-  shutdownTimeoutMs: (f) => f.shutdownTimeoutMs,
-};
+export type RelayConfig = WithDeployment<ValuesOf<typeof relaySettings>>;
+export type RelayFlags = FlagsOf<typeof relaySettings>;
 
-const checkCombinations = (config: Omit<RelayConfig, keyof CommonConfig>, problems: Problems): void => {
+export const relayDefaults = defaultsOf(relaySettings);
+
+const checkCombinations = (config: RelayConfig, problems: Problems): void => {
   if (config.streamMaxLen > 0 && config.streamHardMax > 0 && config.streamHardMax < config.streamMaxLen) {
     problems.push(
       `--stream-hard-max (${config.streamHardMax}) must be at least --stream-maxlen (${config.streamMaxLen}), or 0 for no hard cap`,
@@ -132,20 +132,5 @@ const checkCombinations = (config: Omit<RelayConfig, keyof CommonConfig>, proble
   }
 };
 
-export const loadRelayConfig = (flags: RelayFlags, env: Env): RelayConfig => {
-  const problems: Problems = [];
-  const common = resolveCommon(flags, env, { port: relayDefaults.port }, problems);
-  requireDatabase(common.deployment, problems);
-  const topics = parseTopicList(pick(flags.topics, env.MM_TOPICS) ?? relayDefaults.topics, problems);
-  const numbers = {} as Record<NumberSetting, number>;
-  type Setting = (typeof numberSettings)[NumberSetting];
-  for (const [name, setting] of Object.entries(numberSettings) as [NumberSetting, Setting][]) {
-    const raw = pick(flagValue[name](flags), env[setting.env]);
-    const range = setting.max === undefined ? { min: setting.min } : { min: setting.min, max: setting.max };
-    numbers[name] = parseInteger(raw, setting.flag, relayDefaults[name], problems, range);
-  }
-  const relay = { topics, ...numbers };
-  checkCombinations(relay, problems);
-  failOnProblems(problems);
-  return { ...common, ...relay };
-};
+export const loadRelayConfig = (flags: RelayFlags, env: Env): RelayConfig =>
+  loadWithDeployment(relaySettings, flags, env, { check: checkCombinations });

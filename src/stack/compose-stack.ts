@@ -58,7 +58,7 @@ export type Stack = {
   stop(): Promise<void>;
 };
 
-const defaultTopics = [backendDefaults.topics] as const;
+const defaultTopics = backendDefaults.topics;
 // Locally the group exists within milliseconds; past this the relay starts anyway.
 const GROUP_READY_MS = 10_000;
 
@@ -71,16 +71,9 @@ const relayOptions = (options: StackOptions, topics: readonly string[]): RelayOp
 });
 
 const consumerOptions = (options: StackOptions, topics: readonly string[]): ConsumerOptions => ({
-  group: consumerDefaults.group,
+  ...consumerDefaults,
   topics,
   name: options.consumerName,
-  batchSize: consumerDefaults.batchSize,
-  blockMs: consumerDefaults.blockMs,
-  claimIdleMs: consumerDefaults.claimIdleMs,
-  maxDeliveries: consumerDefaults.maxDeliveries,
-  startId: consumerDefaults.startId,
-  lagWarnS: consumerDefaults.lagWarnS,
-  strict: false,
   handlerModule: undefined,
   host: options.host,
   port: options.ports.consumer,

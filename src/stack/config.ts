@@ -1,23 +1,26 @@
-// `mm-backend stack` configuration: always local mode (one SQLite file), three listeners, the demo switch.
+// `mm-backend stack` settings: always local mode (one SQLite file), three listeners, the demo switch.
 import {
-  type CommonFlags,
-  type Deployment,
   type Env,
   failOnProblems,
+  hostSetting,
+  LOCAL_FILE,
+  type LocalDeployment,
+  localDeployment,
+  localSetting,
+  loggingSettings,
   type Problems,
-  parsePort,
-  pick,
-  resolveCommon,
 } from '../core/config.ts';
 import type { LogLevel } from '../core/logger.ts';
+import { port } from '../core/setting-parsers.ts';
+import { defineSettings, type FlagsOf, resolveSettings, toggle } from '../core/settings.ts';
 
 export type StackPorts = { readonly backend: number; readonly relay: number; readonly consumer: number };
 
 export type StackConfig = {
   /** The local file every service shares. */
   readonly file: string;
-  /** As resolved by the common loader, so runtime extras (addon cache) travel with it. */
-  readonly deployment: Extract<Deployment, { kind: 'local' }>;
+  /** With runtime extras (addon cache) resolved, as the wiring takes it. */
+  readonly deployment: LocalDeployment;
   readonly host: string;
   readonly ports: StackPorts;
   readonly demo: boolean;
@@ -25,57 +28,53 @@ export type StackConfig = {
   readonly logFile: string | undefined;
 };
 
-export type StackFlags = Pick<CommonFlags, 'local' | 'host' | 'logLevel' | 'logFile'> & {
-  readonly backendPort?: string;
-  readonly relayPort?: string;
-  readonly consumerPort?: string;
-  readonly demo?: boolean;
-};
+// No DATABASE_URL or REDIS_URL here: the stack is the no-services way to run mm, always local.
+export const stackSettings = defineSettings({
+  local: { ...localSetting, default: LOCAL_FILE, help: 'the SQLite file' },
+  demo: toggle('--demo', 'also write sample users, one poison event and one failing-handler event'),
+  host: hostSetting,
+  backendPort: {
+    flag: '--backend-port <port>',
+    env: 'MM_BACKEND_PORT',
+    default: 8000,
+    parse: port,
+    help: 'backend port',
+  },
+  relayPort: {
+    flag: '--relay-port <port>',
+    env: 'MM_RELAY_PORT',
+    default: 8080,
+    parse: port,
+    help: 'relay port',
+  },
+  consumerPort: {
+    flag: '--consumer-port <port>',
+    env: 'MM_CONSUMER_PORT',
+    default: 8081,
+    parse: port,
+    help: 'consumer port',
+  },
+  ...loggingSettings(),
+});
 
-export const stackDefaults = { backendPort: 8000, relayPort: 8080, consumerPort: 8081 } as const;
+export type StackFlags = FlagsOf<typeof stackSettings>;
 
 export const loadStackConfig = (flags: StackFlags, env: Env): StackConfig => {
   const problems: Problems = [];
-  // Local whatever DATABASE_URL or REDIS_URL say: the stack is the no-services way to run mm.
-  const local = flags.local ?? (env.MM_LOCAL ? undefined : true);
-  const { local: _ignored, ...rest } = flags;
-  const common = resolveCommon({ ...rest, local }, env, { port: 0 }, problems);
+  const values = resolveSettings(stackSettings, flags, env, problems);
   const ports: StackPorts = {
-    backend: parsePort(
-      pick(flags.backendPort, env.MM_BACKEND_PORT),
-      '--backend-port',
-      stackDefaults.backendPort,
-      problems,
-    ),
-    relay: parsePort(
-      pick(flags.relayPort, env.MM_RELAY_PORT),
-      '--relay-port',
-      stackDefaults.relayPort,
-      problems,
-    ),
-    consumer: parsePort(
-      pick(flags.consumerPort, env.MM_CONSUMER_PORT),
-      '--consumer-port',
-      stackDefaults.consumerPort,
-      problems,
-    ),
+    backend: values.backendPort,
+    relay: values.relayPort,
+    consumer: values.consumerPort,
   };
-  const fixed = [ports.backend, ports.relay, ports.consumer].filter((port) => port !== 0);
+  const fixed = [ports.backend, ports.relay, ports.consumer].filter((p) => p !== 0);
   if (new Set(fixed).size !== fixed.length) {
     problems.push(
       `--backend-port, --relay-port and --consumer-port must differ (got ${ports.backend}, ${ports.relay}, ${ports.consumer})`,
     );
   }
-  if (common.deployment.kind !== 'local') problems.push('the stack runs in local mode only (--local [file])');
   failOnProblems(problems);
-  const deployment = common.deployment as Extract<Deployment, { kind: 'local' }>;
-  return {
-    file: deployment.file,
-    deployment,
-    host: common.host,
-    ports,
-    demo: flags.demo === true,
-    logLevel: common.logLevel,
-    logFile: common.logFile,
-  };
+  const deployment = localDeployment(values.local, env);
+  const { host, demo, logLevel, logFile } = values;
+  return { file: deployment.file, deployment, host, ports, demo, logLevel, logFile };
 };

@@ -6,18 +6,9 @@ import { UsageError } from '../../core/errors.ts';
 import type { Bus } from '../../ports/bus.ts';
 import type { DlqContext } from '../io.ts';
 import { locate } from '../model/locate.ts';
-import { type DlqStream, describeIdArg, type IdArg } from '../model/names.ts';
+import { describeIdArg, type IdArg } from '../model/names.ts';
 import { originStreamOf } from '../model/republish.ts';
-import { type DlqFlags, inspectOptions } from '../options.ts';
-
-export type ExportFlags = DlqFlags & { readonly to?: string };
-
-export type ExportOptions = {
-  readonly dlq: DlqStream;
-  readonly id: IdArg;
-  readonly to: string;
-  readonly json: boolean;
-};
+import type { ExportOptions } from '../options.ts';
 
 /** The new local file, opened (created and migrated) by the caller's wiring. */
 export type CaseFile = { readonly bus: Bus; close(): Promise<void> };
@@ -28,19 +19,6 @@ export type ExportTarget = {
   open(): Promise<CaseFile>;
   /** Removes the file when this export created it but could not finish. */
   discard(): void;
-};
-
-export const exportOptions = (flags: ExportFlags): ExportOptions => {
-  const problems: string[] = [];
-  if (flags.to === undefined || flags.to.trim() === '') problems.push('--to is required (e.g. --to case.db)');
-  let base: ReturnType<typeof inspectOptions> | undefined;
-  try {
-    base = inspectOptions(flags);
-  } catch (error) {
-    problems.push((error as Error).message);
-  }
-  if (problems.length > 0 || !base) throw new UsageError(problems.join('; '));
-  return { dlq: base.dlq, id: base.id, to: flags.to as string, json: base.json };
 };
 
 export type Exported = {

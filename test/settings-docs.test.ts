@@ -4,15 +4,15 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { defaultText, describeSetting } from '../src/core/settings.ts';
+import { type BinaryName, bundlePath } from './helpers/binaries.ts';
 import {
   committedSettingsDocs,
   readmePath,
   renderSettingsDocs,
   settingCells,
   settingsCatalog,
-} from '../scripts/settings-docs.ts';
-import { defaultText, describeSetting } from '../src/core/settings.ts';
-import { type BinaryName, bundlePath } from './helpers/binaries.ts';
+} from './tools/settings-docs.ts';
 
 const helpOf = (binary: string, ...command: string[]): string => {
   const result = spawnSync(process.execPath, [bundlePath(binary as BinaryName), ...command, '--help'], {

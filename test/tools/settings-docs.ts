@@ -1,14 +1,14 @@
 // Writes the README's settings lists from the settings tables, so the docs say what --help says.
-// Usage: node --import tsx scripts/settings-docs.ts   (npm run docs:settings)
+// Usage: node --import tsx test/tools/settings-docs.ts   (npm run docs:settings)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { backendSettings, migrateSettings } from '../src/backend/config.ts';
-import { consumerSettings, replaySettings } from '../src/consumer/config.ts';
-import { defaultText, meaningOf, notesOf, type Setting, type Table } from '../src/core/settings.ts';
-import { dlqSettings } from '../src/dlq/settings.ts';
-import { drillSettings } from '../src/drills/config.ts';
-import { relaySettings } from '../src/relay/config.ts';
-import { stackSettings } from '../src/stack/config.ts';
+import { backendSettings, migrateSettings } from '../../src/backend/config.ts';
+import { consumerSettings, replaySettings } from '../../src/consumer/config.ts';
+import { defaultText, meaningOf, notesOf, type Setting, type Table } from '../../src/core/settings.ts';
+import { dlqSettings } from '../../src/dlq/settings.ts';
+import { drillSettings } from '../../src/drills/config.ts';
+import { relaySettings } from '../../src/relay/config.ts';
+import { stackSettings } from '../../src/stack/config.ts';
 
 export type CatalogEntry = { readonly binary: string; readonly command: string; readonly settings: Table };
 
@@ -80,7 +80,7 @@ export const renderSettingsDocs = (): string =>
 export const BEGIN = '<!-- settings:begin (npm run docs:settings writes this part) -->';
 export const END = '<!-- settings:end -->';
 
-export const readmePath = fileURLToPath(new URL('../README.md', import.meta.url));
+export const readmePath = fileURLToPath(new URL('../../README.md', import.meta.url));
 
 /** The README's generated part as committed. */
 export const committedSettingsDocs = (readme: string): string => {

@@ -7,6 +7,7 @@ import { drainOutbox } from '../../src/relay/drain-outbox.ts';
 import type { StoreFactory, StoreFixture, StoreKit } from './store-kit.ts';
 import { storeOutboxCases } from './store-outbox.ts';
 import { storeRecordsCases } from './store-records.ts';
+import { storeRelayStatementsCases } from './store-relay-statements.ts';
 import { storeTransactionsCases } from './store-transactions.ts';
 
 export type { StoreFactory, StoreFixture } from './store-kit.ts';
@@ -55,6 +56,7 @@ export const describeStoreContract = (
 
     storeTransactionsCases(kit);
     storeOutboxCases(kit);
+    storeRelayStatementsCases(kit);
     storeRecordsCases(kit);
   });
 };

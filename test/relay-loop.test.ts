@@ -68,7 +68,7 @@ describe('relay loop wake-ups', () => {
 
   /**
    * The loop on the local store, its drains (relay transactions) counted; the loop is rung once, at
-   * `moment`: before a drain begins, or while a batch is being published.
+   * `moment`: before its first drain, or while a batch is being published.
    */
   const ringingOnce = (moment: 'before the drain' | 'while handling') => {
     let drains = 0;
@@ -82,7 +82,6 @@ describe('relay loop wake-ups', () => {
       ...local.store.outbox,
       withRelayTransaction: (work) => {
         drains += 1;
-        if (moment === 'before the drain') ring();
         return local.store.outbox.withRelayTransaction(work);
       },
     };
@@ -94,6 +93,7 @@ describe('relay loop wake-ups', () => {
       },
     };
     const loop = relayLoop({ ...local.store, outbox }, bus);
+    if (moment === 'before the drain') ring();
     return { loop, drains: () => drains };
   };
 

@@ -54,9 +54,10 @@ export type OutboxWriter = {
 /** The relay's statements, valid only inside the relay transaction that handed them out. */
 export type RelayStatements = {
   /**
-   * Tries the relay lock without waiting; true when this transaction holds it (asking again answers
-   * true again), false when another relay transaction does. Held until this transaction ends. Claims
-   * are only safe under it: the relay takes it before its first claim.
+   * Tries the relay lock without waiting (an adapter may already have tried it as the transaction
+   * opened); true when this transaction holds it (asking again answers true again), false when another
+   * relay transaction does. Held until this transaction ends. Claims are only safe under it: the relay
+   * takes it before its first claim.
    */
   takeRelayLock(): Promise<boolean>;
   /**
@@ -72,7 +73,11 @@ export type RelayStatements = {
 
 /** Outside any caller transaction: the relay's side. */
 export type OutboxRelay = {
-  /** Runs `work` in one relay transaction: commits when it resolves, rolls back when it throws. */
+  /**
+   * Runs `work` in one relay transaction: commits when it resolves, rolls back when it throws. Rows
+   * committed before the call are visible to its claims (an adapter may look for due rows as it opens
+   * the transaction, and skip the write lock when there are none).
+   */
   withRelayTransaction<T>(work: (statements: RelayStatements) => Promise<T>): Promise<T>;
   backlog(): Promise<OutboxBacklog>;
   /** Calls `onInsert` soon after rows are committed (LISTEN/NOTIFY, file polling); returns an unsubscribe. */

@@ -57,15 +57,16 @@ const putBack = async (
  * Calls `handle` once per claimed batch, in claim order, rows in id order; each outcome applies
  * before the commit. `{ leader: false }` when another relay holds the relay lock: nothing claimed.
  */
-export const drainOutbox = (
+export const drainOutbox = async (
   outbox: OutboxRelay,
   { limit, maxBatches = 1, beforeLook }: DrainOptions,
   handle: (rows: OutboxRow[]) => Promise<DrainOutcome>,
-): Promise<DrainResult> =>
-  outbox.withRelayTransaction(async (statements) => {
+): Promise<DrainResult> => {
+  // Before the transaction opens: a store may look whether anything is due as it opens it.
+  beforeLook?.();
+  return outbox.withRelayTransaction(async (statements) => {
     // One relay drains at a time, so batches are serialised and per-aggregate order holds.
     if (!(await statements.takeRelayLock())) return { leader: false, claimed: 0, batches: 0 };
-    beforeLook?.();
     let claimed = 0;
     let batches = 0;
     // The next claim executes while the current batch is handled; claims run in the order made, so
@@ -86,3 +87,4 @@ export const drainOutbox = (
     }
     return { leader: true, claimed, batches };
   });
+};

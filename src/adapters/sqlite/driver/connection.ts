@@ -16,13 +16,6 @@ export type SqliteConnection = {
   readonly feed: ChangeFeed;
   /** A write transaction (BEGIN IMMEDIATE) around an async callback; refused inside another one. */
   transaction<T>(work: (db: SqliteDriver) => Promise<T>, dependency: SqliteDependency): Promise<T>;
-  /**
-   * A write transaction that begins (BEGIN IMMEDIATE) only when the callback asks: until then it
-   * neither holds the file's write lock nor waits in this process's write queue, so the caller can
-   * try a lock that must answer at once and read committed data first. Store and bus calls made in
-   * the callback join it once it has begun. Commits at the end if it began.
-   */
-  lazyTransaction<T>(work: (tx: LazyTransaction) => Promise<T>, dependency: SqliteDependency): Promise<T>;
   /** Synchronous writes as one transaction, or as a savepoint of the caller's transaction. */
   write<T>(work: (db: SqliteDriver) => T, dependency: SqliteDependency): Promise<T>;
   /** Synchronous reads of one committed snapshot, or inside the caller's transaction (seeing its writes). */
@@ -37,12 +30,6 @@ export type SqliteConnection = {
   retain(): SqliteConnection;
   /** Gives the connection back; the last holder closes it once queued writes are done. */
   release(): Promise<void>;
-};
-
-export type LazyTransaction = {
-  /** Begins the transaction, once: later calls get the same writer. */
-  begin(): Promise<SqliteDriver>;
-  readonly begun: boolean;
 };
 
 // `open` turns false when the transaction ends: work started inside it that runs later (a timer, a
@@ -136,81 +123,6 @@ const createConnection = (
     }
   };
 
-  const lazyTransaction = <T>(
-    work: (tx: LazyTransaction) => Promise<T>,
-    dependency: SqliteDependency,
-  ): Promise<T> => {
-    const ctx: TxContext = { owner, touched: new Set(), savepoints: 0, open: false };
-    let ended = false;
-    let leaveQueue = (): void => {};
-    let beginning: Promise<SqliteDriver> | undefined;
-    // Holds this process's write queue from BEGIN until the callback is done, like `transaction`.
-    const queueAndBegin = (): Promise<SqliteDriver> =>
-      new Promise((granted, refused) => {
-        void enqueue(
-          () =>
-            new Promise<void>((done) => {
-              if (ended) {
-                done();
-                refused(new MmError('INTERNAL', 'the transaction has already ended'));
-                return;
-              }
-              begin('BEGIN IMMEDIATE', dependency).then(
-                () => {
-                  if (ended) {
-                    // the callback finished without waiting for this begin: nothing to keep
-                    rollbackQuietly(writer);
-                    done();
-                    refused(new MmError('INTERNAL', 'the transaction has already ended'));
-                    return;
-                  }
-                  ctx.open = true;
-                  leaveQueue = done;
-                  granted(writer);
-                },
-                (error: unknown) => {
-                  done();
-                  refused(error);
-                },
-              );
-            }),
-        );
-      });
-    const tx: LazyTransaction = {
-      begin: () => {
-        if (ended) return Promise.reject(new MmError('INTERNAL', 'the transaction has already ended'));
-        if (!beginning) {
-          beginning = queueAndBegin();
-          beginning.catch(() => {}); // whoever awaits it sees the failure
-        }
-        return beginning;
-      },
-      get begun() {
-        return ctx.open;
-      },
-    };
-    const end = (): void => {
-      ended = true;
-      ctx.open = false;
-      leaveQueue();
-    };
-    return context.run(ctx, async () => {
-      let result: T;
-      try {
-        result = await work(tx);
-        if (ctx.open) writer.exec('COMMIT');
-      } catch (error) {
-        if (ctx.open) rollbackQuietly(writer);
-        end();
-        throw translateSqliteError(error, dependency);
-      }
-      const began = ctx.open;
-      end();
-      if (began && ctx.touched.size > 0) feed.announce(ctx.touched);
-      return result;
-    });
-  };
-
   return {
     file,
     writer,
@@ -222,14 +134,6 @@ const createConnection = (
         );
       }
       return enqueue(() => runTransaction('BEGIN IMMEDIATE', () => work(writer), dependency));
-    },
-    lazyTransaction: (work, dependency) => {
-      if (own()) {
-        return Promise.reject(
-          new MmError('INTERNAL', 'a transaction is already open on this SQLite file here; use tx.savepoint'),
-        );
-      }
-      return lazyTransaction(work, dependency);
     },
     write: (work, dependency) => {
       const ctx = own();

@@ -1,7 +1,6 @@
 // SQLite claimBatch (mirrors postgres/outbox/claim-batch.ts): due rows deleted and returned in one
-// statement. The first claim of a relay transaction looks before it takes the file's write lock.
+// statement, run at once (before the promise is returned), so claims run in the order made.
 import type { OutboxRow } from '../../../../ports/outbox.ts';
-import type { LazyTransaction, SqliteConnection } from '../../driver/connection.ts';
 import type { SqliteDriver } from '../../driver/driver.ts';
 import { translateSqliteError } from '../../driver/errors.ts';
 import { nowIso } from '../scope.ts';
@@ -50,28 +49,15 @@ const claimSql = `DELETE FROM outbox WHERE id IN (
   RETURNING id, event_id, topic, event_type, aggregate_type, aggregate_id, payload, headers, occurred_at,
             attempts, first_failed_at, last_error`;
 
-const claim = (db: SqliteDriver, limit: number): OutboxRow[] => {
+export const claimBatch = (db: SqliteDriver, limit: number): Promise<OutboxRow[]> => {
   const now = nowIso();
-  return db.prepare(claimSql).all<ClaimedRecord>(now, now, limit).map(toRow);
-};
-
-const anythingDue = (db: SqliteDriver): boolean =>
-  db.prepare('SELECT 1 AS due FROM outbox WHERE next_attempt_at <= ? LIMIT 1').get(nowIso()) !== undefined;
-
-/**
- * Inside the begun transaction the claim runs at once (before this returns). The first claim looks
- * first, outside it: an idle relay polls often, and an empty claim would still take the write lock.
- */
-export const claimBatch = async (
-  connection: SqliteConnection,
-  tx: LazyTransaction,
-  limit: number,
-): Promise<OutboxRow[]> => {
-  if (!tx.begun && !(await connection.read(anythingDue, 'database'))) return [];
-  const db = tx.begun ? connection.writer : await tx.begin();
   try {
-    return claim(db, limit);
+    return Promise.resolve(db.prepare(claimSql).all<ClaimedRecord>(now, now, limit).map(toRow));
   } catch (error) {
-    throw translateSqliteError(error, 'database');
+    return Promise.reject(translateSqliteError(error, 'database'));
   }
 };
+
+/** Whether a claim would find a due row, read without the write lock (outside any transaction). */
+export const isAnythingDue = (db: SqliteDriver): boolean =>
+  db.prepare('SELECT 1 AS due FROM outbox WHERE next_attempt_at <= ? LIMIT 1').get(nowIso()) !== undefined;

@@ -63,23 +63,3 @@ export const createRelayLock = (
     },
   };
 };
-
-/** The lock as one relay transaction sees it: tried once (asking again gets the same answer). */
-export type TransactionRelayLock = {
-  take(): Promise<boolean>;
-  /** Gives the lock back if this transaction took it; call once the transaction has ended. */
-  end(): Promise<void>;
-};
-
-export const transactionRelayLock = (lock: RelayLock): TransactionRelayLock => {
-  let taking: Promise<boolean> | undefined;
-  return {
-    take: () => {
-      taking ??= lock.tryAcquire();
-      return taking;
-    },
-    end: async () => {
-      if (taking && (await taking.catch(() => false))) lock.release();
-    },
-  };
-};

@@ -10,6 +10,7 @@ import { Registry } from 'prom-client';
 import { type LocalPorts, openLocalPorts } from '../src/adapters/sqlite/local-ports.ts';
 import { uuidv7 } from '../src/core/ids.ts';
 import { silentLogger } from '../src/core/logger.ts';
+import type { Bus } from '../src/ports/bus.ts';
 import type { OutboxRelay } from '../src/ports/outbox.ts';
 import type { Store } from '../src/ports/store.ts';
 import { createRelayMetrics } from '../src/relay/metrics.ts';
@@ -38,15 +39,15 @@ describe('relay loop wake-ups', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const relayLoop = (store: Store): RelayLoop => {
+  const relayLoop = (store: Store, bus: Bus): RelayLoop => {
     const metrics = createRelayMetrics(new Registry(), ['identity']);
     const loop = createRelayLoop({
       store,
-      bus: local.bus,
+      bus,
       logger: silentLogger,
       metrics,
       trimmer: createTrimmer({
-        bus: local.bus,
+        bus,
         logger: silentLogger,
         maxLen: 0,
         hardMax: 0,
@@ -65,7 +66,10 @@ describe('relay loop wake-ups', () => {
   const insert = (count: number) =>
     local.store.withTransaction((tx) => tx.outbox.insert(Array.from({ length: count }, userEvent)));
 
-  /** The loop on the local store, its drain counted; the loop is rung once, at `moment`. */
+  /**
+   * The loop on the local store, its drains (relay transactions) counted; the loop is rung once, at
+   * `moment`: before its first drain, or while a batch is being published.
+   */
   const ringingOnce = (moment: 'before the drain' | 'while handling') => {
     let drains = 0;
     let rang = false;
@@ -76,16 +80,20 @@ describe('relay loop wake-ups', () => {
     };
     const outbox: OutboxRelay = {
       ...local.store.outbox,
-      drain: (options, handle) => {
+      withRelayTransaction: (work) => {
         drains += 1;
-        if (moment === 'before the drain') ring();
-        return local.store.outbox.drain(options, async (rows) => {
-          if (moment === 'while handling') ring();
-          return handle(rows);
-        });
+        return local.store.outbox.withRelayTransaction(work);
       },
     };
-    const loop = relayLoop({ ...local.store, outbox });
+    const bus: Bus = {
+      ...local.bus,
+      addBatch: (entries) => {
+        if (moment === 'while handling') ring();
+        return local.bus.addBatch(entries);
+      },
+    };
+    const loop = relayLoop({ ...local.store, outbox }, bus);
+    if (moment === 'before the drain') ring();
     return { loop, drains: () => drains };
   };
 

@@ -14,6 +14,7 @@ import { openSqliteStore } from '../src/adapters/sqlite/store/store.ts';
 import { TransientError } from '../src/core/errors.ts';
 import { uuidv7 } from '../src/core/ids.ts';
 import { silentLogger } from '../src/core/logger.ts';
+import { drainOutbox } from '../src/relay/drain-outbox.ts';
 import { eventually } from './helpers/eventually.ts';
 
 const childScript = fileURLToPath(new URL('./helpers/sqlite-child.ts', import.meta.url));
@@ -153,14 +154,17 @@ describe('local mode on one SQLite file', () => {
         await store.withTransaction((tx) => tx.outbox.insert([newEvent(1), newEvent(2)]));
         const relay = startChild(['hold-drain', file, '1500']);
         await eventually(() => relay.lines.length > 0, 10_000);
-        assert.deepEqual(await store.outbox.drain({ limit: 10 }, async () => assert.fail('claimed twice')), {
-          leader: false,
-          claimed: 0,
-          batches: 0,
-        });
+        assert.deepEqual(
+          await drainOutbox(store.outbox, { limit: 10 }, async () => assert.fail('claimed twice')),
+          {
+            leader: false,
+            claimed: 0,
+            batches: 0,
+          },
+        );
         assert.equal(await relay.exited, 0);
         assert.deepEqual(relay.lines, [{ draining: 2 }, { leader: true, claimed: 2, batches: 1 }]);
-        assert.deepEqual(await store.outbox.drain({ limit: 10 }, async () => ({ retry: [] })), {
+        assert.deepEqual(await drainOutbox(store.outbox, { limit: 10 }, async () => ({ retry: [] })), {
           leader: true,
           claimed: 0,
           batches: 0,
@@ -180,7 +184,7 @@ describe('local mode on one SQLite file', () => {
         relay.process.kill('SIGKILL');
         await relay.exited;
         const claimed: string[] = [];
-        const result = await store.outbox.drain({ limit: 10 }, async (rows) => {
+        const result = await drainOutbox(store.outbox, { limit: 10 }, async (rows) => {
           claimed.push(...rows.map((r) => r.eventId));
           return { retry: [] };
         });
@@ -225,7 +229,7 @@ describe('local mode on one SQLite file', () => {
       const local = await openLocalPorts({ file: ':memory:', logger: silentLogger });
       try {
         await local.store.withTransaction((tx) => tx.outbox.insert([newEvent(1)]));
-        const drained = await local.store.outbox.drain({ limit: 10 }, async (rows) => {
+        const drained = await drainOutbox(local.store.outbox, { limit: 10 }, async (rows) => {
           await local.bus.addBatch(rows.map((r) => ({ stream: r.topic, fields: { event_id: r.eventId } })));
           return { retry: [] };
         });

@@ -1,11 +1,16 @@
-// The outbox port: the backend writes rows inside its transaction; the relay claims and removes them.
+// The outbox port: the backend writes rows inside its transaction; the relay claims and removes them
+// with the statements of one relay transaction. How the statements are strung together (the drain
+// policy: batches, held rows, attempt history, leader or standby) lives once, in relay/drain-outbox.ts.
 //
 // Semantics every adapter must honour (the Store contract suite proves them):
 // - Rows are claimed in id (insertion) order; ids grow with each insert.
 // - A row whose `nextAttemptAt` is in the future is not claimed, and neither is any later row of the
-//   same aggregate, so one aggregate's events are never reordered by a retry.
-// - `drain` runs in one transaction under a relay-wide lock: while one relay drains, another gets
-//   `{ leader: false }` and claims nothing. If `handle` throws, every claimed row stays as it was.
+//   same aggregate that waits behind it (an earlier row with attempts > 0 not yet due), so one
+//   aggregate's events are never reordered by a retry.
+// - The statements run inside one relay transaction: everything commits when the callback resolves,
+//   and if it throws every claimed row stays as it was.
+// - The relay lock is relay-wide: while one relay transaction holds it, any other (in this process
+//   or another) is refused at once, without waiting.
 import type { EventHeaders, JsonValue } from '../core/envelope.ts';
 
 export type NewOutboxEvent = {
@@ -36,38 +41,8 @@ export type OutboxRow = {
   readonly lastError: string | null;
 };
 
-/**
- * What the relay did with a claimed batch: rows in `retry` go back (attempts + 1), all others leave.
- * A row marked `held` did not fail itself: it waits behind an earlier failed row of its aggregate,
- * so it goes back with attempts, first failure and last error unchanged (an adapter that ignores the
- * mark still puts the row back, only counting one attempt too many).
- */
-export type DrainOutcome = {
-  readonly retry: ReadonlyArray<{
-    readonly id: string;
-    readonly error: string;
-    readonly nextAttemptAt: Date;
-    readonly held?: boolean;
-  }>;
-};
-
-export type DrainResult = { readonly leader: boolean; readonly claimed: number; readonly batches: number };
-
-export type DrainOptions = {
-  /** Rows per batch. */
-  readonly limit: number;
-  /**
-   * Batches claimed in one transaction (default 1). While one batch is handled the next is already
-   * being claimed; claiming stops early at a batch shorter than `limit`. All of them commit together,
-   * and if `handle` throws for any of them, every row of every batch stays.
-   */
-  readonly maxBatches?: number;
-  /**
-   * Called just before the drain first looks at the outbox: every insert committed before this
-   * moment is visible to it, so a wake-up for such an insert needs no drain of its own.
-   */
-  readonly beforeLook?: () => void;
-};
+/** A claimed row going back into the outbox: same id and event, the history and next attempt as given. */
+export type ReinstatedRow = OutboxRow & { readonly nextAttemptAt: Date };
 
 export type OutboxBacklog = { readonly count: number; readonly oldestAgeSeconds: number };
 
@@ -76,10 +51,34 @@ export type OutboxWriter = {
   insert(events: readonly NewOutboxEvent[]): Promise<void>;
 };
 
+/** The relay's statements, valid only inside the relay transaction that handed them out. */
+export type RelayStatements = {
+  /**
+   * Tries the relay lock without waiting (an adapter may already have tried it as the transaction
+   * opened); true when this transaction holds it (asking again answers true again), false when another
+   * relay transaction does. Held until this transaction ends. Claims are only safe under it: the relay
+   * takes it before its first claim.
+   */
+  takeRelayLock(): Promise<boolean>;
+  /**
+   * Deletes and returns up to `limit` due rows, oldest first (returned in any order). The statement
+   * is on its way when the promise is returned, and claims run in the order they were made, so the
+   * relay can have the next claim executing while it publishes the current batch; a claim does not
+   * see rows put back after it was made.
+   */
+  claimBatch(options: { readonly limit: number }): Promise<OutboxRow[]>;
+  /** Puts claimed rows back, each under its own id, with attempts, failures and next attempt as given. */
+  reinstate(rows: readonly ReinstatedRow[]): Promise<void>;
+};
+
 /** Outside any caller transaction: the relay's side. */
 export type OutboxRelay = {
-  /** Calls `handle` once per claimed batch, in claim order; each outcome applies before the commit. */
-  drain(options: DrainOptions, handle: (rows: OutboxRow[]) => Promise<DrainOutcome>): Promise<DrainResult>;
+  /**
+   * Runs `work` in one relay transaction: commits when it resolves, rolls back when it throws. Rows
+   * committed before the call are visible to its claims (an adapter may look for due rows as it opens
+   * the transaction, and skip the write lock when there are none).
+   */
+  withRelayTransaction<T>(work: (statements: RelayStatements) => Promise<T>): Promise<T>;
   backlog(): Promise<OutboxBacklog>;
   /** Calls `onInsert` soon after rows are committed (LISTEN/NOTIFY, file polling); returns an unsubscribe. */
   watch?(onInsert: () => void): Promise<() => Promise<void>>;

@@ -6,7 +6,9 @@ import { deadLetterFields } from '../core/dead-letter.ts';
 import { dlqStreamOf, type StreamFields } from '../core/envelope.ts';
 import { coerceError, PermanentError } from '../core/errors.ts';
 import type { Bus } from '../ports/bus.ts';
-import type { DrainOutcome, OutboxRow } from '../ports/outbox.ts';
+import type { OutboxRow } from '../ports/outbox.ts';
+import type { DrainOutcome } from './drain-outbox.ts';
+import type { RetryRow } from './reinstated-row.ts';
 import { entryBytes, isOversized, rowStreamFields } from './row-fields.ts';
 
 export type PublishPolicy = {
@@ -35,7 +37,6 @@ export type BatchReport = {
 
 export type BatchResult = { readonly outcome: DrainOutcome; readonly report: BatchReport };
 
-type Retry = DrainOutcome['retry'][number];
 type Entry = { readonly stream: string; readonly fields: StreamFields };
 type Planned = { readonly row: OutboxRow; readonly dead?: { reason: string; attempts: number } };
 
@@ -72,7 +73,7 @@ const publishRows = async (
   blocked: Map<string, Date>,
 ): Promise<BatchResult> => {
   const report: BatchReport = { published: [], deadLettered: [], failed: [], held: 0 };
-  const retry: Retry[] = [];
+  const retry: RetryRow[] = [];
 
   /** Counts one failed attempt: a dead letter to write at max attempts, otherwise a retry. */
   const fail = (row: OutboxRow, fields: StreamFields, error: Error): Entry | undefined => {

@@ -10,6 +10,7 @@ import type { Logger } from '../core/logger.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
 import { applyBatchReport } from './batch-effects.ts';
+import { drainOutbox } from './drain-outbox.ts';
 import type { RelayMetrics } from './metrics.ts';
 import { type BatchReport, createBatchPublisher, type PublishPolicy } from './publish-batch.ts';
 import type { Trimmer } from './trimmer.ts';
@@ -93,7 +94,8 @@ export const createRelayLoop = (options: RelayLoopOptions): RelayLoop => {
     const published: Array<{ report: BatchReport; durationS: number }> = [];
     let claimed = 0;
     try {
-      const drained = await store.outbox.drain(
+      const drained = await drainOutbox(
+        store.outbox,
         {
           limit: options.batchSize,
           maxBatches: options.batchesPerCommit,

@@ -3,9 +3,11 @@
 import { afterEach, beforeEach, describe } from 'node:test';
 import { uuidv7 } from '../../src/core/ids.ts';
 import type { OutboxRow } from '../../src/ports/outbox.ts';
+import { drainOutbox } from '../../src/relay/drain-outbox.ts';
 import type { StoreFactory, StoreFixture, StoreKit } from './store-kit.ts';
 import { storeOutboxCases } from './store-outbox.ts';
 import { storeRecordsCases } from './store-records.ts';
+import { storeRelayStatementsCases } from './store-relay-statements.ts';
 import { storeTransactionsCases } from './store-transactions.ts';
 
 export type { StoreFactory, StoreFixture } from './store-kit.ts';
@@ -39,9 +41,10 @@ export const describeStoreContract = (
         return fixture();
       },
       insert: (...events) => fixture().store.withTransaction((tx) => tx.outbox.insert(events)),
+      drain: (options, handle) => drainOutbox(fixture().store.outbox, options, handle),
       drainAll: async () => {
         const seen: OutboxRow[] = [];
-        await fixture().store.outbox.drain({ limit: 1000 }, async (rows) => {
+        await drainOutbox(fixture().store.outbox, { limit: 1000 }, async (rows) => {
           seen.push(...rows);
           return { retry: [] };
         });
@@ -53,6 +56,7 @@ export const describeStoreContract = (
 
     storeTransactionsCases(kit);
     storeOutboxCases(kit);
+    storeRelayStatementsCases(kit);
     storeRecordsCases(kit);
   });
 };

@@ -4,6 +4,7 @@ import type { LedgerEntry } from '../../src/ports/ledger.ts';
 import type { NewOutboxEvent, OutboxRow } from '../../src/ports/outbox.ts';
 import type { Store, Tx } from '../../src/ports/store.ts';
 import type { User } from '../../src/ports/users.ts';
+import type { DrainOptions, DrainOutcome, DrainResult } from '../../src/relay/drain-outbox.ts';
 
 export type StoreFixture = {
   /** A migrated store on a database of its own, with empty tables. */
@@ -21,6 +22,8 @@ export type StoreKit = {
   readonly store: Store;
   readonly fixture: StoreFixture;
   insert(...events: NewOutboxEvent[]): Promise<void>;
+  /** The relay's drain over the current store's outbox statements. */
+  drain(options: DrainOptions, handle: (rows: OutboxRow[]) => Promise<DrainOutcome>): Promise<DrainResult>;
   /** Drains everything claimable now and returns the rows handed to the relay. */
   drainAll(): Promise<OutboxRow[]>;
   newUser(tx: Tx, email?: string): Promise<User>;

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { ConflictError } from '../../src/core/errors.ts';
 import { uuidv7 } from '../../src/core/ids.ts';
 import type { NewOutboxEvent, OutboxRow } from '../../src/ports/outbox.ts';
+import { drainOutbox } from '../../src/relay/drain-outbox.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { event, gate, isoUtcMs, type StoreKit } from './store-kit.ts';
 
@@ -54,12 +55,12 @@ export const storeOutboxCases = (t: StoreKit): void => {
       const events = Array.from({ length: 5 }, (_, i) => event('a', i));
       await insert(...events);
       const seen: string[][] = [];
-      const first = await t.store.outbox.drain({ limit: 3 }, async (rows) => {
+      const first = await t.drain({ limit: 3 }, async (rows) => {
         seen.push(rows.map((r) => r.eventId));
         return { retry: [] };
       });
       assert.deepEqual(first, { leader: true, claimed: 3, batches: 1 });
-      const second = await t.store.outbox.drain({ limit: 3 }, async (rows) => {
+      const second = await t.drain({ limit: 3 }, async (rows) => {
         seen.push(rows.map((r) => r.eventId));
         return { retry: [] };
       });
@@ -68,7 +69,7 @@ export const storeOutboxCases = (t: StoreKit): void => {
         events.slice(0, 3).map((e) => e.eventId),
         events.slice(3).map((e) => e.eventId),
       ]);
-      assert.deepEqual(await t.store.outbox.drain({ limit: 3 }, async () => ({ retry: [] })), {
+      assert.deepEqual(await t.drain({ limit: 3 }, async () => ({ retry: [] })), {
         leader: true,
         claimed: 0,
         batches: 0,
@@ -79,7 +80,7 @@ export const storeOutboxCases = (t: StoreKit): void => {
       const events = ['a', 'b', 'c', 'd', 'e'].map((agg, i) => event(agg, i + 1));
       await insert(...events);
       const seen: string[][] = [];
-      const result = await t.store.outbox.drain({ limit: 2, maxBatches: 5 }, async (rows) => {
+      const result = await t.drain({ limit: 2, maxBatches: 5 }, async (rows) => {
         seen.push(rows.map((r) => r.eventId));
         return { retry: [] };
       });
@@ -96,7 +97,7 @@ export const storeOutboxCases = (t: StoreKit): void => {
       await insert(event('a', 1), event('b', 2), event('c', 3), event('d', 4), event('e', 5));
       let batches = 0;
       await assert.rejects(
-        t.store.outbox.drain({ limit: 2, maxBatches: 5 }, async () => {
+        t.drain({ limit: 2, maxBatches: 5 }, async () => {
           batches += 1;
           if (batches === 2) throw new Error('publish failed');
           return { retry: [] };
@@ -112,7 +113,7 @@ export const storeOutboxCases = (t: StoreKit): void => {
       const before = (await t.store.outbox.backlog()).count;
       let ids: string[] = [];
       await assert.rejects(
-        t.store.outbox.drain({ limit: 10 }, async (rows) => {
+        t.drain({ limit: 10 }, async (rows) => {
           ids = rows.map((r) => r.id);
           throw new Error('publish failed');
         }),
@@ -127,11 +128,11 @@ export const storeOutboxCases = (t: StoreKit): void => {
 
     it('puts retried rows back (attempts + 1, error, first failure) and others leave', async () => {
       await insert(event('a', 1), event('b', 2));
-      const firstFailure = await t.store.outbox.drain({ limit: 10 }, async (rows) => ({
+      const firstFailure = await t.drain({ limit: 10 }, async (rows) => ({
         retry: [{ id: (rows[0] as OutboxRow).id, error: 'boom', nextAttemptAt: new Date(Date.now() - 1) }],
       }));
       assert.deepEqual(firstFailure, { leader: true, claimed: 2, batches: 1 });
-      const [again] = await t.store.outbox
+      const [again] = await t
         .drain({ limit: 10 }, async (rows) => ({
           retry: [
             { id: (rows[0] as OutboxRow).id, error: 'boom twice', nextAttemptAt: new Date(Date.now() - 1) },
@@ -147,7 +148,7 @@ export const storeOutboxCases = (t: StoreKit): void => {
 
     it('puts held rows back unchanged: no attempt, no error of their own', async () => {
       await insert(event('a', 1), event('a', 2));
-      await t.store.outbox.drain({ limit: 10 }, async (rows) => {
+      await t.drain({ limit: 10 }, async (rows) => {
         const [failed, held] = rows as [OutboxRow, OutboxRow];
         const due = new Date(Date.now() - 1);
         return {
@@ -165,7 +166,7 @@ export const storeOutboxCases = (t: StoreKit): void => {
     it('claims a retried row only once its next attempt is due', async () => {
       const retried = event('a', 1);
       await insert(retried);
-      await t.store.outbox.drain({ limit: 10 }, async (rows) => ({
+      await t.drain({ limit: 10 }, async (rows) => ({
         retry: [{ id: (rows[0] as OutboxRow).id, error: 'later', nextAttemptAt: new Date(Date.now() + 300) }],
       }));
       assert.deepEqual(await drainAll(), []);
@@ -183,7 +184,7 @@ export const storeOutboxCases = (t: StoreKit): void => {
       const a2 = event('agg-a', 2);
       const b1 = event('agg-b', 1);
       await insert(a1, a2, b1);
-      await t.store.outbox.drain({ limit: 1 }, async (rows) => ({
+      await t.drain({ limit: 1 }, async (rows) => ({
         retry: [
           { id: (rows[0] as OutboxRow).id, error: 'wait', nextAttemptAt: new Date(Date.now() + 60_000) },
         ],
@@ -201,21 +202,23 @@ export const storeOutboxCases = (t: StoreKit): void => {
       const other = await t.fixture.another();
       const held = gate();
       const entered = gate();
-      const first = t.store.outbox.drain({ limit: 2 }, async () => {
+      const first = t.drain({ limit: 2 }, async () => {
         entered.open();
         await held.wait;
         return { retry: [] };
       });
       await entered.wait;
       try {
-        const same = await t.store.outbox.drain({ limit: 10 }, async () => assert.fail('claimed twice'));
-        const elsewhere = await other.outbox.drain({ limit: 10 }, async () => assert.fail('claimed twice'));
+        const same = await t.drain({ limit: 10 }, async () => assert.fail('claimed twice'));
+        const elsewhere = await drainOutbox(other.outbox, { limit: 10 }, async () =>
+          assert.fail('claimed twice'),
+        );
         assert.deepEqual(same, { leader: false, claimed: 0, batches: 0 });
         assert.deepEqual(elsewhere, { leader: false, claimed: 0, batches: 0 });
         held.open();
         assert.deepEqual(await first, { leader: true, claimed: 2, batches: 1 });
         await insert(event('a', 3));
-        assert.deepEqual(await other.outbox.drain({ limit: 10 }, async () => ({ retry: [] })), {
+        assert.deepEqual(await drainOutbox(other.outbox, { limit: 10 }, async () => ({ retry: [] })), {
           leader: true,
           claimed: 2,
           batches: 1,
@@ -229,13 +232,10 @@ export const storeOutboxCases = (t: StoreKit): void => {
     it('says when it is about to look, so a wake-up for rows committed before needs no drain of its own', async () => {
       await insert(event('a', 1), event('b', 2));
       const calls: string[] = [];
-      const result = await t.store.outbox.drain(
-        { limit: 10, beforeLook: () => calls.push('look') },
-        async (rows) => {
-          calls.push(`handle ${rows.length}`);
-          return { retry: [] };
-        },
-      );
+      const result = await t.drain({ limit: 10, beforeLook: () => calls.push('look') }, async (rows) => {
+        calls.push(`handle ${rows.length}`);
+        return { retry: [] };
+      });
       assert.deepEqual(result, { leader: true, claimed: 2, batches: 1 });
       assert.deepEqual(calls, ['look', 'handle 2']);
     });

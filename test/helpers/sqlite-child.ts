@@ -3,6 +3,7 @@
 import { openLocalPorts } from '../../src/adapters/sqlite/local-ports.ts';
 import { uuidv7 } from '../../src/core/ids.ts';
 import { silentLogger } from '../../src/core/logger.ts';
+import { drainOutbox } from '../../src/relay/drain-outbox.ts';
 
 const [command, file, ...args] = process.argv.slice(2);
 if (!command || !file) throw new Error('usage: sqlite-child.ts <command> <file> [args...]');
@@ -50,7 +51,7 @@ switch (command) {
     break;
   }
   case 'hold-drain': {
-    const result = await store.outbox.drain({ limit: 1000 }, async (rows) => {
+    const result = await drainOutbox(store.outbox, { limit: 1000 }, async (rows) => {
       print({ draining: rows.length });
       await new Promise((resolve) => setTimeout(resolve, Number(args[0] ?? 1000)));
       return { retry: [] };

@@ -11,8 +11,8 @@ import { migrateSqlite } from '../driver/migrate.ts';
 import { bindInOrder, toSqlitePlaceholders } from '../driver/placeholders.ts';
 import { createSqliteLedgerReader, createSqliteLedgerWriter } from './ledger.ts';
 import { createSqliteLintProfiles } from './lint-profiles.ts';
+import { createRelayLock } from './outbox/relay-lock.ts';
 import { createSqliteOutboxRelay, createSqliteOutboxWriter } from './outbox.ts';
-import { createRelayLock } from './relay-lock.ts';
 import { createTxScope, type TxScope } from './scope.ts';
 import { createSqliteUsers } from './users.ts';
 

@@ -1,8 +1,10 @@
-// The relay-wide lock of local mode, like Postgres's transaction-scoped advisory lock: a small side
-// file (`<file>-relay-lock`) whose write lock is tried without waiting. COMMIT/ROLLBACK releases it,
-// and so does the operating system when the holder dies, so a killed relay never leaves it stuck.
-import { type OpenSqliteOptions, openSqlite, type SqliteDriver } from '../driver/driver.ts';
-import { sqliteErrorKind, translateSqliteError } from '../driver/errors.ts';
+// SQLite relay lock (mirrors postgres/outbox/relay-lock.ts): like Postgres's transaction-scoped
+// advisory lock, a small side file (`<file>-relay-lock`) whose write lock is tried without waiting.
+// Releasing it ends that file's transaction, and so does the operating system when the holder dies,
+// so a killed relay never leaves it stuck. It is taken before the store's own write transaction begins:
+// that one waits its turn, and a relay must learn at once that another relay drains.
+import { type OpenSqliteOptions, openSqlite, type SqliteDriver } from '../../driver/driver.ts';
+import { sqliteErrorKind, translateSqliteError } from '../../driver/errors.ts';
 
 export type RelayLock = {
   /** True when this caller now holds the lock; false at once when anyone else (here or elsewhere) does. */

@@ -1,0 +1,57 @@
+// Postgres claimBatch (mirrors sqlite/store/outbox/claim-batch.ts): due rows deleted and returned in one
+// statement, sent at once so the relay can pipeline the next claim behind the batch it publishes.
+import type postgres from 'postgres';
+import type { OutboxRow } from '../../../ports/outbox.ts';
+
+type ClaimedRecord = {
+  id: string;
+  event_id: string;
+  topic: string;
+  event_type: string;
+  aggregate_type: string;
+  aggregate_id: string;
+  payload: string;
+  headers: string;
+  occurred_at: Date;
+  attempts: number;
+  first_failed_at: Date | null;
+  last_error: string | null;
+};
+
+const toRow = (record: ClaimedRecord): OutboxRow => ({
+  id: record.id,
+  eventId: record.event_id,
+  topic: record.topic,
+  eventType: record.event_type,
+  aggregateType: record.aggregate_type,
+  aggregateId: record.aggregate_id,
+  payloadJson: record.payload,
+  headersJson: record.headers,
+  occurredAt: record.occurred_at.toISOString(),
+  attempts: record.attempts,
+  firstFailedAt: record.first_failed_at?.toISOString() ?? null,
+  lastError: record.last_error,
+});
+
+/**
+ * Claim and delete in one statement; a rollback (publish failed, crash) puts every row back.
+ * `= any(array(...))` rather than `in (...)`: with `in`, the planner hash-joins the claimed ids
+ * against a scan of the whole table, dead rows included, so each batch cost grew with the backlog.
+ * `execute()` sends it now: statements of a transaction run in the order sent.
+ */
+export const claimBatch = (tx: postgres.TransactionSql, limit: number): Promise<OutboxRow[]> =>
+  tx<ClaimedRecord[]>`
+    delete from outbox where id = any(array(
+      select o.id from outbox o
+      where o.next_attempt_at <= now()
+        and not exists (
+          select 1 from outbox held
+          where held.attempts > 0 and held.next_attempt_at > now()
+            and held.aggregate_type = o.aggregate_type and held.aggregate_id = o.aggregate_id
+            and held.id < o.id)
+      order by o.id
+      limit ${limit}))
+    returning id, event_id, topic, event_type, aggregate_type, aggregate_id, payload::text as payload,
+              headers::text as headers, occurred_at, attempts, first_failed_at, last_error`
+    .execute()
+    .then((records) => records.map(toRow));

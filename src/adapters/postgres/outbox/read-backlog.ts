@@ -1,0 +1,12 @@
+// Postgres backlog (mirrors sqlite/store/outbox/read-backlog.ts): how many rows wait and how old the
+// oldest is.
+import type postgres from 'postgres';
+import type { OutboxBacklog } from '../../../ports/outbox.ts';
+
+export const readBacklog = async (sql: postgres.Sql): Promise<OutboxBacklog> => {
+  const [row] = await sql<{ count: number; oldest: number | null }[]>`
+    select count(*)::int as count,
+           extract(epoch from (now() - min(occurred_at)))::float8 as oldest
+    from outbox`;
+  return { count: row?.count ?? 0, oldestAgeSeconds: Math.max(0, row?.oldest ?? 0) };
+};

@@ -1,0 +1,14 @@
+// SQLite backlog (mirrors postgres/outbox/read-backlog.ts): how many rows wait and how old the oldest is.
+import type { OutboxBacklog } from '../../../../ports/outbox.ts';
+import type { SqliteDriver } from '../../driver/driver.ts';
+
+export const readBacklog = (db: SqliteDriver): OutboxBacklog => {
+  const row = db
+    .prepare('SELECT count(*) AS count, min(occurred_at) AS oldest FROM outbox')
+    .get<{ count: number; oldest: string | null }>();
+  const oldest = row?.oldest ? Date.parse(row.oldest) : Number.NaN;
+  return {
+    count: row?.count ?? 0,
+    oldestAgeSeconds: Number.isNaN(oldest) ? 0 : Math.max(0, (Date.now() - oldest) / 1000),
+  };
+};

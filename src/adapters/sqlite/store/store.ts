@@ -8,7 +8,7 @@ import { type AcquireOptions, acquireConnection, type SqliteConnection } from '.
 import type { SqliteDriver } from '../driver/driver.ts';
 import { translateSqliteError } from '../driver/errors.ts';
 import { migrateSqlite } from '../driver/migrate.ts';
-import { bindInOrder, toSqlitePlaceholders } from '../driver/placeholders.ts';
+import { numberedValues } from '../driver/sql-values.ts';
 import { createSqliteLedgerReader, createSqliteLedgerWriter } from './ledger.ts';
 import { createSqliteLintProfiles } from './lint-profiles.ts';
 import { createSqliteOutboxRelay, createSqliteOutboxWriter } from './outbox.ts';
@@ -44,10 +44,7 @@ const createTx = (connection: SqliteConnection, db: SqliteDriver, isOpen: () => 
     ledger: createSqliteLedgerWriter(scope),
     lintProfiles: createSqliteLintProfiles(scope),
     query: <Row>(sql: string, params: readonly unknown[] = []) =>
-      scope.run((inner) => {
-        const converted = toSqlitePlaceholders(sql);
-        return inner.prepare(converted.sql).rows<Row>(...bindInOrder(converted, params));
-      }),
+      scope.run((inner) => inner.prepare(sql).rows<Row>(numberedValues(params))),
     savepoint: (callback) => savepoint(db, connection.nextSavepoint(), scope, () => callback(tx)),
   };
   return tx;

@@ -7,26 +7,22 @@ import { createRedisBus } from '../src/adapters/redis/bus.ts';
 import type { Bus } from '../src/ports/bus.ts';
 import { DLQ, type MadeDeadLetter, mmDlq, relayDeadLetter } from './dlq-fixtures.ts';
 import { bundlePath } from './helpers/binaries.ts';
-import { createTestRedis, startRedisServer, type TestRedis } from './helpers/redis.ts';
+import { startRedisServer, useTestRedis } from './helpers/redis.ts';
 import { skipUnless } from './helpers/services.ts';
 
 const ESC = '\u001b';
 const hasScript = spawnSync('script', ['--version']).status === 0;
 
 describe('mm-dlq on empty and missing streams, bad ids, outages', { skip: await skipUnless('redis') }, () => {
-  let redis: TestRedis;
+  const redis = useTestRedis();
   let bus: Bus;
   let run: ReturnType<typeof mmDlq>;
 
-  before(async () => {
-    redis = await createTestRedis();
+  before(() => {
     bus = createRedisBus(new Redis(redis.url), { keyPrefix: redis.prefix });
     run = mmDlq({ redisUrl: redis.url, prefix: redis.prefix });
   });
-  after(async () => {
-    await bus.close();
-    await redis.cleanup();
-  });
+  after(() => bus.close());
 
   it('a missing stream: list and report say so and exit 0, commands by id exit 66', async () => {
     const list = await run('list --stream identity.dlq --count 20');

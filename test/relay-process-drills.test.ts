@@ -1,13 +1,13 @@
 // The built relay as operators run it: kill -9 mid-batch and restart loses nothing, SIGTERM finishes
 // the batch in flight and exits 0 (also while Redis hangs), bad flags exit 78 naming every problem.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { uuidv7 } from '../src/core/ids.ts';
 import type { Bus } from '../src/ports/bus.ts';
 import type { NewOutboxEvent } from '../src/ports/outbox.ts';
 import { assertNoBinariesLeft, runBinary, startBinary } from './helpers/binaries.ts';
 import { eventually } from './helpers/eventually.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
+import { useTestDatabase } from './helpers/postgres.ts';
 import { type RedisServer, startRedisServer } from './helpers/redis.ts';
 import { assertPerAggregateOrder, createTestBus, distinctEventIds, readStream } from './helpers/relay.ts';
 import { skipUnless } from './helpers/services.ts';
@@ -23,16 +23,10 @@ const events = (count: number): NewOutboxEvent[] =>
   }));
 
 describe('mm-relay process drills', { skip: await skipUnless('postgres') }, () => {
-  let db: TestDatabase;
+  const db = useTestDatabase();
   let server: RedisServer | undefined;
   let bus: Bus | undefined;
 
-  before(async () => {
-    db = await createTestDatabase();
-  });
-  after(async () => {
-    await db.drop();
-  });
   afterEach(async () => {
     await bus?.close();
     bus = undefined;

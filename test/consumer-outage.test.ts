@@ -89,7 +89,13 @@ describe('mm-consumer during outages', { skip: await skipUnless('postgres', 'red
       );
     }, 10_000);
     await eventually(async () => (await deliveryCounts(redis?.client as Redis, stream)).length === 20);
-    await new Promise((resolve) => setTimeout(resolve, 1_500)); // several claim intervals pass
+    // Several claim intervals pass: every pending entry has been idle past --claim-idle-ms 3 times over.
+    await eventually(async () => {
+      const pending = (await redis.client.xpending(stream, GROUP, '-', '+', 1000)) as Array<
+        [string, string, number]
+      >;
+      return pending.length === 20 && pending.every(([, , idleMs]) => Number(idleMs) >= 900);
+    }, 10_000);
     assert.deepEqual(
       await deliveryCounts(redis.client, stream),
       Array(20).fill(1),

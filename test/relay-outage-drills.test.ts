@@ -84,8 +84,11 @@ describe('mm-relay Redis outage drills', { skip: await skipUnless('postgres') },
     await server.stop();
     const during = await writeUserEvents(db.store, { users: 50, updatesPerUser: 1 });
     await relay.waitForLog(/Redis unavailable, retrying in \d+ ms/, 10_000);
-    // Longer than max-attempts x backoff (2 x 100 ms) many times over.
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // More failed publishes than --max-attempts (2) would allow an event of its own.
+    await eventually(async () => {
+      const reason = (await health(relay)).checks.relay?.reason ?? '';
+      return Number(/retrying \((\d+) failures\)/.exec(reason)?.[1] ?? 0) >= 5;
+    }, 15_000);
     const report = await health(relay);
     assert.equal(report.status, 'unhealthy');
     assert.equal(report.checks.redis?.status, 'unhealthy');

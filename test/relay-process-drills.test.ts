@@ -109,7 +109,12 @@ describe('mm-relay process drills', { skip: await skipUnless('postgres') }, () =
     const relay = await startBinary('mm-relay', relayArgs(['--shutdown-timeout-ms', '2000']));
     server?.pause();
     await insert(events(50));
-    await new Promise((resolve) => setTimeout(resolve, 500)); // a batch is now waiting on Redis
+    // A batch is now waiting on Redis: the relay's drain transaction stays open.
+    await eventually(async () => {
+      const [open] = await db.sql`select count(*)::int as n from pg_stat_activity
+        where datname = ${db.name} and application_name = 'mm-relay' and state = 'idle in transaction'`;
+      return (open?.n ?? 0) > 0;
+    }, 10_000);
     const started = Date.now();
     assert.equal(await relay.stop('SIGTERM'), 0);
     assert.ok(Date.now() - started < 3_000, `took ${Date.now() - started} ms`);

@@ -121,6 +121,35 @@ describe('mm-relay process drills', { skip: await skipUnless('postgres') }, () =
     server?.resume();
   });
 
+  it('exits at once on a second SIGTERM while the first one drains; nothing is lost', async () => {
+    await setup();
+    const written = events(250);
+    await insert(written.slice(0, 200));
+    const relay = await startBinary('mm-relay', relayArgs(['--shutdown-timeout-ms', '60000']));
+    server?.pause();
+    await insert(written.slice(200));
+    await eventually(async () => {
+      const [open] = await db.sql`select count(*)::int as n from pg_stat_activity
+        where datname = ${db.name} and application_name = 'mm-relay' and state = 'idle in transaction'`;
+      return (open?.n ?? 0) > 0;
+    }, 10_000);
+    process.kill(relay.pid, 'SIGTERM');
+    await relay.waitForLog(/mm-relay stopping on SIGTERM/);
+    // A signal within a second of the first counts as the same one (a terminal and npm both forward
+    // Ctrl-C); the operator's second SIGTERM comes later.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    assert.equal(await relay.stop('SIGTERM'), 1, 'the second SIGTERM ends the drain');
+    assert.doesNotMatch(relay.output(), /mm-relay stopped/);
+    server?.resume();
+    const published = distinctEventIds(await readStream(bus ?? assert.fail('no bus'), 'identity'));
+    const left = await outboxEventIds();
+    assert.equal(
+      new Set([...published, ...left]).size,
+      written.length,
+      'every event published or still waiting',
+    );
+  });
+
   it('exits 78 on bad configuration, naming every problem', async () => {
     const result = await runBinary(
       'mm-relay',

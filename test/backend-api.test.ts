@@ -5,27 +5,21 @@ import { after, before, describe, it } from 'node:test';
 import type { Backend } from '../src/backend/backend.ts';
 import type { Bus } from '../src/ports/bus.ts';
 import { bodyOf, postJson, recordingLogger, testBackend, testBus } from './helpers/backend.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
-import { createTestRedis, type TestRedis } from './helpers/redis.ts';
+import { useTestDatabase } from './helpers/postgres.ts';
+import { useTestRedis } from './helpers/redis.ts';
 import { skipUnless } from './helpers/services.ts';
 
 describe('users API', { skip: await skipUnless('postgres', 'redis') }, () => {
-  let db: TestDatabase;
-  let redis: TestRedis;
+  const db = useTestDatabase();
+  const redis = useTestRedis();
   let bus: Bus;
   let backend: Backend;
 
-  before(async () => {
-    db = await createTestDatabase();
-    redis = await createTestRedis();
+  before(() => {
     bus = testBus(redis.url, redis.prefix, recordingLogger());
     backend = testBackend(db.store, bus);
   });
-  after(async () => {
-    await bus.close();
-    await redis.cleanup();
-    await db.drop();
-  });
+  after(() => bus.close());
 
   const counts = async () => {
     const [row] = await db.sql<{ users: number; outbox: number }[]>`

@@ -1,11 +1,11 @@
 // A write stores the user row and the outbox row together or not at all, also when the database
 // connection dies between the two statements.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createUserService } from '../src/backend/user-service.ts';
 import { TransientError } from '../src/core/errors.ts';
 import type { Store, Tx } from '../src/ports/store.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
+import { useTestDatabase } from './helpers/postgres.ts';
 import { skipUnless } from './helpers/services.ts';
 
 /** Fault injection: runs `beforeOutboxInsert` inside the transaction, just before the event is written. */
@@ -26,13 +26,7 @@ const storeWithFault = (store: Store, beforeOutboxInsert: (tx: Tx) => Promise<vo
 });
 
 describe('atomic user + outbox writes', { skip: await skipUnless('postgres') }, () => {
-  let db: TestDatabase;
-  before(async () => {
-    db = await createTestDatabase();
-  });
-  after(async () => {
-    await db.drop();
-  });
+  const db = useTestDatabase();
 
   const rowsFor = async (email: string) => {
     const [row] = await db.sql<{ users: number; outbox: number }[]>`

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { bodyOf } from './helpers/backend.ts';
 import { runBinary, startBinary } from './helpers/binaries.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
+import { useTestDatabase } from './helpers/postgres.ts';
 import { checkMetrics, skipUnlessPromtool } from './helpers/promtool.ts';
 import { randomPrefix } from './helpers/redis.ts';
 import { REDIS_URL, skipUnless } from './helpers/services.ts';
@@ -15,16 +15,12 @@ import { REDIS_URL, skipUnless } from './helpers/services.ts';
 const json = { 'content-type': 'application/json' };
 
 describe('mm-backend bundle', { skip: await skipUnless('postgres', 'redis') }, () => {
-  let db: TestDatabase;
+  const db = useTestDatabase({ migrate: false });
   let dir: string;
-  before(async () => {
-    db = await createTestDatabase({ migrate: false });
+  before(() => {
     dir = mkdtempSync(join(tmpdir(), 'mm-backend-'));
   });
-  after(async () => {
-    await db.drop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('migrates once, idempotently, also from two processes at once', async () => {
     const [first, second] = await Promise.all([

@@ -7,19 +7,18 @@ import type { Backend } from '../src/backend/backend.ts';
 import type { Bus } from '../src/ports/bus.ts';
 import { bodyOf, type RecordingLogger, recordingLogger, testBackend, testBus } from './helpers/backend.ts';
 import { eventually } from './helpers/eventually.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
+import { useTestDatabase } from './helpers/postgres.ts';
 import { type RedisServer, startRedisServer } from './helpers/redis.ts';
 import { skipUnless } from './helpers/services.ts';
 
 describe('backend health follows Redis', { skip: await skipUnless('postgres') }, () => {
-  let db: TestDatabase;
+  const db = useTestDatabase();
   let redis: RedisServer;
   let bus: Bus;
   let backend: Backend;
   let logger: RecordingLogger;
 
   before(async () => {
-    db = await createTestDatabase();
     redis = await startRedisServer();
     logger = recordingLogger();
     bus = testBus(redis.url, 'h:', logger);
@@ -28,7 +27,6 @@ describe('backend health follows Redis', { skip: await skipUnless('postgres') },
   after(async () => {
     await bus.close();
     await redis.kill();
-    await db.drop();
   });
 
   const detailed = async () => {

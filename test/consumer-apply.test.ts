@@ -1,6 +1,6 @@
 // mm-consumer against real Postgres and Redis: exactly-once effect per group through the ledger.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterEach, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadHandlerModule } from '../src/consumer/handler-module.ts';
 import { lintProfileHandler } from '../src/consumer/lint-profile-handler.ts';
@@ -11,8 +11,8 @@ import { ensureIdempotentProcessing } from '../src/idempotency/ensure-idempotent
 import { addEntries, userEvent } from './helpers/consumer-events.ts';
 import { type RunningConsumer, startConsumer } from './helpers/consumer-harness.ts';
 import { eventually } from './helpers/eventually.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
-import { createTestRedis, type TestRedis } from './helpers/redis.ts';
+import { useTestDatabase } from './helpers/postgres.ts';
+import { useTestRedis } from './helpers/redis.ts';
 import { skipUnless } from './helpers/services.ts';
 
 const GROUP = 'markdown-lint-consumer';
@@ -20,8 +20,8 @@ const fixture = (name: string): string =>
   fileURLToPath(new URL(`../fixtures/handlers/${name}`, import.meta.url));
 
 describe('mm-consumer exactly-once effect', { skip: await skipUnless('postgres', 'redis') }, () => {
-  let db: TestDatabase;
-  let redis: TestRedis;
+  const db = useTestDatabase();
+  const redis = useTestRedis({ perTest: true });
   const running: RunningConsumer[] = [];
   const stream = (): string => `${redis.prefix}identity`;
   const start = async (options: Parameters<typeof startConsumer>[1] = {}): Promise<RunningConsumer> => {
@@ -43,19 +43,13 @@ describe('mm-consumer exactly-once effect', { skip: await skipUnless('postgres',
     Number(((await redis.client.xpending(stream(), group)) as [number])[0]);
 
   before(async () => {
-    db = await createTestDatabase();
     await db.sql`create table consumer_effects (consumer_group text, event_id uuid, applied int, primary key (consumer_group, event_id))`;
   });
   afterEach(async () => {
     await Promise.all(running.splice(0).map((c) => c.stop()));
-    await redis?.cleanup();
-  });
-  after(async () => {
-    await db?.drop();
   });
 
   it('applies a batch with one set-based upsert, keeping the order of one user’s events', async () => {
-    redis = await createTestRedis();
     const created = userEvent();
     const updated = userEvent({ type: 'user.updated', userId: created.userId, email: 'new@example.com' });
     const disabled = userEvent({ type: 'user.disabled', userId: created.userId, email: 'new@example.com' });
@@ -81,7 +75,6 @@ describe('mm-consumer exactly-once effect', { skip: await skipUnless('postgres',
   });
 
   it('delivers one event three times (re-XADD, reclaim, replay): one ledger row, one effect', async () => {
-    redis = await createTestRedis();
     const event = userEvent();
     await addEntries(redis.client, stream(), [event.fields]);
     let consumer = await start({ claimIdleMs: 300 });
@@ -133,7 +126,6 @@ describe('mm-consumer exactly-once effect', { skip: await skipUnless('postgres',
   });
 
   it('runs two groups on one stream, each applying every event once', async () => {
-    redis = await createTestRedis();
     const events = Array.from({ length: 100 }, () => userEvent());
     await addEntries(
       redis.client,
@@ -175,7 +167,6 @@ describe('mm-consumer exactly-once effect', { skip: await skipUnless('postgres',
   });
 
   it('isolates a failing event: the rest of its batch commits in the same transaction', async () => {
-    redis = await createTestRedis();
     const bad = userEvent({ email: 'reject@example.com' });
     const events = [
       ...Array.from({ length: 10 }, () => userEvent()),
@@ -213,7 +204,6 @@ describe('mm-consumer exactly-once effect', { skip: await skipUnless('postgres',
   });
 
   it('consumes several topics: counts and dead letters per topic', async () => {
-    redis = await createTestRedis();
     const identity = Array.from({ length: 5 }, () => userEvent());
     const billing = Array.from({ length: 3 }, () => userEvent({ topic: 'billing' }));
     const poison = userEvent({ topic: 'billing', payload: { id: 7 } });
@@ -238,7 +228,6 @@ describe('mm-consumer exactly-once effect', { skip: await skipUnless('postgres',
   });
 
   it('stops gracefully: what was read is applied and acknowledged', async () => {
-    redis = await createTestRedis();
     const events = Array.from({ length: 300 }, () => userEvent());
     await addEntries(
       redis.client,
@@ -257,13 +246,7 @@ describe('mm-consumer exactly-once effect', { skip: await skipUnless('postgres',
 });
 
 describe('ensureIdempotentProcessing', { skip: await skipUnless('postgres') }, () => {
-  let db: TestDatabase;
-  before(async () => {
-    db = await createTestDatabase();
-  });
-  after(async () => {
-    await db?.drop();
-  });
+  const db = useTestDatabase();
 
   it('runs the process once per group, undoes the ledger row when it throws, validates the schema', async () => {
     const eventId = uuidv7();

@@ -9,34 +9,28 @@ import { Redis } from 'ioredis';
 import { assertNoBinariesLeft, type RunningBinary, startBinary } from './helpers/binaries.ts';
 import { addEntries, type TestEvent, userEvent } from './helpers/consumer-events.ts';
 import { eventually } from './helpers/eventually.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
-import { createTestRedis, type RedisServer, startRedisServer, type TestRedis } from './helpers/redis.ts';
+import { useTestDatabase } from './helpers/postgres.ts';
+import { type RedisServer, startRedisServer, useTestRedis } from './helpers/redis.ts';
 import { skipUnless } from './helpers/services.ts';
 
 const GROUP = 'markdown-lint-consumer';
 const FAULT_GATE = fileURLToPath(new URL('../fixtures/handlers/fault-gate.mjs', import.meta.url));
 
 describe('mm-consumer under kill -9', { skip: await skipUnless('postgres', 'redis') }, () => {
-  let db: TestDatabase;
-  let redis: TestRedis | undefined;
+  const db = useTestDatabase();
+  const redis = useTestRedis({ perTest: true });
   let server: RedisServer | undefined;
   let dir: string;
 
-  before(async () => {
-    db = await createTestDatabase();
+  before(() => {
     dir = mkdtempSync(join(tmpdir(), 'mm-consumer-crash-'));
   });
   afterEach(async () => {
     assertNoBinariesLeft();
-    await redis?.cleanup();
     await server?.kill();
-    redis = undefined;
     server = undefined;
   });
-  after(async () => {
-    await db?.drop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
 
   const consumer = (redisUrl: string, prefix: string, args: string[] = []): Promise<RunningBinary> =>
     startBinary('mm-consumer', [
@@ -71,7 +65,6 @@ describe('mm-consumer under kill -9', { skip: await skipUnless('postgres', 'redi
     ((await client.xpending(stream, GROUP, '-', '+', 1000)) as Array<[string]>).map(([id]) => id);
 
   it('killed between handler and commit: applied once after the restart', async () => {
-    redis = await createTestRedis();
     const stream = `${redis.prefix}identity`;
     const { gate, event } = gated('handler-commit');
     const rest = Array.from({ length: 5 }, () => userEvent());
@@ -120,7 +113,6 @@ describe('mm-consumer under kill -9', { skip: await skipUnless('postgres', 'redi
   });
 
   it('two consumers share a group; the one killed has its pending events reclaimed by the other', async () => {
-    redis = await createTestRedis();
     const stream = `${redis.prefix}identity`;
     const common = ['--batch-size', '20', '--claim-idle-ms', '500'];
     const a = await consumer(redis.url, redis.prefix, ['--name', 'share-a', ...common]);

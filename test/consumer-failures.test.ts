@@ -1,20 +1,20 @@
 // mm-consumer failure paths against real Postgres and Redis: retries, the DLQ, unparseable entries,
 // events without a handler.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { loadHandlerModule } from '../src/consumer/handler-module.ts';
 import { addEntries, readStream, userEvent } from './helpers/consumer-events.ts';
 import { type RunningConsumer, startConsumer } from './helpers/consumer-harness.ts';
 import { eventually } from './helpers/eventually.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
-import { createTestRedis, type TestRedis } from './helpers/redis.ts';
+import { useTestDatabase } from './helpers/postgres.ts';
+import { useTestRedis } from './helpers/redis.ts';
 import { skipUnless } from './helpers/services.ts';
 
 const GROUP = 'markdown-lint-consumer';
 
 describe('mm-consumer failure paths', { skip: await skipUnless('postgres', 'redis') }, () => {
-  let db: TestDatabase;
-  let redis: TestRedis;
+  const db = useTestDatabase();
+  const redis = useTestRedis({ perTest: true });
   const running: RunningConsumer[] = [];
   const stream = (): string => `${redis.prefix}identity`;
   const dlq = (): string => `${redis.prefix}identity.dlq`;
@@ -36,19 +36,11 @@ describe('mm-consumer failure paths', { skip: await skipUnless('postgres', 'redi
     return row?.n ?? 0;
   };
 
-  before(async () => {
-    db = await createTestDatabase();
-  });
   afterEach(async () => {
     await Promise.all(running.splice(0).map((c) => c.stop()));
-    await redis?.cleanup();
-  });
-  after(async () => {
-    await db?.drop();
   });
 
   it('dead-letters an event its handler fails 5 times, with every field, while other events flow', async () => {
-    redis = await createTestRedis();
     const poison = userEvent({ payload: { broken: true }, headers: { correlation_id: 'c-1' } });
     const [poisonId] = await addEntries(redis.client, stream(), [poison.fields]);
     const consumer = await start({ claimIdleMs: 400, maxDeliveries: 5 });
@@ -100,7 +92,6 @@ describe('mm-consumer failure paths', { skip: await skipUnless('postgres', 'redi
   });
 
   it('retries a failing event after --claim-idle-ms and applies it once it succeeds', async () => {
-    redis = await createTestRedis();
     const handlers = await loadHandlerModule('fixtures/handlers/fault-gate.mjs', process.cwd());
     const flaky = userEvent({ headers: { fail_until_delivery: 3 } });
     await addEntries(redis.client, stream(), [flaky.fields]);
@@ -116,7 +107,6 @@ describe('mm-consumer failure paths', { skip: await skipUnless('postgres', 'redi
   });
 
   it('dead-letters unparseable entries at once with their raw fields, never acking them silently', async () => {
-    redis = await createTestRedis();
     const garbage = { hello: 'world' };
     const badJson = { ...userEvent().fields, payload: '{"id": ' };
     const good = userEvent();
@@ -142,7 +132,6 @@ describe('mm-consumer failure paths', { skip: await skipUnless('postgres', 'redi
   });
 
   it('records events without a handler as skipped; --strict dead-letters them', async () => {
-    redis = await createTestRedis();
     const unknown = userEvent({ type: 'user.deleted' });
     await addEntries(redis.client, stream(), [unknown.fields]);
     const consumer = await start();
@@ -172,7 +161,6 @@ describe('mm-consumer failure paths', { skip: await skipUnless('postgres', 'redi
   });
 
   it('creates the group again when it disappears; the ledger absorbs the re-delivery', async () => {
-    redis = await createTestRedis();
     const first = Array.from({ length: 10 }, () => userEvent());
     await addEntries(
       redis.client,

@@ -9,30 +9,24 @@ import { fileURLToPath } from 'node:url';
 import { assertNoBinariesLeft, type RunningBinary, startBinary } from './helpers/binaries.ts';
 import { addEntries, userEvent } from './helpers/consumer-events.ts';
 import { eventually } from './helpers/eventually.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
+import { useTestDatabase } from './helpers/postgres.ts';
 import { promtoolAccepts } from './helpers/promtool.ts';
-import { createTestRedis, type TestRedis } from './helpers/redis.ts';
+import { useTestRedis } from './helpers/redis.ts';
 import { skipUnless } from './helpers/services.ts';
 
 const FAULT_GATE = fileURLToPath(new URL('../fixtures/handlers/fault-gate.mjs', import.meta.url));
 const LABELS = 'topic="identity",consumer_group="markdown-lint-consumer"';
 
 describe('mm-consumer observability', { skip: await skipUnless('postgres', 'redis') }, () => {
-  let db: TestDatabase;
-  let redis: TestRedis;
+  const db = useTestDatabase();
+  const redis = useTestRedis();
   let dir: string;
 
-  before(async () => {
-    db = await createTestDatabase();
-    redis = await createTestRedis();
+  before(() => {
     dir = mkdtempSync(join(tmpdir(), 'mm-consumer-obs-'));
   });
   afterEach(() => assertNoBinariesLeft());
-  after(async () => {
-    await redis?.cleanup();
-    await db?.drop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
 
   const start = (): Promise<RunningBinary> =>
     startBinary('mm-consumer', [

@@ -1,13 +1,13 @@
 // mm-consumer while Postgres or Redis is down: it waits and retries with backoff, health says why,
 // no event burns a delivery attempt, and everything is applied once after recovery.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { assertNoBinariesLeft, type RunningBinary, startBinary } from './helpers/binaries.ts';
 import { addEntries, type TestEvent, userEvent } from './helpers/consumer-events.ts';
 import { eventually } from './helpers/eventually.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
-import { createTestRedis, type RedisServer, startRedisServer, type TestRedis } from './helpers/redis.ts';
+import { useTestDatabase } from './helpers/postgres.ts';
+import { type RedisServer, startRedisServer, useTestRedis } from './helpers/redis.ts';
 import { skipUnless } from './helpers/services.ts';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.ts';
 
@@ -16,25 +16,17 @@ const GROUP = 'markdown-lint-consumer';
 type Health = { status: string; checks: Record<string, { status: string; reason?: string }> };
 
 describe('mm-consumer during outages', { skip: await skipUnless('postgres', 'redis') }, () => {
-  let db: TestDatabase;
-  let redis: TestRedis | undefined;
+  const db = useTestDatabase();
+  const redis = useTestRedis({ perTest: true });
   let server: RedisServer | undefined;
   let proxy: TcpProxy | undefined;
 
-  before(async () => {
-    db = await createTestDatabase();
-  });
   afterEach(async () => {
     assertNoBinariesLeft();
-    await redis?.cleanup();
     await server?.kill();
     await proxy?.close();
-    redis = undefined;
     server = undefined;
     proxy = undefined;
-  });
-  after(async () => {
-    await db?.drop();
   });
 
   const health = async (c: RunningBinary): Promise<Health> =>
@@ -53,7 +45,6 @@ describe('mm-consumer during outages', { skip: await skipUnless('postgres', 'red
   const batch = (n: number): TestEvent[] => Array.from({ length: n }, () => userEvent());
 
   it('Postgres unreachable: waits with the batch in memory, burns no attempt, reports why', async () => {
-    redis = await createTestRedis();
     proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(db.url).port || 5432) });
     const viaProxy = new URL(db.url);
     viaProxy.host = `127.0.0.1:${proxy.port}`;
@@ -98,7 +89,13 @@ describe('mm-consumer during outages', { skip: await skipUnless('postgres', 'red
       );
     }, 10_000);
     await eventually(async () => (await deliveryCounts(redis?.client as Redis, stream)).length === 20);
-    await new Promise((resolve) => setTimeout(resolve, 1_500)); // several claim intervals pass
+    // Several claim intervals pass: every pending entry has been idle past --claim-idle-ms 3 times over.
+    await eventually(async () => {
+      const pending = (await redis.client.xpending(stream, GROUP, '-', '+', 1000)) as Array<
+        [string, string, number]
+      >;
+      return pending.length === 20 && pending.every(([, , idleMs]) => Number(idleMs) >= 900);
+    }, 10_000);
     assert.deepEqual(
       await deliveryCounts(redis.client, stream),
       Array(20).fill(1),

@@ -7,30 +7,24 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { assertNoBinariesLeft, runBinary, startBinary } from './helpers/binaries.ts';
 import { addEntries, userEvent } from './helpers/consumer-events.ts';
 import { eventually } from './helpers/eventually.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
-import { createTestRedis, type TestRedis } from './helpers/redis.ts';
+import { useTestDatabase } from './helpers/postgres.ts';
+import { useTestRedis } from './helpers/redis.ts';
 import { skipUnless } from './helpers/services.ts';
 
 const GROUP = 'markdown-lint-consumer';
 
 describe('mm-consumer replay and CLI errors', { skip: await skipUnless('postgres', 'redis') }, () => {
-  let db: TestDatabase;
-  let redis: TestRedis;
+  const db = useTestDatabase();
+  const redis = useTestRedis();
   let dir: string;
   let conn: string[];
 
-  before(async () => {
-    db = await createTestDatabase();
-    redis = await createTestRedis();
+  before(() => {
     dir = mkdtempSync(join(tmpdir(), 'mm-consumer-cli-'));
     conn = ['--database-url', db.url, '--redis-url', redis.url, '--key-prefix', redis.prefix];
   });
   afterEach(() => assertNoBinariesLeft());
-  after(async () => {
-    await redis?.cleanup();
-    await db?.drop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
 
   const lastDelivered = async (): Promise<string> => {
     const groups = (await redis.client.xinfo('GROUPS', `${redis.prefix}identity`)) as unknown[][];

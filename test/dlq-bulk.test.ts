@@ -18,8 +18,8 @@ import {
   TOPIC,
   userEvent,
 } from './dlq-fixtures.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
-import { createTestRedis, type TestRedis } from './helpers/redis.ts';
+import { useTestDatabase } from './helpers/postgres.ts';
+import { useTestRedis } from './helpers/redis.ts';
 import { skipUnless } from './helpers/services.ts';
 
 const at = new Date().toISOString();
@@ -34,22 +34,16 @@ const relayFields = () =>
   });
 
 describe('mm-dlq bulk operations', { skip: await skipUnless('postgres', 'redis') }, () => {
-  let db: TestDatabase;
-  let redis: TestRedis;
+  const db = useTestDatabase();
+  const redis = useTestRedis();
   let bus: Bus;
   let run: ReturnType<typeof mmDlq>;
 
-  before(async () => {
-    db = await createTestDatabase();
-    redis = await createTestRedis();
+  before(() => {
     bus = createRedisBus(new Redis(redis.url), { keyPrefix: redis.prefix });
     run = mmDlq({ redisUrl: redis.url, prefix: redis.prefix, databaseUrl: db.url });
   });
-  after(async () => {
-    await bus.close();
-    await redis.cleanup();
-    await db.drop();
-  });
+  after(() => bus.close());
 
   it('reprocess --all --rate 200 puts 1,000 dead letters back, each with its audit record', async () => {
     const entries = Array.from({ length: 1000 }, () => ({ stream: DLQ, fields: relayFields() }));

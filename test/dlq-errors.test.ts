@@ -7,26 +7,23 @@ import { createRedisBus } from '../src/adapters/redis/bus.ts';
 import type { Bus } from '../src/ports/bus.ts';
 import { DLQ, type MadeDeadLetter, mmDlq, relayDeadLetter } from './dlq-fixtures.ts';
 import { bundlePath } from './helpers/binaries.ts';
-import { createTestRedis, startRedisServer, type TestRedis } from './helpers/redis.ts';
+import { eventually } from './helpers/eventually.ts';
+import { startRedisServer, useTestRedis } from './helpers/redis.ts';
 import { skipUnless } from './helpers/services.ts';
 
 const ESC = '\u001b';
 const hasScript = spawnSync('script', ['--version']).status === 0;
 
 describe('mm-dlq on empty and missing streams, bad ids, outages', { skip: await skipUnless('redis') }, () => {
-  let redis: TestRedis;
+  const redis = useTestRedis();
   let bus: Bus;
   let run: ReturnType<typeof mmDlq>;
 
-  before(async () => {
-    redis = await createTestRedis();
+  before(() => {
     bus = createRedisBus(new Redis(redis.url), { keyPrefix: redis.prefix });
     run = mmDlq({ redisUrl: redis.url, prefix: redis.prefix });
   });
-  after(async () => {
-    await bus.close();
-    await redis.cleanup();
-  });
+  after(() => bus.close());
 
   it('a missing stream: list and report say so and exit 0, commands by id exit 66', async () => {
     const list = await run('list --stream identity.dlq --count 20');
@@ -128,7 +125,10 @@ describe('mm-dlq on empty and missing streams, bad ids, outages', { skip: await 
     await own.close();
     const onServer = mmDlq({ redisUrl: server.url, prefix: redis.prefix });
     const running = onServer('reprocess --stream identity.dlq --all --rate 50');
-    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    // Stopped in the middle: once the first entries are back on identity (150 at 50/s take 3 s).
+    const watcher = new Redis(server.url, { maxRetriesPerRequest: 1 });
+    await eventually(async () => (await watcher.xlen(`${redis.prefix}identity`)) > 0, 10_000);
+    watcher.disconnect();
     await server.stop();
     const interrupted = await running;
     assert.equal(interrupted.code, 69, interrupted.stdout + interrupted.stderr);

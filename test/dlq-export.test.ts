@@ -11,8 +11,8 @@ import type { JsonValue } from '../src/core/envelope.ts';
 import { uuidv7 } from '../src/core/ids.ts';
 import { assertNoBinariesLeft, runBinary, startBinary } from './helpers/binaries.ts';
 import { eventually } from './helpers/eventually.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
-import { createTestRedis, type TestRedis } from './helpers/redis.ts';
+import { useTestDatabase } from './helpers/postgres.ts';
+import { useTestRedis } from './helpers/redis.ts';
 import { skipUnless } from './helpers/services.ts';
 
 const fixHandler = fileURLToPath(new URL('../fixtures/handlers/fix-legacy-user-id.mjs', import.meta.url));
@@ -51,23 +51,17 @@ const caseRows = (file: string, sql: string, ...params: string[]): Array<Record<
 describe('mm-dlq export: a production dead letter replayed offline', {
   skip: await skipUnless('postgres', 'redis'),
 }, () => {
-  let db: TestDatabase;
-  let redis: TestRedis;
+  const db = useTestDatabase();
+  const redis = useTestRedis();
   let dir: string;
   let production: string[];
 
-  before(async () => {
-    db = await createTestDatabase();
-    redis = await createTestRedis();
+  before(() => {
     dir = mkdtempSync(join(tmpdir(), 'mm-export-'));
     production = ['--database-url', db.url, '--redis-url', redis.url, '--key-prefix', redis.prefix];
   });
 
-  after(async () => {
-    await redis?.cleanup();
-    await db?.drop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
 
   afterEach(() => assertNoBinariesLeft());
 

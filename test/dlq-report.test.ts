@@ -17,13 +17,13 @@ import {
   relayDeadLetter,
   userEvent,
 } from './dlq-fixtures.ts';
-import { createTestRedis, type TestRedis } from './helpers/redis.ts';
+import { useTestRedis } from './helpers/redis.ts';
 import { skipUnless } from './helpers/services.ts';
 
 const DAY_MS = 86_400_000;
 
 describe('mm-dlq report and purge', { skip: await skipUnless('redis') }, () => {
-  let redis: TestRedis;
+  const redis = useTestRedis();
   let bus: Bus;
   let run: ReturnType<typeof mmDlq>;
   const relays: MadeDeadLetter[] = [];
@@ -32,7 +32,6 @@ describe('mm-dlq report and purge', { skip: await skipUnless('redis') }, () => {
   const old: string[] = [];
 
   before(async () => {
-    redis = await createTestRedis();
     bus = createRedisBus(new Redis(redis.url), { keyPrefix: redis.prefix });
     run = mmDlq({ redisUrl: redis.url, prefix: redis.prefix });
     // Two dead letters from 40 and 35 days ago (explicit old ids, as if they had waited that long).
@@ -67,10 +66,7 @@ describe('mm-dlq report and purge', { skip: await skipUnless('redis') }, () => {
       );
     await relayDeadLetter(bus, { event: userEvent({ topic: 'billing', eventType: 'invoice.created' }) });
   });
-  after(async () => {
-    await bus.close();
-    await redis.cleanup();
-  });
+  after(() => bus.close());
 
   it('purge needs --yes when not on a terminal, and changes nothing without it', async () => {
     const result = await run('purge --stream identity.dlq --older-than 30d');

@@ -16,34 +16,28 @@ import {
   relayDeadLetter,
   TOPIC,
 } from './dlq-fixtures.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
-import { createTestRedis, type TestRedis } from './helpers/redis.ts';
+import { useTestDatabase } from './helpers/postgres.ts';
+import { useTestRedis } from './helpers/redis.ts';
 import { skipUnless } from './helpers/services.ts';
 
 const ESC = '\u001b';
 
 describe('mm-dlq: the runbook commands as typed', { skip: await skipUnless('postgres', 'redis') }, () => {
-  let db: TestDatabase;
-  let redis: TestRedis;
+  const db = useTestDatabase();
+  const redis = useTestRedis();
   let bus: Bus;
   let run: ReturnType<typeof mmDlq>;
   let relay: MadeDeadLetter;
   let consumer: MadeDeadLetter;
 
   before(async () => {
-    db = await createTestDatabase();
-    redis = await createTestRedis();
     bus = createRedisBus(new Redis(redis.url), { keyPrefix: redis.prefix });
     run = mmDlq({ redisUrl: redis.url, prefix: redis.prefix, databaseUrl: db.url });
     await bus.createGroup(TOPIC, GROUP);
     relay = await relayDeadLetter(bus);
     consumer = await consumerDeadLetter(bus);
   });
-  after(async () => {
-    await bus.close();
-    await redis.cleanup();
-    await db.drop();
-  });
+  after(() => bus.close());
 
   it('list --stream identity.dlq --count 20: newest first, plain text', async () => {
     const result = await run('list --stream identity.dlq --count 20');

@@ -21,7 +21,7 @@ import {
   startLocalStack,
 } from './helpers/local-stack.ts';
 import { fencedBlocks, readOps } from './helpers/ops-files.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
+import { useTestDatabase } from './helpers/postgres.ts';
 import { type RedisServer, startRedisServer } from './helpers/redis.ts';
 import { skipUnless } from './helpers/services.ts';
 
@@ -227,19 +227,17 @@ describe('log files and the runbook grep patterns, local mode', () => {
 describe('log files in production: the Redis failure drill', {
   skip: await skipUnless('postgres', 'redis'),
 }, () => {
-  let db: TestDatabase;
+  const db = useTestDatabase();
   let redis: RedisServer;
   let dir: string;
 
   before(async () => {
-    db = await createTestDatabase();
     redis = await startRedisServer();
     dir = mkdtempSync(join(tmpdir(), 'mm-logs-'));
   });
   afterEach(() => assertNoBinariesLeft());
   after(async () => {
     await redis?.kill();
-    await db?.drop();
     rmSync(dir, { recursive: true, force: true });
   });
 

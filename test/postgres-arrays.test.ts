@@ -1,22 +1,16 @@
 // Batches travel to Postgres as array literals; they must survive any text and work as the very
 // first query of a fresh pool (where postgres.js's own array typing fell back to `a,b`).
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import postgres from 'postgres';
 import { pgArray } from '../src/adapters/postgres/arrays.ts';
 import { createPostgresStore } from '../src/adapters/postgres/store.ts';
 import { uuidv7 } from '../src/core/ids.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
+import { useTestDatabase } from './helpers/postgres.ts';
 import { skipUnless } from './helpers/services.ts';
 
 describe('Postgres array literals', { skip: await skipUnless('postgres') }, () => {
-  let db: TestDatabase;
-  before(async () => {
-    db = await createTestDatabase();
-  });
-  after(async () => {
-    await db.drop();
-  });
+  const db = useTestDatabase();
 
   it('round-trips awkward text exactly', async () => {
     const values = [

@@ -1,13 +1,13 @@
 // Events that fail on their own merits: attempts counted with backoff, then <topic>.dlq with every
 // field of the event plus the relay-stage failure; the row leaves the outbox only once that is written.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { compareStreamIds, uuidv7 } from '../src/core/ids.ts';
 import type { Bus } from '../src/ports/bus.ts';
 import type { NewOutboxEvent } from '../src/ports/outbox.ts';
 import { eventually } from './helpers/eventually.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
-import { createTestRedis, type TestRedis } from './helpers/redis.ts';
+import { useTestDatabase } from './helpers/postgres.ts';
+import { useTestRedis } from './helpers/redis.ts';
 import {
   createTestBus,
   jsonMetrics,
@@ -31,26 +31,18 @@ const event = (aggregateId: string, payload: Record<string, string>): NewOutboxE
 const fast = { retryBackoffMs: 50, retryBackoffMaxMs: 100, pollIntervalMs: 50 };
 
 describe('mm-relay dead letters', { skip: await skipUnless('postgres', 'redis') }, () => {
-  let db: TestDatabase;
-  let redis: TestRedis;
+  const db = useTestDatabase();
+  const redis = useTestRedis({ perTest: true });
   let bus: Bus;
   let running: TestRelay | undefined;
 
-  before(async () => {
-    db = await createTestDatabase();
-  });
-  after(async () => {
-    await db.drop();
-  });
   afterEach(async () => {
     await running?.relay.stop();
     running = undefined;
     await bus.close();
-    await redis.cleanup();
     await db.sql`delete from outbox`;
   });
   const setup = async (): Promise<void> => {
-    redis = await createTestRedis();
     bus = createTestBus(redis.url, redis.prefix);
   };
   const insert = (events: NewOutboxEvent[]): Promise<void> =>

@@ -2,11 +2,11 @@
 // stopped or paused longer than max-attempts x backoff, nothing is dead-lettered, health reports the
 // outage, and every event arrives once Redis is back.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import type { Bus } from '../src/ports/bus.ts';
 import { assertNoBinariesLeft, type RunningBinary, startBinary } from './helpers/binaries.ts';
 import { eventually } from './helpers/eventually.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
+import { useTestDatabase } from './helpers/postgres.ts';
 import { type RedisServer, startRedisServer } from './helpers/redis.ts';
 import {
   createTestBus,
@@ -20,16 +20,10 @@ import { skipUnless } from './helpers/services.ts';
 type Health = { status: string; checks: Record<string, { status: string; reason?: string }> };
 
 describe('mm-relay Redis outage drills', { skip: await skipUnless('postgres') }, () => {
-  let db: TestDatabase;
+  const db = useTestDatabase();
   let server: RedisServer | undefined;
   let bus: Bus | undefined;
 
-  before(async () => {
-    db = await createTestDatabase();
-  });
-  after(async () => {
-    await db.drop();
-  });
   afterEach(async () => {
     await bus?.close();
     bus = undefined;
@@ -90,8 +84,11 @@ describe('mm-relay Redis outage drills', { skip: await skipUnless('postgres') },
     await server.stop();
     const during = await writeUserEvents(db.store, { users: 50, updatesPerUser: 1 });
     await relay.waitForLog(/Redis unavailable, retrying in \d+ ms/, 10_000);
-    // Longer than max-attempts x backoff (2 x 100 ms) many times over.
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // More failed publishes than --max-attempts (2) would allow an event of its own.
+    await eventually(async () => {
+      const reason = (await health(relay)).checks.relay?.reason ?? '';
+      return Number(/retrying \((\d+) failures\)/.exec(reason)?.[1] ?? 0) >= 5;
+    }, 15_000);
     const report = await health(relay);
     assert.equal(report.status, 'unhealthy');
     assert.equal(report.checks.redis?.status, 'unhealthy');

@@ -1,13 +1,13 @@
 // The built relay as operators run it: kill -9 mid-batch and restart loses nothing, SIGTERM finishes
 // the batch in flight and exits 0 (also while Redis hangs), bad flags exit 78 naming every problem.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { uuidv7 } from '../src/core/ids.ts';
 import type { Bus } from '../src/ports/bus.ts';
 import type { NewOutboxEvent } from '../src/ports/outbox.ts';
 import { assertNoBinariesLeft, runBinary, startBinary } from './helpers/binaries.ts';
 import { eventually } from './helpers/eventually.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
+import { useTestDatabase } from './helpers/postgres.ts';
 import { type RedisServer, startRedisServer } from './helpers/redis.ts';
 import { assertPerAggregateOrder, createTestBus, distinctEventIds, readStream } from './helpers/relay.ts';
 import { skipUnless } from './helpers/services.ts';
@@ -23,16 +23,10 @@ const events = (count: number): NewOutboxEvent[] =>
   }));
 
 describe('mm-relay process drills', { skip: await skipUnless('postgres') }, () => {
-  let db: TestDatabase;
+  const db = useTestDatabase();
   let server: RedisServer | undefined;
   let bus: Bus | undefined;
 
-  before(async () => {
-    db = await createTestDatabase();
-  });
-  after(async () => {
-    await db.drop();
-  });
   afterEach(async () => {
     await bus?.close();
     bus = undefined;
@@ -115,11 +109,45 @@ describe('mm-relay process drills', { skip: await skipUnless('postgres') }, () =
     const relay = await startBinary('mm-relay', relayArgs(['--shutdown-timeout-ms', '2000']));
     server?.pause();
     await insert(events(50));
-    await new Promise((resolve) => setTimeout(resolve, 500)); // a batch is now waiting on Redis
+    // A batch is now waiting on Redis: the relay's drain transaction stays open.
+    await eventually(async () => {
+      const [open] = await db.sql`select count(*)::int as n from pg_stat_activity
+        where datname = ${db.name} and application_name = 'mm-relay' and state = 'idle in transaction'`;
+      return (open?.n ?? 0) > 0;
+    }, 10_000);
     const started = Date.now();
     assert.equal(await relay.stop('SIGTERM'), 0);
     assert.ok(Date.now() - started < 3_000, `took ${Date.now() - started} ms`);
     server?.resume();
+  });
+
+  it('exits at once on a second SIGTERM while the first one drains; nothing is lost', async () => {
+    await setup();
+    const written = events(250);
+    await insert(written.slice(0, 200));
+    const relay = await startBinary('mm-relay', relayArgs(['--shutdown-timeout-ms', '60000']));
+    server?.pause();
+    await insert(written.slice(200));
+    await eventually(async () => {
+      const [open] = await db.sql`select count(*)::int as n from pg_stat_activity
+        where datname = ${db.name} and application_name = 'mm-relay' and state = 'idle in transaction'`;
+      return (open?.n ?? 0) > 0;
+    }, 10_000);
+    process.kill(relay.pid, 'SIGTERM');
+    await relay.waitForLog(/mm-relay stopping on SIGTERM/);
+    // A signal within a second of the first counts as the same one (a terminal and npm both forward
+    // Ctrl-C); the operator's second SIGTERM comes later.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    assert.equal(await relay.stop('SIGTERM'), 1, 'the second SIGTERM ends the drain');
+    assert.doesNotMatch(relay.output(), /mm-relay stopped/);
+    server?.resume();
+    const published = distinctEventIds(await readStream(bus ?? assert.fail('no bus'), 'identity'));
+    const left = await outboxEventIds();
+    assert.equal(
+      new Set([...published, ...left]).size,
+      written.length,
+      'every event published or still waiting',
+    );
   });
 
   it('exits 78 on bad configuration, naming every problem', async () => {

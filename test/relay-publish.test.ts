@@ -2,12 +2,12 @@
 // per-aggregate order, runbook metrics, Prometheus text, health thresholds, and two relays at once.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { createPostgresStore } from '../src/adapters/postgres/store.ts';
 import type { Bus } from '../src/ports/bus.ts';
 import { eventually } from './helpers/eventually.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
-import { createTestRedis, type TestRedis } from './helpers/redis.ts';
+import { useTestDatabase } from './helpers/postgres.ts';
+import { useTestRedis } from './helpers/redis.ts';
 import {
   assertPerAggregateOrder,
   createTestBus,
@@ -23,26 +23,18 @@ import {
 import { skipUnless } from './helpers/services.ts';
 
 describe('mm-relay publishing', { skip: await skipUnless('postgres', 'redis') }, () => {
-  let db: TestDatabase;
-  let redis: TestRedis;
+  const db = useTestDatabase();
+  const redis = useTestRedis({ perTest: true });
   let bus: Bus;
   const relays: TestRelay[] = [];
 
-  before(async () => {
-    db = await createTestDatabase();
-  });
-  after(async () => {
-    await db.drop();
-  });
   afterEach(async () => {
     const left = relays.splice(0);
     for (const r of left) await r.relay.stop();
     await bus.close();
-    await redis.cleanup();
     await db.sql`delete from outbox`;
   });
   const freshBus = async (): Promise<Bus> => {
-    redis = await createTestRedis();
     bus = createTestBus(redis.url, redis.prefix);
     return bus;
   };

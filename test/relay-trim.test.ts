@@ -1,13 +1,13 @@
 // Trimming: streams stay near --stream-maxlen, but never lose an entry a consumer group has not
 // acknowledged; only --stream-hard-max does that, and it is counted and logged.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { uuidv7 } from '../src/core/ids.ts';
 import type { Bus } from '../src/ports/bus.ts';
 import type { NewOutboxEvent } from '../src/ports/outbox.ts';
 import { eventually } from './helpers/eventually.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
-import { createTestRedis, type TestRedis } from './helpers/redis.ts';
+import { useTestDatabase } from './helpers/postgres.ts';
+import { useTestRedis } from './helpers/redis.ts';
 import { createTestBus, jsonMetrics, readStream, startTestRelay, type TestRelay } from './helpers/relay.ts';
 import { skipUnless } from './helpers/services.ts';
 
@@ -22,26 +22,18 @@ const events = (count: number): NewOutboxEvent[] =>
   }));
 
 describe('mm-relay trimming', { skip: await skipUnless('postgres', 'redis') }, () => {
-  let db: TestDatabase;
-  let redis: TestRedis;
+  const db = useTestDatabase();
+  const redis = useTestRedis({ perTest: true });
   let bus: Bus;
   let running: TestRelay | undefined;
   let published = 0;
 
-  before(async () => {
-    db = await createTestDatabase();
-  });
-  after(async () => {
-    await db.drop();
-  });
   afterEach(async () => {
     await running?.relay.stop();
     running = undefined;
     await bus.close();
-    await redis.cleanup();
   });
   const setup = async (options: Parameters<typeof startTestRelay>[1]): Promise<void> => {
-    redis = await createTestRedis();
     bus = createTestBus(redis.url, redis.prefix);
     published = 0;
     running = await startTestRelay(

@@ -1,6 +1,6 @@
 // The SQLite drivers: the contract suites run on better-sqlite3 in bus-contract.test.ts and
-// store-contract.test.ts (Node 20); here they run on node:sqlite under Deno, and better-sqlite3 loads
-// its addon from where a single executable would put it.
+// store-contract.test.ts (Node 20); here they run on node:sqlite under Deno, both drivers bind `$n`
+// from numbered values, and better-sqlite3 loads its addon from where a single executable would put it.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openSqlite } from '../src/adapters/sqlite/driver/driver.ts';
+import { describeSqliteBinding } from './helpers/sqlite-binding.ts';
 
 const deno = fileURLToPath(new URL('../node_modules/.bin/deno', import.meta.url));
 const suite = fileURLToPath(new URL('./helpers/node-sqlite-contracts.ts', import.meta.url));
@@ -18,7 +19,7 @@ const addon = fileURLToPath(
 );
 
 describe('SQLite drivers', () => {
-  it('pass the Bus and Store contracts on node:sqlite (Deno)', {
+  it('pass the Bus and Store contracts and bind $n on node:sqlite (Deno)', {
     skip: existsSync(deno) ? false : 'deno is not installed',
     timeout: 120_000,
   }, async () => {
@@ -35,7 +36,7 @@ describe('SQLite drivers', () => {
     });
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     assert.equal(code, 0, output.slice(-4000));
-    assert.match(output, /ok \| 2 passed \(\d+ steps\) \| 0 failed/);
+    assert.match(output, /ok \| 3 passed \(\d+ steps\) \| 0 failed/);
   });
 
   it('load better-sqlite3 with its native addon given as a path or as the loaded module', async () => {
@@ -60,3 +61,5 @@ describe('SQLite drivers', () => {
     }
   });
 });
+
+describeSqliteBinding('better-sqlite3');

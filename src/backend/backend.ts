@@ -1,12 +1,10 @@
-// mm-backend as a long-lived part: the users API, health and metrics on one Hono app.
-import type { Hono } from 'hono';
+// mm-backend as a long-lived part: the users API on the service part every service shares (health,
+// metrics, listener, stop).
 import type { Registry } from 'prom-client';
 import { busCheck, databaseCheck } from '../core/dependency-checks.ts';
 import { dlqStreamOf } from '../core/envelope.ts';
-import { createHealthMonitor } from '../core/health.ts';
 import type { Logger } from '../core/logger.ts';
-import { createServiceApp } from '../http/app.ts';
-import { type HttpServer, serveHttp } from '../http/serve.ts';
+import { createServicePart, type ServicePart } from '../http/service-part.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
 import { createBackendMetrics } from './metrics.ts';
@@ -27,48 +25,25 @@ export type BackendOptions = {
   readonly healthIntervalMs?: number;
 };
 
-export type Backend = {
-  readonly app: Hono;
-  start(): Promise<HttpServer>;
-  stop(): Promise<void>;
-};
+export type Backend = ServicePart;
 
 export const createBackend = (deps: BackendDeps, options: BackendOptions): Backend => {
   const logger = deps.logger.child({ service: 'backend' });
   const metrics = createBackendMetrics(deps.registry, deps.bus, options.topics);
-  const health = createHealthMonitor({
+  const part = createServicePart({
     service: 'backend',
     logger,
+    registry: deps.registry,
+    host: options.host,
+    port: options.port,
     checks: [
       databaseCheck(deps.store),
       busCheck(deps.bus, { streams: options.topics.flatMap((t) => [t, dlqStreamOf(t)]) }),
     ],
-    intervalMs: options.healthIntervalMs ?? 10_000,
+    healthIntervalMs: options.healthIntervalMs ?? 10_000,
+    metrics: { json: metrics.json, path: '/monitoring/metrics' },
+    start: (server) => logger.info(`mm-backend listening on ${server.url}`, { port: server.port }),
   });
-  const app = createServiceApp({
-    service: 'backend',
-    health,
-    registry: deps.registry,
-    logger,
-    jsonMetrics: metrics.json,
-    jsonMetricsPath: '/monitoring/metrics',
-  });
-  mountUserRoutes(app, createUserService(deps.store), (written) => metrics.outboxWritten(written.topic));
-
-  let server: HttpServer | undefined;
-  return {
-    app,
-    start: async () => {
-      server = await serveHttp(app, { host: options.host, port: options.port });
-      health.start();
-      logger.info(`mm-backend listening on ${server.url}`, { port: server.port });
-      return server;
-    },
-    stop: async () => {
-      health.stop();
-      const running = server;
-      server = undefined;
-      await running?.close();
-    },
-  };
+  mountUserRoutes(part.app, createUserService(deps.store), (written) => metrics.outboxWritten(written.topic));
+  return part;
 };

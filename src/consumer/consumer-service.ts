@@ -1,14 +1,12 @@
-// mm-consumer as a long-lived part: the loop, the lag monitor, health and metrics on one Hono app.
-import type { Hono } from 'hono';
+// mm-consumer as a long-lived part: the loop and the lag monitor, behind the service part every
+// service shares (health, metrics, listener, stop).
 import type { Registry } from 'prom-client';
 import { type Clock, systemClock } from '../core/clock.ts';
 import { busCheck, databaseCheck } from '../core/dependency-checks.ts';
 import { dlqStreamOf } from '../core/envelope.ts';
-import { createHealthMonitor } from '../core/health.ts';
 import { compareStreamIds } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
-import { createServiceApp } from '../http/app.ts';
-import { type HttpServer, serveHttp } from '../http/serve.ts';
+import { createServicePart, type ServicePart } from '../http/service-part.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
 import type { ConsumerSettings } from './config.ts';
@@ -38,15 +36,11 @@ export type ConsumerOptions = ConsumerSettings & {
   readonly port: number;
   readonly healthIntervalMs?: number;
   readonly lagSampleMs?: number;
+  /** Longest drain on stop (default 10 s); a stop's deadline can only shorten it. */
   readonly drainMs?: number;
 };
 
-export type ConsumerService = {
-  readonly app: Hono;
-  readonly worker: Worker;
-  start(): Promise<HttpServer>;
-  stop(): Promise<void>;
-};
+export type ConsumerService = ServicePart & { readonly worker: Worker };
 
 export const createConsumerService = (deps: ConsumerDeps, options: ConsumerOptions): ConsumerService => {
   const clock = deps.clock ?? systemClock;
@@ -83,34 +77,25 @@ export const createConsumerService = (deps: ConsumerDeps, options: ConsumerOptio
     intervalMs: options.lagSampleMs ?? 1_000,
     now: () => clock.now(),
   });
-  const health = createHealthMonitor({
+  // Background health checks (which log status changes) begin once the loop is up, so a normal
+  // start is not reported as degraded; a start stuck waiting for a dependency still is. The grace
+  // timer ends with the start or a stop, so it never keeps a finished process alive.
+  const startGrace = new AbortController();
+  const part = createServicePart({
     service: 'consumer',
     logger,
+    registry: deps.registry,
+    host: options.host,
+    port: options.port,
     checks: [
       databaseCheck(deps.store),
       busCheck(deps.bus, { streams: options.topics.flatMap((t) => [t, dlqStreamOf(t)]) }),
       groupCheck(deps.bus, { ...options, now: () => clock.now() }),
       workerCheck(worker, { name: options.name, now: () => clock.now() }),
     ],
-    intervalMs: options.healthIntervalMs ?? 10_000,
-  });
-  const app = createServiceApp({
-    service: 'consumer',
-    health,
-    registry: deps.registry,
-    logger,
-    jsonMetrics: metrics.json,
-    jsonMetricsPath: '/metrics',
-  });
-
-  let server: HttpServer | undefined;
-  let stopped: Promise<void> | undefined;
-  const startGrace = new AbortController();
-  return {
-    app,
-    worker,
-    start: async () => {
-      server = await serveHttp(app, { host: options.host, port: options.port });
+    healthIntervalMs: options.healthIntervalMs ?? 10_000,
+    metrics: { json: metrics.json, path: '/metrics' },
+    start: async (server) => {
       const handled = Object.keys(deps.handlers);
       if (handled.length === 0) {
         logger.warn(
@@ -119,33 +104,20 @@ export const createConsumerService = (deps: ConsumerDeps, options: ConsumerOptio
       }
       await worker.start();
       lag.start();
-      // Background health checks (which log status changes) begin once the loop is up, so a normal
-      // start is not reported as degraded; a start stuck waiting for a dependency still is.
-      // The grace timer ends with the start or a stop, so it never keeps a finished process alive.
-      void Promise.race([worker.ready, clock.sleep(STARTUP_GRACE_MS, startGrace.signal)]).then(() => {
-        startGrace.abort();
-        if (!stopped) health.start();
-      });
       logger.info(
         `mm-consumer ${options.name} in group ${options.group} on ${options.topics.join(',')}, listening on ${server.url}`,
-        {
-          port: server.port,
-          handlers: handled,
-        },
+        { port: server.port, handlers: handled },
       );
-      return server;
     },
-    stop: () => {
-      stopped ??= (async () => {
-        startGrace.abort();
-        await worker.stop();
-        lag.stop();
-        health.stop();
-        const running = server;
-        server = undefined;
-        await running?.close();
-      })();
-      return stopped;
+    healthFrom: () =>
+      Promise.race([worker.ready, clock.sleep(STARTUP_GRACE_MS, startGrace.signal)]).then(() =>
+        startGrace.abort(),
+      ),
+    stop: async (stopOptions) => {
+      startGrace.abort();
+      await worker.stop(stopOptions);
+      lag.stop();
     },
-  };
+  });
+  return { ...part, worker };
 };

@@ -26,8 +26,8 @@ export type WorkerStatus = {
 
 export type Worker = {
   start(): Promise<void>;
-  /** Stops reading, finishes what was read; past `drainMs` gives up (entries stay pending). */
-  stop(): Promise<void>;
+  /** Stops reading, finishes what was read; past `drainMs` or `deadline` gives up (entries stay pending). */
+  stop(options?: { deadline?: number }): Promise<void>;
   status(): WorkerStatus;
   /** Settles when the loop ends; rejects if it ended on an unexpected error. */
   readonly finished: Promise<void>;
@@ -224,24 +224,25 @@ export const createWorker = (deps: WorkerDeps, settings: WorkerSettings): Worker
         }
       })();
     },
-    stop: async () => {
+    stop: async ({ deadline } = {}) => {
       if (state === 'idle') state = 'stopped';
       if (state === 'stopped' || state === 'failed') return;
       const starting = state === 'starting';
       state = 'stopping';
-      const drainMs = settings.drainMs ?? 10_000;
+      const limit = settings.drainMs ?? 10_000;
+      const drainMs = deadline === undefined ? limit : Math.min(limit, Math.max(0, deadline - clock.now()));
       // Cutting off a read Redis is serving would leave its entries pending here unseen, so a read in
       // flight gets its block time to answer; only startup waits are ended at once.
       if (starting) stopReading.abort();
       const cutReads = setTimeout(() => stopReading.abort(), Math.min(settings.blockMs + 250, drainMs / 2));
-      const deadline = setTimeout(() => deps.giveUp.abort(), drainMs);
+      const giveUp = setTimeout(() => deps.giveUp.abort(), drainMs);
       try {
         await finished;
       } catch {
         // already logged by the loop
       } finally {
         clearTimeout(cutReads);
-        clearTimeout(deadline);
+        clearTimeout(giveUp);
       }
     },
     status: () => ({

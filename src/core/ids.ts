@@ -62,8 +62,6 @@ export const parseStreamId = (value: string): StreamId => {
   return { ms: BigInt(match[1] ?? '0'), seq: BigInt(match[2] ?? '0') };
 };
 
-export const formatStreamId = (id: StreamId): string => `${id.ms}-${id.seq}`;
-
 /** Where the dash is in `<ms>-<seq>` without leading zeros (all Redis hands out), else -1. */
 const canonicalDash = (id: string): number => {
   const dash = id.indexOf('-');

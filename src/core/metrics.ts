@@ -2,8 +2,6 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { isDeno } from './runtime.ts';
 
-export type MetricsRegistry = Registry;
-
 // Gauges that prom-client names with a `_total` suffix, which Prometheus reserves for counters
 // (promtool flags them); the handle and request counts they carry are not worth the lint noise.
 const misnamedDefaults = [

@@ -154,6 +154,7 @@ export type Bus = {
   autoClaim(stream: string, group: string, options: AutoClaimOptions): Promise<AutoClaimResult>;
   /** Logical names of existing streams whose names end with `suffix` (e.g. `.dlq`). */
   streamsEndingWith(suffix: string): Promise<string[]>;
+  /** Resolves once the backend answered; rejects with TransientError when it cannot, or this client is closed. */
   ping(): Promise<void>;
   /** Memory use and eviction policy, where the backend has them (Redis). */
   memory?(): Promise<MemoryInfo>;

@@ -32,6 +32,7 @@ export type Store = {
   readonly outbox: OutboxRelay;
   readonly ledger: LedgerReader;
   migrate(): Promise<MigrationReport>;
+  /** Resolves once the database answered; rejects with TransientError when it cannot, or this store is closed. */
   ping(): Promise<void>;
   close(): Promise<void>;
 };

@@ -58,13 +58,6 @@ export const createBatchPublisher = (
   return { publish: (rows) => publishRows(bus, rows, policy, now, blocked) };
 };
 
-export const publishBatch = (
-  bus: Bus,
-  rows: readonly OutboxRow[],
-  policy: PublishPolicy,
-  now: () => number = Date.now,
-): Promise<BatchResult> => createBatchPublisher(bus, policy, now).publish(rows);
-
 const publishRows = async (
   bus: Bus,
   rows: readonly OutboxRow[],

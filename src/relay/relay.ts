@@ -1,16 +1,13 @@
-// mm-relay as a long-lived part: the outbox-to-stream loop, the backlog sampler, the notification
-// subscription, health and metrics on one Hono app.
-import type { Hono } from 'hono';
+// mm-relay as a long-lived part: the outbox-to-stream loop, the backlog sampler and the notification
+// subscription, behind the service part every service shares (health, metrics, listener, stop).
 import type { Registry } from 'prom-client';
 import { type BackoffPolicy, backoffDelay } from '../core/backoff.ts';
 import { withDeadline } from '../core/bounded.ts';
 import { busCheck, databaseCheck } from '../core/dependency-checks.ts';
 import { dlqStreamOf } from '../core/envelope.ts';
 import { coerceError } from '../core/errors.ts';
-import { createHealthMonitor } from '../core/health.ts';
 import type { Logger } from '../core/logger.ts';
-import { createServiceApp } from '../http/app.ts';
-import { type HttpServer, serveHttp } from '../http/serve.ts';
+import { createServicePart, type ServicePart } from '../http/service-part.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
 import { createBacklogSampler } from './backlog-sampler.ts';
@@ -53,13 +50,8 @@ export type RelayOptions = Pick<
   readonly transientBackoff?: BackoffPolicy;
 };
 
-export type Relay = {
-  readonly app: Hono;
-  start(): Promise<HttpServer>;
-  /** Finishes the batch in flight and stops everything; gives up waiting at `deadline` (epoch ms). */
-  stop(options?: { deadline?: number }): Promise<void>;
-  status(): RelayStatus;
-};
+/** `stop` finishes the batch in flight and stops everything; it gives up waiting at the deadline. */
+export type Relay = ServicePart & { status(): RelayStatus };
 
 export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
   const logger = deps.logger.child({ service: 'relay' });
@@ -93,30 +85,8 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
     onSample: metrics.backlog,
     ...(options.backlogSampleMs === undefined ? {} : { intervalMs: options.backlogSampleMs }),
   });
-  const health = createHealthMonitor({
-    service: 'relay',
-    logger,
-    checks: [
-      databaseCheck(deps.store),
-      busCheck(deps.bus, { streams: options.topics.flatMap((t) => [t, dlqStreamOf(t)]) }),
-      outboxCheck(() => sampler.read(BACKLOG_FRESH_MS), options),
-      relayCheck(loop.status),
-    ],
-    intervalMs: options.healthIntervalMs ?? 5_000,
-  });
-  const app = createServiceApp({
-    service: 'relay',
-    health,
-    registry: deps.registry,
-    logger,
-    jsonMetrics: metrics.json,
-    jsonMetricsPath: '/metrics',
-  });
-
-  let server: HttpServer | undefined;
   let unwatch: (() => Promise<void>) | undefined;
   let stopped = false;
-  let stopping: Promise<void> | undefined;
 
   // Notifications only shorten the wait; until the subscription stands the poll interval covers.
   const subscribe = async (attempt = 0): Promise<void> => {
@@ -135,10 +105,21 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
     }
   };
 
-  return {
-    app,
-    start: async () => {
-      server = await serveHttp(app, { host: options.host, port: options.port });
+  const part = createServicePart({
+    service: 'relay',
+    logger,
+    registry: deps.registry,
+    host: options.host,
+    port: options.port,
+    checks: [
+      databaseCheck(deps.store),
+      busCheck(deps.bus, { streams: options.topics.flatMap((t) => [t, dlqStreamOf(t)]) }),
+      outboxCheck(() => sampler.read(BACKLOG_FRESH_MS), options),
+      relayCheck(loop.status),
+    ],
+    healthIntervalMs: options.healthIntervalMs ?? 5_000,
+    metrics: { json: metrics.json, path: '/metrics' },
+    start: (server) => {
       logger.info(`mm-relay listening on ${server.url}`, {
         port: server.port,
         batch_size: options.batchSize,
@@ -147,24 +128,18 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
       void subscribe();
       loop.start();
       sampler.start();
-      health.start();
-      return server;
     },
-    stop: ({ deadline } = {}) => {
-      stopping ??= (async () => {
-        stopped = true;
-        health.stop();
-        await loop.stop(deadline === undefined ? {} : { deadline });
-        const left = Math.max(100, (deadline ?? Date.now() + 5_000) - Date.now());
-        await withDeadline(Promise.allSettled([sampler.stop(), unwatch?.()]), left, 'relay helpers').catch(
-          () => {},
-        );
-        const running = server;
-        server = undefined;
-        await running?.close();
-      })();
-      return stopping;
+    stop: async ({ deadline }) => {
+      stopped = true;
+      await loop.stop(deadline === undefined ? {} : { deadline });
+      if (deadline !== undefined && loop.status().state !== 'stopped') {
+        logger.warn('mm-relay: the batch in flight did not finish in time; it rolls back and is sent again');
+      }
+      const left = Math.max(100, (deadline ?? Date.now() + 5_000) - Date.now());
+      await withDeadline(Promise.allSettled([sampler.stop(), unwatch?.()]), left, 'relay helpers').catch(
+        () => {},
+      );
     },
-    status: loop.status,
-  };
+  });
+  return { ...part, status: loop.status };
 };

@@ -17,6 +17,7 @@ import { ConfigError, coerceError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { createMetricsRegistry } from '../core/metrics.ts';
 import type { HttpServer } from '../http/serve.ts';
+import type { StopOptions } from '../http/service-part.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
 import { relayDefaults } from '../relay/config.ts';
@@ -55,7 +56,7 @@ export type Stack = {
   /** Listens on every port: consumer (its group created), relay, then backend. */
   start(): Promise<StackUrls>;
   /** Backend first (no new writes), then relay and consumer drain what they hold. Idempotent. */
-  stop(): Promise<void>;
+  stop(options?: StopOptions): Promise<void>;
 };
 
 const defaultTopics = backendDefaults.topics;
@@ -125,10 +126,10 @@ export const createStack = (deps: StackDeps, options: StackOptions): Stack => {
   );
 
   let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
+  const stop = (stopOptions: StopOptions = {}): Promise<void> => {
     stopping ??= (async () => {
-      await backend.stop();
-      await Promise.all([relay.stop(), consumer.stop()]);
+      await backend.stop(stopOptions);
+      await Promise.all([relay.stop(stopOptions), consumer.stop(stopOptions)]);
     })();
     return stopping;
   };

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
+import { TransientError } from '../../src/core/errors.ts';
 import { type BusKit, G, ids, S, values } from './bus-kit.ts';
 
 export const busWritesCases = (t: BusKit): void => {
@@ -176,8 +177,13 @@ export const busWritesCases = (t: BusKit): void => {
       assert.deepEqual(await other.bus.streamsEndingWith(S), [S]);
     });
 
-    it('answers ping', async () => {
-      await t.bus.ping();
+    it('answers ping while open, and refuses it once closed', async () => {
+      const peer = await t.fixture.peer();
+      assert.equal(await t.bus.ping(), undefined);
+      assert.equal(await peer.ping(), undefined);
+      await peer.close();
+      await assert.rejects(peer.ping(), TransientError);
+      assert.equal(await t.bus.ping(), undefined, 'closing one client leaves the others answering');
     });
   });
 };

@@ -275,8 +275,14 @@ export const storeOutboxCases = (t: StoreKit): void => {
         await eventually(() => calls > 0, 5_000);
         await unwatch();
         const after = calls;
+        // A watcher still subscribed shows when the next commit's notification has gone out.
+        let laterCalls = 0;
+        const unwatchLater = await t.store.outbox.watch?.(() => {
+          laterCalls += 1;
+        });
         await insert(event('a', 2));
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await eventually(() => laterCalls > 0, 5_000);
+        await unwatchLater?.();
         assert.equal(calls, after);
       } finally {
         await other.close();

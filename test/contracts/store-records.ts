@@ -1,7 +1,7 @@
 // Store contract cases: the ledger, users, lint profiles, migrations.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConflictError, NotFoundError, ValidationError } from '../../src/core/errors.ts';
+import { ConflictError, NotFoundError, TransientError, ValidationError } from '../../src/core/errors.ts';
 import { uuidv7 } from '../../src/core/ids.ts';
 import { isoUtcMs, ledgerEntry, Rollback, type StoreKit } from './store-kit.ts';
 
@@ -180,8 +180,13 @@ export const storeRecordsCases = (t: StoreKit): void => {
       assert.deepEqual(await t.store.migrate(), report);
     });
 
-    it('answers ping', async () => {
-      await t.store.ping();
+    it('answers ping while open, and refuses it once closed', async () => {
+      const another = await t.fixture.another();
+      assert.equal(await t.store.ping(), undefined);
+      assert.equal(await another.ping(), undefined);
+      await another.close();
+      await assert.rejects(another.ping(), TransientError);
+      assert.equal(await t.store.ping(), undefined, 'closing one store leaves the others answering');
     });
   });
 };

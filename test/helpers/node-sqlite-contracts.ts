@@ -1,4 +1,4 @@
-// The Bus and Store contracts on the node:sqlite driver. Node 20 has no node:sqlite, so
+// The Bus and Store contracts and `$n` binding on the node:sqlite driver. Node 20 has no node:sqlite, so
 // test/sqlite-drivers.test.ts runs this file under Deno (`deno test`), which has it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { silentLogger } from '../../src/core/logger.ts';
 import type { Bus } from '../../src/ports/bus.ts';
 import { describeBusContract } from '../contracts/bus-contract.ts';
 import { describeStoreContract } from '../contracts/store-contract.ts';
+import { describeSqliteBinding } from './sqlite-binding.ts';
 
 const driver = 'node:sqlite';
 
@@ -47,3 +48,5 @@ describeStoreContract(`sqlite on ${driver}`, async () => {
     },
   };
 });
+
+describeSqliteBinding(driver);

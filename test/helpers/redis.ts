@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, beforeEach } from 'node:test';
 import { Redis } from 'ioredis';
 import { eventually } from './eventually.ts';
 import { freePort } from './free-port.ts';
@@ -35,6 +36,51 @@ export const createTestRedis = async (url = REDIS_URL): Promise<TestRedis> => {
         cursor = next;
       } while (cursor !== '0');
       client.disconnect();
+    },
+  };
+};
+
+export type UsedRedis = Omit<TestRedis, 'cleanup'>;
+
+/**
+ * A key prefix on the machine's Redis for the enclosing describe, and a plain client, set up in a
+ * `before` hook; its keys are deleted in an `after` hook, when every test of the describe (and its
+ * `afterEach` hooks, which stop what the tests started) has finished. With `perTest`, each test
+ * gets a fresh prefix of its own (under the describe's). Read the fields from hooks and tests.
+ */
+export const useTestRedis = (options: { perTest?: boolean } = {}): UsedRedis => {
+  let suite: TestRedis | undefined;
+  let prefix: string | undefined;
+  let tests = 0;
+  before(async () => {
+    suite = await createTestRedis();
+    prefix = suite.prefix;
+  });
+  if (options.perTest) {
+    beforeEach(() => {
+      tests += 1;
+      prefix = `${suite?.prefix}${tests}:`;
+    });
+  }
+  after(async () => {
+    await suite?.cleanup();
+    suite = undefined;
+  });
+  const now = (): TestRedis & { prefix: string } => {
+    if (!suite || prefix === undefined) {
+      throw new Error('the test prefix exists only while its describe runs (see useTestRedis)');
+    }
+    return { ...suite, prefix };
+  };
+  return {
+    get url() {
+      return now().url;
+    },
+    get prefix() {
+      return now().prefix;
+    },
+    get client() {
+      return now().client;
     },
   };
 };

@@ -2,7 +2,7 @@
 // under Deno (which has node:sqlite) without it.
 import type BetterSqlite3 from 'better-sqlite3';
 import { isSingleExecutable } from '../../../core/runtime.ts';
-import type { RawDriver, Row, SqlValue, Statement } from './driver.ts';
+import type { RawDriver, Row, SqlParams, Statement } from './driver.ts';
 
 type Constructor = new (file: string, options?: BetterSqlite3.Options) => BetterSqlite3.Database;
 
@@ -11,14 +11,14 @@ const load = async (): Promise<Constructor> => {
   return loaded.default ?? (loaded as unknown as Constructor);
 };
 
-const wrapStatement = (statement: BetterSqlite3.Statement<SqlValue[]>): Statement => ({
+const wrapStatement = (statement: BetterSqlite3.Statement<unknown[]>): Statement => ({
   run: (...params) => {
     const result = statement.run(...params);
     return { changes: result.changes, lastInsertRowid: Number(result.lastInsertRowid) };
   },
-  get: <R = Row>(...params: SqlValue[]) => statement.get(...params) as R | undefined,
-  all: <R = Row>(...params: SqlValue[]) => statement.all(...params) as R[],
-  rows: <R = Row>(...params: SqlValue[]) => {
+  get: <R = Row>(...params: SqlParams) => statement.get(...params) as R | undefined,
+  all: <R = Row>(...params: SqlParams) => statement.all(...params) as R[],
+  rows: <R = Row>(...params: SqlParams) => {
     if (statement.reader) return statement.all(...params) as R[];
     statement.run(...params);
     return [];
@@ -47,7 +47,7 @@ export const openBetterSqlite3 = async (
     exec: (sql) => {
       db.exec(sql);
     },
-    prepare: (sql) => wrapStatement(db.prepare<SqlValue[]>(sql)),
+    prepare: (sql) => wrapStatement(db.prepare<unknown[]>(sql)),
     get inTransaction() {
       return db.inTransaction;
     },

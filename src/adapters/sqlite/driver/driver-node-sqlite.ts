@@ -1,12 +1,12 @@
 // The driver over node:sqlite (DatabaseSync), built into Node >= 22.5 and Deno 2; no native addon needed.
 import { builtinModule } from '../../../core/runtime.ts';
-import type { RawDriver, Row, SqlValue, Statement } from './driver.ts';
+import type { RawDriver, Row, SqlParams, Statement } from './driver.ts';
 
 // @types/node for Node 20 does not describe node:sqlite; this is the part we use.
 type NodeStatement = {
-  run(...params: SqlValue[]): { changes: number | bigint; lastInsertRowid: number | bigint };
-  get(...params: SqlValue[]): unknown;
-  all(...params: SqlValue[]): unknown[];
+  run(...params: SqlParams): { changes: number | bigint; lastInsertRowid: number | bigint };
+  get(...params: SqlParams): unknown;
+  all(...params: SqlParams): unknown[];
 };
 type DatabaseSync = {
   exec(sql: string): void;
@@ -38,10 +38,10 @@ const wrapStatement = (statement: NodeStatement): Statement => ({
     const result = statement.run(...params);
     return { changes: Number(result.changes), lastInsertRowid: Number(result.lastInsertRowid) };
   },
-  get: <R = Row>(...params: SqlValue[]) => statement.get(...params) as R | undefined,
-  all: <R = Row>(...params: SqlValue[]) => statement.all(...params) as R[],
+  get: <R = Row>(...params: SqlParams) => statement.get(...params) as R | undefined,
+  all: <R = Row>(...params: SqlParams) => statement.all(...params) as R[],
   // node:sqlite runs any statement through all() and returns no rows for writes.
-  rows: <R = Row>(...params: SqlValue[]) => statement.all(...params) as R[],
+  rows: <R = Row>(...params: SqlParams) => statement.all(...params) as R[],
 });
 
 /** Opens `file` with node:sqlite; resolves undefined when the runtime lacks it. */

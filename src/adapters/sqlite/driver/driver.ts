@@ -6,15 +6,22 @@ import { openNodeSqlite } from './driver-node-sqlite.ts';
 import { sqliteErrorKind } from './errors.ts';
 
 export type SqlValue = null | number | bigint | string | Uint8Array;
+/**
+ * Values by number for Postgres-style placeholders: SQLite reads `$1` as the parameter named `1`,
+ * and both drivers bind it from the key `1` of an object (test/helpers/sqlite-binding.ts checks it).
+ */
+export type NumberedValues = Readonly<Record<number, SqlValue>>;
+/** Anonymous `?` values in order, or one object of numbered values for `$n`. */
+export type SqlParams = SqlValue[] | [NumberedValues];
 export type RunResult = { readonly changes: number; readonly lastInsertRowid: number };
 export type Row = Record<string, unknown>;
 
 export type Statement = {
-  run(...params: SqlValue[]): RunResult;
-  get<R = Row>(...params: SqlValue[]): R | undefined;
-  all<R = Row>(...params: SqlValue[]): R[];
+  run(...params: SqlParams): RunResult;
+  get<R = Row>(...params: SqlParams): R | undefined;
+  all<R = Row>(...params: SqlParams): R[];
   /** The rows of a query, or none after any other statement (raw SQL whose kind is unknown). */
-  rows<R = Row>(...params: SqlValue[]): R[];
+  rows<R = Row>(...params: SqlParams): R[];
 };
 
 export type DriverName = 'node:sqlite' | 'better-sqlite3';
@@ -127,19 +134,6 @@ export const openSqlite = async (options: OpenSqliteOptions): Promise<SqliteDriv
     throw new ConfigError([`cannot use SQLite file ${options.file}: ${coerceError(error).message}`]);
   }
   return db;
-};
-
-/** Runs `work` inside BEGIN IMMEDIATE .. COMMIT, rolling back when it throws (synchronous work only). */
-export const immediateTransaction = <T>(db: SqliteDriver, work: () => T): T => {
-  db.exec('BEGIN IMMEDIATE');
-  try {
-    const result = work();
-    db.exec('COMMIT');
-    return result;
-  } catch (error) {
-    if (db.inTransaction) db.exec('ROLLBACK');
-    throw error;
-  }
 };
 
 /** Runs `work` inside a savepoint of the open transaction: a throw undoes only what `work` wrote. */

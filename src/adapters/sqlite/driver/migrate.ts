@@ -1,16 +1,13 @@
-// Applies migrations/sqlite in order, once each, recorded with checksums. The whole run is one
-// BEGIN IMMEDIATE transaction: a second process waits for the first and then finds nothing to do.
-// An up-to-date file is recognised by a plain read, so opening it never waits for the write lock.
-import { createHash } from 'node:crypto';
-import { MmError } from '../../../core/errors.ts';
+// Applies migrations/sqlite as planned (migration-plan.ts). The whole run is one BEGIN IMMEDIATE
+// transaction: a second process waits for the first and then finds nothing to do. An up-to-date
+// file is recognised by a plain read, so opening it never waits for the write lock.
 import type { MigrationReport } from '../../../ports/store.ts';
 import type { Migration } from '../../migration-files.ts';
+import { isUpToDate, planMigrations, type RecordedMigrations, reportOf } from '../../migration-plan.ts';
 import type { SqliteConnection } from './connection.ts';
 import type { SqliteDriver } from './driver.ts';
 
-export const checksumOf = (sql: string): string => createHash('sha256').update(sql).digest('hex');
-
-const recordedMigrations = (db: SqliteDriver): Map<string, string> =>
+const recordedMigrations = (db: SqliteDriver): RecordedMigrations =>
   new Map(
     db
       .prepare('SELECT name, checksum FROM mm_migrations')
@@ -18,11 +15,9 @@ const recordedMigrations = (db: SqliteDriver): Map<string, string> =>
       .map((row) => [row.name, row.checksum]),
   );
 
-/** Whether every migration is recorded as it is, read without the write lock (none is taken then). */
 const upToDate = async (connection: SqliteConnection, migrations: readonly Migration[]): Promise<boolean> => {
   try {
-    const recorded = await connection.read(recordedMigrations, 'database');
-    return migrations.every((m) => recorded.get(m.name) === checksumOf(m.sql));
+    return isUpToDate(migrations, await connection.read(recordedMigrations, 'database'));
   } catch {
     return false; // a fresh file has no mm_migrations yet
   }
@@ -40,25 +35,14 @@ export const migrateSqlite = async (
       checksum   TEXT NOT NULL,
       applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
     ) STRICT`);
-    const recorded = recordedMigrations(db);
-    const report: MigrationReport = { applied: [], alreadyApplied: [] };
-    for (const migration of migrations) {
-      const checksum = checksumOf(migration.sql);
-      const previous = recorded.get(migration.name);
-      if (previous !== undefined) {
-        if (previous !== checksum) {
-          throw new MmError(
-            'CONFIG',
-            `migration ${migration.name} changed after it was applied; add a new one`,
-          );
-        }
-        report.alreadyApplied.push(migration.name);
-        continue;
-      }
+    const plan = planMigrations(migrations, recordedMigrations(db));
+    for (const migration of plan.pending) {
       db.exec(migration.sql);
-      db.prepare('INSERT INTO mm_migrations (name, checksum) VALUES (?, ?)').run(migration.name, checksum);
-      report.applied.push(migration.name);
+      db.prepare('INSERT INTO mm_migrations (name, checksum) VALUES (?, ?)').run(
+        migration.name,
+        migration.checksum,
+      );
     }
-    return report;
+    return reportOf(plan);
   }, 'database');
 };

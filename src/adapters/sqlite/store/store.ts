@@ -1,14 +1,14 @@
 // The SQLite Store: one write transaction at a time per file and process (BEGIN IMMEDIATE, so several
 // processes share the file without lock-upgrade deadlocks), translated errors, the same behaviour as
 // the Postgres store.
-import { MmError } from '../../../core/errors.ts';
+import { MmError, TransientError } from '../../../core/errors.ts';
 import type { Store, Tx } from '../../../ports/store.ts';
 import { readMigrations } from '../../migration-files.ts';
 import { type AcquireOptions, acquireConnection, type SqliteConnection } from '../driver/connection.ts';
 import type { SqliteDriver } from '../driver/driver.ts';
 import { translateSqliteError } from '../driver/errors.ts';
 import { migrateSqlite } from '../driver/migrate.ts';
-import { bindInOrder, toSqlitePlaceholders } from '../driver/placeholders.ts';
+import { numberedValues } from '../driver/sql-values.ts';
 import { createSqliteLedgerReader, createSqliteLedgerWriter } from './ledger.ts';
 import { createSqliteLintProfiles } from './lint-profiles.ts';
 import { createRelayLock } from './outbox/relay-lock.ts';
@@ -44,10 +44,7 @@ const createTx = (connection: SqliteConnection, db: SqliteDriver, isOpen: () => 
     ledger: createSqliteLedgerWriter(scope),
     lintProfiles: createSqliteLintProfiles(scope),
     query: <Row>(sql: string, params: readonly unknown[] = []) =>
-      scope.run((inner) => {
-        const converted = toSqlitePlaceholders(sql);
-        return inner.prepare(converted.sql).rows<Row>(...bindInOrder(converted, params));
-      }),
+      scope.run((inner) => inner.prepare(sql).rows<Row>(numberedValues(params))),
     savepoint: (callback) => savepoint(db, connection.nextSavepoint(), scope, () => callback(tx)),
   };
   return tx;
@@ -75,7 +72,14 @@ export const createSqliteStore = (
     outbox: createSqliteOutboxRelay(connection, lock, watchers),
     ledger: createSqliteLedgerReader(connection),
     migrate: () => migrateSqlite(connection, readMigrations('sqlite')),
-    ping: () => connection.read((db) => void db.prepare('SELECT 1').get(), 'database'),
+    // The file stays open while another store or the shim of this process holds it; a closed store
+    // must still say it cannot answer, as a closed Postgres client does.
+    ping: () =>
+      closed
+        ? Promise.reject(
+            new TransientError('database unavailable: the store is closed', { dependency: 'database' }),
+          )
+        : connection.read((db) => void db.prepare('SELECT 1').get(), 'database'),
     close: async () => {
       if (closed) return;
       closed = true;

@@ -107,7 +107,8 @@ describe('createServicePart', () => {
   });
 
   it('starts background checks with the service when it has no readiness to wait for', async () => {
-    const { part, checkRuns } = partFor();
+    // A long interval: only the first check, run as the monitor starts, can have happened.
+    const { part, checkRuns } = partFor({ healthIntervalMs: 60_000 });
     await part.start();
     try {
       await nextTurn();

@@ -1,22 +1,35 @@
-// Writes outbox rows the way the backend does (events committed in transactions), either as fast
-// as possible or at a fixed rate, remembering when each event committed.
+// Writes outbox rows the way a producer does (events committed in batches), either as fast as
+// possible or at a fixed rate, remembering when each event committed; or fills a stream directly.
 import { setTimeout as delay } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import type { NewOutboxEvent } from '../../src/ports/outbox.ts';
 import type { Store } from '../../src/ports/store.ts';
-import { userEvents } from './events.ts';
+import { streamFieldsOf, userEvents } from './events.ts';
+
+/** Commits one batch of outbox rows: through the store (the backend's way) or a raw statement. */
+export type Insert = (events: NewOutboxEvent[]) => Promise<void>;
+
+export const storeInsert =
+  (store: Store): Insert =>
+  (events) =>
+    store.withTransaction((tx) => tx.outbox.insert(events));
 
 const nowMs = (): number => performance.timeOrigin + performance.now();
 
-/** As fast as one writer can: batches of `batch` events per transaction. */
-export const produceFlat = async (store: Store, count: number, batch = 500): Promise<void> => {
+/** As fast as one writer can: batches of `batch` events, one commit each. */
+export const produceFlat = async (insert: Insert, count: number, batch = 500): Promise<void> => {
   for (let done = 0; done < count; done += batch) {
-    const events = userEvents(Math.min(batch, count - done), done);
-    await store.withTransaction((tx) => tx.outbox.insert(events));
+    await insert(userEvents(Math.min(batch, count - done), done));
   }
 };
 
+/** An outbox filled before the clock starts (large batches: the filling is not measured). */
+export const fillOutbox = (store: Store, count: number): Promise<void> =>
+  produceFlat(storeInsert(store), count, 2_000);
+
 /** `perSecond` events for `seconds`, committed every 5 ms; returns event_id -> commit time (ms). */
 export const produceAtRate = async (
-  store: Store,
+  insert: Insert,
   perSecond: number,
   seconds: number,
 ): Promise<Map<string, number>> => {
@@ -30,9 +43,19 @@ export const produceAtRate = async (
     const wait = due - nowMs();
     if (wait > 0) await delay(wait);
     const events = userEvents(perTick, tick * perTick);
-    await store.withTransaction((tx) => tx.outbox.insert(events));
+    await insert(events);
     const at = nowMs();
     for (const event of events) committed.set(event.eventId, at);
   }
   return committed;
+};
+
+/** A stream holding `count` entries, written as the relay writes them, before a consumer starts. */
+export const preloadStream = async (redis: Redis, key: string, count: number): Promise<void> => {
+  const rows = userEvents(count).map((event, i) => streamFieldsOf(event, i));
+  for (let at = 0; at < rows.length; at += 1000) {
+    const pipeline = redis.pipeline();
+    for (const fields of rows.slice(at, at + 1000)) pipeline.xadd(key, '*', ...fields);
+    await pipeline.exec();
+  }
 };

@@ -27,25 +27,31 @@ export const produceFlat = async (insert: Insert, count: number, batch = 500): P
 export const fillOutbox = (store: Store, count: number): Promise<void> =>
   produceFlat(storeInsert(store), count, 2_000);
 
-/** `perSecond` events for `seconds`, committed every 5 ms; returns event_id -> commit time (ms). */
+/**
+ * `perSecond` events for `seconds`, committed every 5 ms; returns event_id -> commit time (ms). When a
+ * commit takes longer than a tick, the events due meanwhile go in the next batch, so the offered rate
+ * holds on a slow machine instead of sinking to what one writer committing 5 at a time can do.
+ */
 export const produceAtRate = async (
   insert: Insert,
   perSecond: number,
   seconds: number,
 ): Promise<Map<string, number>> => {
   const tickMs = 5;
-  const perTick = Math.max(1, Math.round((perSecond * tickMs) / 1000));
-  const ticks = Math.round((seconds * 1000) / tickMs);
+  const total = Math.round(perSecond * seconds);
   const committed = new Map<string, number>();
   const started = nowMs();
-  for (let tick = 0; tick < ticks; tick += 1) {
-    const due = started + tick * tickMs;
-    const wait = due - nowMs();
+  let sent = 0;
+  for (let tick = 0; sent < total; ) {
+    const wait = started + tick * tickMs - nowMs();
     if (wait > 0) await delay(wait);
-    const events = userEvents(perTick, tick * perTick);
+    tick = Math.max(tick, Math.floor((nowMs() - started) / tickMs)) + 1;
+    const events = userEvents(Math.min(total, Math.round((tick * tickMs * perSecond) / 1000)) - sent, sent);
+    if (events.length === 0) continue;
     await insert(events);
     const at = nowMs();
     for (const event of events) committed.set(event.eventId, at);
+    sent += events.length;
   }
   return committed;
 };

@@ -108,8 +108,11 @@ export const latencyAtRate = async <S extends Setup>(
   const carrier = carrierOf(setup);
   const carrying = await carrier.start();
   let committed: Map<string, number>;
+  const started = performance.now();
+  let producedMs = Number.NaN;
   try {
     committed = await produceAtRate(carrier.insert, perSecond, seconds);
+    producedMs = performance.now() - started;
     await waitApplied(carrying, committed.size, 120_000);
   } finally {
     await carrying.stop();
@@ -120,6 +123,8 @@ export const latencyAtRate = async <S extends Setup>(
   const latencies = [...committed].map(([eventId, at]) => (applied.get(eventId) ?? Number.NaN) - at);
   latencies.sort((a, b) => a - b);
   return {
+    // What the producer achieved: below `perSecond` only if it could not keep up.
+    offeredPerS: rate(committed.size, producedMs),
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     max: latencies[latencies.length - 1] ?? Number.NaN,

@@ -28,9 +28,10 @@ describe('judge', () => {
     assert.match(met?.target ?? '', RATIO_TEXT);
     const [, missed] = judge([
       { line: raw, value: 10_000 },
-      { line: relay, value: 8_000 },
+      { line: relay, value: 8_996 },
     ]);
     assert.equal(missed?.met, false);
+    assert.equal(missed?.ratio, 0.9, 'shown as 0.900 but judged unrounded');
   });
 
   it('judges an upper bound on a ratio, such as latency against the raw p99', () => {

@@ -69,7 +69,8 @@ export const judge = (measured: ReadonlyArray<{ line: Line; value: number }>): R
     return {
       ...shown,
       baseline: round(base.value, base.line.digits ?? 0),
-      ratio: round(ratio, 2),
+      // Three decimals: at two, 0.448 would print as 0.45 beside a missed '>= 0.45x'.
+      ratio: round(ratio, 3),
       target: `${target.op} ${target.ratio}x ${target.of}`,
       met: holds(ratio, target.op, target.ratio),
     };
@@ -87,7 +88,7 @@ export const renderTable = (results: readonly Result[]): string => {
     r.name,
     `${formatNumber(r.value)} ${r.unit}`,
     formatNumber(r.baseline),
-    r.ratio === null ? '-' : r.ratio.toFixed(2),
+    r.ratio === null ? '-' : r.ratio.toFixed(3),
     r.target ?? '-',
     r.met === null ? '' : r.met ? 'met' : 'MISSED',
   ]);

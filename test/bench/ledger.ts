@@ -28,6 +28,16 @@ export const ledgerSummary = async (store: Store, group: string): Promise<Ledger
     };
   });
 
+/** When the row at `rank` (0 for the first) in the order of processing was applied, ms since the epoch. */
+export const appliedAtRank = async (store: Store, group: string, rank: number): Promise<number> =>
+  store.withTransaction(async (tx) => {
+    const [row] = await tx.query<{ processed_at: unknown }>(
+      'select processed_at from event_ledger where consumer_group = $1 order by processed_at limit 1 offset $2',
+      [group, rank],
+    );
+    return row ? toMs(row.processed_at) : Number.NaN;
+  });
+
 /** event_id -> when its effect committed (ms since the epoch). */
 export const appliedTimes = async (store: Store, group: string): Promise<Map<string, number>> =>
   store.withTransaction(async (tx) => {

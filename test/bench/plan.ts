@@ -25,7 +25,7 @@ export type Size = {
 };
 
 export const SIZES = {
-  quick: { drain: 20_000, pipeline: 20_000, latencyS: 4, local: 10_000 },
+  quick: { drain: 30_000, pipeline: 20_000, latencyS: 4, local: 10_000 },
   full: { drain: 100_000, pipeline: 100_000, latencyS: 10, local: 30_000 },
 } as const satisfies Record<string, Size>;
 

@@ -140,7 +140,7 @@ export const MEASUREMENTS: readonly Measurement[] = [
   },
   {
     title: 'start-up',
-    measure: async () => startupMs(3),
+    measure: async () => startupMs(5),
     lines: [
       ms(`baseline: ${NODE_ALONE}`, NODE_ALONE, { digits: 0, key: NODE_ALONE }),
       ...BINARIES.map((b) =>

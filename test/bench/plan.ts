@@ -17,7 +17,7 @@ import { withLocal, withProduction } from './setups.ts';
 import { BINARIES, NODE_ALONE, startupMs } from './startup.ts';
 
 export type Size = {
-  /** Events in a pre-filled outbox (raw drain, relay) or stream (raw consumer, consumer). */
+  /** Events timed in a pre-filled outbox (raw drain, relay) or stream (consumers), after 5,000 warm-up ones. */
   readonly drain: number;
   readonly pipeline: number;
   readonly latencyS: number;

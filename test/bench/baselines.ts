@@ -1,18 +1,14 @@
 // Raw baselines measured in the same run: what the hardware does with the plainest code, so the
-// services' figures can be read as ratios that hold on a noisy machine.
+// services' figures can be read as ratios that hold on a noisy machine. (The raw pipeline, the
+// longest of them, has its own file: raw-pipeline.ts.)
 import type { Redis } from 'ioredis';
 import type postgres from 'postgres';
 import { pgArray } from '../../src/adapters/postgres/arrays.ts';
-import type { Store } from '../../src/ports/store.ts';
 import { streamFieldsOf, userEvents } from './events.ts';
+import { drainBatch } from './raw-pipeline.ts';
 import { rate } from './stats.ts';
 
-export const fillOutbox = async (store: Store, count: number, batch = 2_000): Promise<void> => {
-  for (let done = 0; done < count; done += batch) {
-    const events = userEvents(Math.min(batch, count - done), done);
-    await store.withTransaction((tx) => tx.outbox.insert(events));
-  }
-};
+export const RAW_CONSUMER_GROUP = 'raw-baseline';
 
 /** Pipelined XADD, 500 a batch (events generated before the clock starts). */
 export const rawXadd = async (redis: Redis, key: string, count: number): Promise<number> => {
@@ -26,75 +22,20 @@ export const rawXadd = async (redis: Redis, key: string, count: number): Promise
   return rate(count, performance.now() - started);
 };
 
-/** DELETE ... FOR UPDATE SKIP LOCKED LIMIT 1000 RETURNING + pipelined XADD, one transaction a batch. */
-export const rawDrain = async (sql: postgres.Sql, redis: Redis, key: string): Promise<number> => {
-  let total = 0;
-  const started = performance.now();
-  for (;;) {
-    const drained = await sql.begin(async (tx) => {
-      const rows = await tx`
-        delete from outbox where id in (select id from outbox order by id for update skip locked limit 1000)
-        returning id, event_id, topic, event_type, aggregate_type, aggregate_id, payload::text as payload,
-                  headers::text as headers, occurred_at`;
-      if (rows.length === 0) return 0;
-      const pipeline = redis.pipeline();
-      for (const r of rows) {
-        pipeline.xadd(
-          key,
-          '*',
-          'event_id',
-          r.event_id,
-          'event_type',
-          r.event_type,
-          'topic',
-          r.topic,
-          'aggregate_type',
-          r.aggregate_type,
-          'aggregate_id',
-          r.aggregate_id,
-          'payload',
-          r.payload,
-          'occurred_at',
-          (r.occurred_at as Date).toISOString(),
-          'outbox_id',
-          r.id,
-          'headers',
-          r.headers,
-          'schema_version',
-          '1',
-        );
-      }
-      await pipeline.exec();
-      return rows.length;
-    });
-    if (drained === 0) break;
-    total += drained;
-  }
-  return rate(total, performance.now() - started);
+/** The raw pipeline's drain batch (DELETE ... SKIP LOCKED LIMIT 1000 RETURNING + XADD) until empty. */
+export const rawDrain = async (sql: postgres.Sql, redis: Redis, key: string): Promise<void> => {
+  while ((await drainBatch(sql, redis, key)) > 0) {}
 };
 
 type ReadReply = [string, [string, string[]][]][] | null;
 
-/** XREADGROUP COUNT 1000 + one transaction of ledger inserts per batch + XACK. */
-export const rawConsume = async (
-  sql: postgres.Sql,
-  redis: Redis,
-  key: string,
-  count: number,
-): Promise<number> => {
-  const rows = userEvents(count).map((event, i) => streamFieldsOf(event, i));
-  for (let at = 0; at < rows.length; at += 1000) {
-    const pipeline = redis.pipeline();
-    for (const fields of rows.slice(at, at + 1000)) pipeline.xadd(key, '*', ...fields);
-    await pipeline.exec();
-  }
-  await redis.xgroup('CREATE', key, 'raw-baseline', '0');
-  let total = 0;
-  const started = performance.now();
+/** XREADGROUP COUNT 1000 + one transaction of ledger inserts per batch + XACK, until the stream is read. */
+export const rawConsume = async (sql: postgres.Sql, redis: Redis, key: string): Promise<void> => {
+  await redis.xgroup('CREATE', key, RAW_CONSUMER_GROUP, '0');
   for (;;) {
     const reply = (await redis.xreadgroup(
       'GROUP',
-      'raw-baseline',
+      RAW_CONSUMER_GROUP,
       'c',
       'COUNT',
       1000,
@@ -110,12 +51,10 @@ export const rawConsume = async (
     await sql.begin(
       (tx) => tx`
         insert into event_ledger (event_id, consumer_group, event_type, stream_id)
-        select e, 'raw-baseline', t, s from unnest(${pgArray(eventIds)}::uuid[], ${pgArray(types)}::text[],
+        select e, ${RAW_CONSUMER_GROUP}, t, s from unnest(${pgArray(eventIds)}::uuid[], ${pgArray(types)}::text[],
           ${pgArray(ids)}::text[]) as u(e, t, s)
         on conflict do nothing`,
     );
-    await redis.xack(key, 'raw-baseline', ...ids);
-    total += ids.length;
+    await redis.xack(key, RAW_CONSUMER_GROUP, ...ids);
   }
-  return rate(total, performance.now() - started);
 };

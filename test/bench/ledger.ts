@@ -28,6 +28,16 @@ export const ledgerSummary = async (store: Store, group: string): Promise<Ledger
     };
   });
 
+/** When the row at `rank` (0 for the first) in the order of processing was applied, ms since the epoch. */
+export const appliedAtRank = async (store: Store, group: string, rank: number): Promise<number> =>
+  store.withTransaction(async (tx) => {
+    const [row] = await tx.query<{ processed_at: unknown }>(
+      'select processed_at from event_ledger where consumer_group = $1 order by processed_at limit 1 offset $2',
+      [group, rank],
+    );
+    return row ? toMs(row.processed_at) : Number.NaN;
+  });
+
 /** event_id -> when its effect committed (ms since the epoch). */
 export const appliedTimes = async (store: Store, group: string): Promise<Map<string, number>> =>
   store.withTransaction(async (tx) => {
@@ -38,9 +48,18 @@ export const appliedTimes = async (store: Store, group: string): Promise<Map<str
     return new Map(rows.map((r) => [String(r.event_id), toMs(r.processed_at)]));
   });
 
-/** Every event applied exactly once: the correctness check every benchmark run makes before it reports. */
-export const assertExactlyOnce = (summary: LedgerSummary, expected: number, what: string): void => {
-  if (summary.rows !== expected || summary.distinct !== expected || summary.profiles !== expected) {
+/**
+ * Every event applied exactly once: the correctness check every benchmark run makes before it reports.
+ * `profiles: false` for a run whose consumer writes no read model (the raw consumer baseline).
+ */
+export const assertExactlyOnce = (
+  summary: LedgerSummary,
+  expected: number,
+  what: string,
+  options: { profiles?: boolean } = {},
+): void => {
+  const profiles = options.profiles === false ? expected : summary.profiles;
+  if (summary.rows !== expected || summary.distinct !== expected || profiles !== expected) {
     throw new Error(
       `${what}: ledger has ${summary.rows} rows (${summary.distinct} distinct) and ${summary.profiles} profiles for ${expected} events`,
     );

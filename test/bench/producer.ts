@@ -1,38 +1,67 @@
-// Writes outbox rows the way the backend does (events committed in transactions), either as fast
-// as possible or at a fixed rate, remembering when each event committed.
+// Writes outbox rows the way a producer does (events committed in batches), either as fast as
+// possible or at a fixed rate, remembering when each event committed; or fills a stream directly.
 import { setTimeout as delay } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import type { NewOutboxEvent } from '../../src/ports/outbox.ts';
 import type { Store } from '../../src/ports/store.ts';
-import { userEvents } from './events.ts';
+import { streamFieldsOf, userEvents } from './events.ts';
+
+/** Commits one batch of outbox rows: through the store (the backend's way) or a raw statement. */
+export type Insert = (events: NewOutboxEvent[]) => Promise<void>;
+
+export const storeInsert =
+  (store: Store): Insert =>
+  (events) =>
+    store.withTransaction((tx) => tx.outbox.insert(events));
 
 const nowMs = (): number => performance.timeOrigin + performance.now();
 
-/** As fast as one writer can: batches of `batch` events per transaction. */
-export const produceFlat = async (store: Store, count: number, batch = 500): Promise<void> => {
+/** As fast as one writer can: batches of `batch` events, one commit each. */
+export const produceFlat = async (insert: Insert, count: number, batch = 500): Promise<void> => {
   for (let done = 0; done < count; done += batch) {
-    const events = userEvents(Math.min(batch, count - done), done);
-    await store.withTransaction((tx) => tx.outbox.insert(events));
+    await insert(userEvents(Math.min(batch, count - done), done));
   }
 };
 
-/** `perSecond` events for `seconds`, committed every 5 ms; returns event_id -> commit time (ms). */
+/** An outbox filled before the clock starts (large batches: the filling is not measured). */
+export const fillOutbox = (store: Store, count: number): Promise<void> =>
+  produceFlat(storeInsert(store), count, 2_000);
+
+/**
+ * `perSecond` events for `seconds`, committed every 5 ms; returns event_id -> commit time (ms). When a
+ * commit takes longer than a tick, the events due meanwhile go in the next batch, so the offered rate
+ * holds on a slow machine instead of sinking to what one writer committing 5 at a time can do.
+ */
 export const produceAtRate = async (
-  store: Store,
+  insert: Insert,
   perSecond: number,
   seconds: number,
 ): Promise<Map<string, number>> => {
   const tickMs = 5;
-  const perTick = Math.max(1, Math.round((perSecond * tickMs) / 1000));
-  const ticks = Math.round((seconds * 1000) / tickMs);
+  const total = Math.round(perSecond * seconds);
   const committed = new Map<string, number>();
   const started = nowMs();
-  for (let tick = 0; tick < ticks; tick += 1) {
-    const due = started + tick * tickMs;
-    const wait = due - nowMs();
+  let sent = 0;
+  for (let tick = 0; sent < total; ) {
+    const wait = started + tick * tickMs - nowMs();
     if (wait > 0) await delay(wait);
-    const events = userEvents(perTick, tick * perTick);
-    await store.withTransaction((tx) => tx.outbox.insert(events));
+    tick = Math.max(tick, Math.floor((nowMs() - started) / tickMs)) + 1;
+    const events = userEvents(Math.min(total, Math.round((tick * tickMs * perSecond) / 1000)) - sent, sent);
+    if (events.length === 0) continue;
+    await insert(events);
     const at = nowMs();
     for (const event of events) committed.set(event.eventId, at);
+    sent += events.length;
   }
   return committed;
+};
+
+/** A stream holding `count` entries, written as the relay writes them, before a consumer starts. */
+export const preloadStream = async (redis: Redis, key: string, count: number): Promise<void> => {
+  const rows = userEvents(count).map((event, i) => streamFieldsOf(event, i));
+  for (let at = 0; at < rows.length; at += 1000) {
+    const pipeline = redis.pipeline();
+    for (const fields of rows.slice(at, at + 1000)) pipeline.xadd(key, '*', ...fields);
+    await pipeline.exec();
+  }
 };

@@ -5,10 +5,10 @@ import { type RunningBinary, startBinary } from '../helpers/binaries.ts';
 export type Service = RunningBinary & { peakRssMb(): number };
 
 /** VmHWM: the most resident memory the process ever had. */
-const peakRss = (pid: number): number => {
+export const peakRss = (pid: number | undefined): number => {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+    const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
     return kb / 1024;
   } catch {
     return Number.NaN;
@@ -25,4 +25,12 @@ export const startService = async (
 
 export const stopAll = async (services: ReadonlyArray<Service | undefined>): Promise<void> => {
   await Promise.all(services.map((s) => s?.stop('SIGTERM')));
+};
+
+/** Events the consumer applied so far, from its JSON metrics. */
+export const processedCount = async (consumer: Service): Promise<number> => {
+  const metrics = (await (await fetch(`${consumer.url}/metrics`)).json()) as {
+    events_processed_success?: number;
+  };
+  return metrics.events_processed_success ?? 0;
 };

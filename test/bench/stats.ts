@@ -6,11 +6,14 @@ export const percentile = (sorted: readonly number[], p: number): number => {
   return sorted[rank] as number;
 };
 
+/** NaN if any value is: a run that could not measure a figure must not be hidden by the others. */
 export const median = (values: readonly number[]): number =>
-  percentile(
-    [...values].sort((a, b) => a - b),
-    50,
-  );
+  values.some(Number.isNaN)
+    ? Number.NaN
+    : percentile(
+        [...values].sort((a, b) => a - b),
+        50,
+      );
 
 export const round = (value: number, digits = 0): number => {
   const factor = 10 ** digits;

@@ -1,0 +1,155 @@
+// What the benchmark measures, in one place: each measurement (run once per round, three rounds, the
+// median kept) and the table lines it yields. A target is a ratio to another line of the same run,
+// named by that line's key; a new line is one entry here and, if new, one scenario. Each baseline
+// runs just before what is compared with it, so both see the machine in the same state.
+import { rawXadd } from './baselines.ts';
+import { rawPipeline, services } from './carriers.ts';
+import { atLeast, atMost, type Line, noMoreThan } from './results.ts';
+import {
+  consumerApply,
+  latencyAtRate,
+  pipelineSustained,
+  rawConsumerRate,
+  rawDrainRate,
+  relayDrain,
+} from './scenarios.ts';
+import { withLocal, withProduction } from './setups.ts';
+import { BINARIES, NODE_ALONE, startupMs } from './startup.ts';
+
+export type Size = {
+  /** Events timed in a pre-filled outbox (raw drain, relay) or stream (consumers), after 5,000 warm-up ones. */
+  readonly drain: number;
+  readonly pipeline: number;
+  readonly latencyS: number;
+  readonly local: number;
+};
+
+export const SIZES = {
+  quick: { drain: 30_000, pipeline: 20_000, latencyS: 4, local: 10_000 },
+  full: { drain: 100_000, pipeline: 100_000, latencyS: 10, local: 30_000 },
+} as const satisfies Record<string, Size>;
+
+export type Measurement = {
+  /** For the progress log. */
+  readonly title: string;
+  readonly measure: (size: Size) => Promise<Readonly<Record<string, number>>>;
+  readonly lines: readonly Line[];
+  /** Full runs only: for lines without a target, to keep --quick short. */
+  readonly fullOnly?: boolean;
+};
+
+const rate = (name: string, options: Partial<Line> = {}): Line => ({
+  name,
+  figure: 'rate',
+  unit: 'events/s',
+  ...options,
+});
+const ms = (name: string, figure: string, options: Partial<Line> = {}): Line => ({
+  name,
+  figure,
+  unit: 'ms',
+  digits: 1,
+  ...options,
+});
+const mb = (name: string, figure: string, options: Partial<Line> = {}): Line => ({
+  name,
+  figure,
+  unit: 'MB',
+  digits: 1,
+  ...options,
+});
+const latencyLines = (prefix: string, p99: Partial<Line> = {}): Line[] => [
+  ms(`${prefix}: p50`, 'p50'),
+  ms(`${prefix}: p99`, 'p99', p99),
+  ms(`${prefix}: max`, 'max'),
+];
+
+export const MEASUREMENTS: readonly Measurement[] = [
+  {
+    title: 'raw XADD',
+    fullOnly: true,
+    measure: (size) =>
+      withProduction(async (p) => ({ rate: await rawXadd(p.redis, p.streamKey, size.drain) })),
+    lines: [rate('baseline: pipelined XADD (500 a batch)')],
+  },
+  {
+    title: 'raw drain',
+    measure: (size) => withProduction((p) => rawDrainRate(p, size.drain)),
+    lines: [rate('baseline: raw drain (DELETE..SKIP LOCKED..RETURNING + XADD)', { key: 'raw drain' })],
+  },
+  {
+    title: 'relay',
+    measure: (size) => withProduction((p) => relayDrain(p, size.drain)),
+    lines: [rate('relay: drain pre-filled outbox', { key: 'relay', target: atLeast(0.9, 'raw drain') })],
+  },
+  {
+    title: 'raw consumer',
+    measure: (size) => withProduction((p) => rawConsumerRate(p, size.drain)),
+    lines: [rate('baseline: raw consumer (XREADGROUP + ledger tx + XACK)', { key: 'raw consumer' })],
+  },
+  {
+    title: 'consumer',
+    measure: (size) => withProduction((p) => consumerApply(p, size.drain)),
+    lines: [
+      rate('consumer: ledger + built-in handler', { key: 'consumer', target: atLeast(0.45, 'raw consumer') }),
+    ],
+  },
+  {
+    title: 'raw pipeline',
+    measure: (size) => withProduction((p) => pipelineSustained(p, rawPipeline, size.pipeline)),
+    lines: [rate('baseline: raw pipeline, commit to ledger, sustained', { key: 'raw pipeline' })],
+  },
+  {
+    title: 'pipeline',
+    measure: (size) => withProduction((p) => pipelineSustained(p, services, size.pipeline)),
+    lines: [
+      rate('pipeline: commit to ledger, sustained', {
+        key: 'pipeline',
+        target: atLeast(0.6, 'raw pipeline'),
+      }),
+      mb('relay: peak RSS under load', 'relayRssMb', { target: noMoreThan(150) }),
+      mb('consumer: peak RSS under load', 'consumerRssMb', { target: noMoreThan(150) }),
+    ],
+  },
+  {
+    title: 'raw pipeline latency at 1000/s',
+    measure: (size) => withProduction((p) => latencyAtRate(p, rawPipeline, 1_000, size.latencyS)),
+    lines: latencyLines('baseline: raw pipeline latency @1000/s', { key: 'raw pipeline p99' }),
+  },
+  {
+    title: 'latency at 1000/s',
+    measure: (size) => withProduction((p) => latencyAtRate(p, services, 1_000, size.latencyS)),
+    lines: latencyLines('pipeline latency @1000/s', { target: atMost(3, 'raw pipeline p99') }),
+  },
+  {
+    title: 'latency at 5000/s',
+    fullOnly: true,
+    measure: (size) => withProduction((p) => latencyAtRate(p, services, 5_000, size.latencyS)),
+    lines: latencyLines('pipeline latency @5000/s'),
+  },
+  {
+    title: 'local mode pipeline',
+    measure: (size) => withLocal((l) => pipelineSustained(l, services, size.local)),
+    lines: [rate('local mode: pipeline, sustained', { target: atLeast(0.3, 'pipeline') })],
+  },
+  {
+    title: 'local mode latency at 1000/s',
+    fullOnly: true,
+    measure: (size) => withLocal((l) => latencyAtRate(l, services, 1_000, size.latencyS)),
+    lines: [ms('local mode latency @1000/s: p99', 'p99')],
+  },
+  {
+    title: 'start-up',
+    measure: async () => startupMs(5),
+    lines: [
+      ms(`baseline: ${NODE_ALONE}`, NODE_ALONE, { digits: 0, key: NODE_ALONE }),
+      ...BINARIES.map((b) =>
+        ms(`start-up: ${b}.mjs --help`, b, { digits: 0, target: atMost(2.5, NODE_ALONE) }),
+      ),
+    ],
+  },
+];
+
+/** The measurements of a run: --quick leaves out those marked full-only. */
+export const measurementsFor = (mode: keyof typeof SIZES): readonly Measurement[] =>
+  MEASUREMENTS.filter((m) => mode === 'full' || !m.fullOnly);

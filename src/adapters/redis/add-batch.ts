@@ -1,17 +1,35 @@
-// Bus.addBatch on Redis: one pipeline of XADDs (one round trip), each entry its own outcome, on a
-// connection of its own where a batch that failed is never sent again.
+// Bus.addBatch on Redis: one XADD per entry, all written to the socket at once (one round trip),
+// each entry its own outcome, on a connection of its own where a batch that failed is never sent
+// again.
+import { Redis } from 'ioredis';
 import type { StreamFields } from '../../core/envelope.ts';
 import { PermanentError, TransientError } from '../../core/errors.ts';
 import type { AddOutcome, Bus } from '../../ports/bus.ts';
 import type { RedisConnection, SendOnceConnection } from './connection.ts';
 import { redisOutage, translateRedisError } from './errors.ts';
 
-type PipelineResults = [error: Error | null, reply: unknown][] | null;
+type Entries = Parameters<Bus['addBatch']>[0];
 
 const xaddArgs = (key: string, fields: StreamFields): string[] => {
   const args = [key, '*'];
   for (const name in fields) args.push(name, fields[name] as string);
   return args;
+};
+
+/**
+ * Sends every XADD before any reply is read. The commands go to a corked socket and leave in one
+ * write; this costs ioredis about half the CPU of a pipeline (measured: about 9 against 19 µs an
+ * entry of ten fields), which builds one string of the whole batch and a promise chain per command.
+ * A cluster routes each command itself.
+ */
+const sendAll = (connection: RedisConnection, entries: Entries, key: (stream: string) => string) => {
+  const socket = connection instanceof Redis ? connection.stream : undefined;
+  socket?.cork();
+  try {
+    return entries.map((entry) => connection.call('XADD', xaddArgs(key(entry.stream), entry.fields)));
+  } finally {
+    socket?.uncork();
+  }
 };
 
 /** Rejects with an outage (and runs `onTimeout`) when `work` has not settled within `ms`. */
@@ -26,9 +44,9 @@ const withDeadline = <T>(work: Promise<T>, ms: number, onTimeout: () => void): P
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 };
 
-const outcomeOf = ([error, reply]: [Error | null, unknown]): AddOutcome => {
-  if (!error) return { id: String(reply) };
-  const translated = translateRedisError(error);
+const outcomeOf = (settled: PromiseSettledResult<unknown>): AddOutcome => {
+  if (settled.status === 'fulfilled') return { id: String(settled.value) };
+  const translated = translateRedisError(settled.reason);
   if (translated instanceof TransientError) throw translated;
   return {
     error: translated instanceof PermanentError ? translated : new PermanentError(translated.message),
@@ -40,20 +58,16 @@ export const createAddBatch = (
   key: (stream: string) => string,
   timeoutMs: number,
 ): Bus['addBatch'] => {
-  const send = async (connection: RedisConnection, entries: Parameters<Bus['addBatch']>[0]) => {
-    const pipeline = connection.pipeline();
-    for (const entry of entries) pipeline.call('XADD', xaddArgs(key(entry.stream), entry.fields));
-    return (await withDeadline(pipeline.exec(), timeoutMs, publisher.drop)) as PipelineResults;
-  };
-
   return async (entries) => {
     if (entries.length === 0) return [];
     try {
-      const results = await send(await publisher.get(), entries);
-      if (!results || results.length !== entries.length) {
-        throw redisOutage('a batch of adds was cut short');
-      }
-      return results.map(outcomeOf);
+      const connection = await publisher.get();
+      const settled = await withDeadline(
+        Promise.allSettled(sendAll(connection, entries, key)),
+        timeoutMs,
+        publisher.drop,
+      );
+      return settled.map(outcomeOf);
     } catch (error) {
       // Whatever was in flight stays unanswered: the connection goes with it, so nothing of it
       // arrives after the caller has given up on the batch.

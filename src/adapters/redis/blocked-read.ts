@@ -3,7 +3,7 @@
 import { TransientError } from '../../core/errors.ts';
 import type { SendOnceConnection } from './connection.ts';
 import { redisOutage, translateRedisError } from './errors.ts';
-import type { RawBufferReads } from './replies.ts';
+import type { RawBufferReads } from './read-replies.ts';
 
 export type BlockedRead = (
   args: readonly string[],

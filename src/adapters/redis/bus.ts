@@ -6,17 +6,16 @@ import { createBlockedRead } from './blocked-read.ts';
 import { createSendOnceConnection, type RedisConnection } from './connection.ts';
 import { redisCall, translateRedisError } from './errors.ts';
 import { encodeExec, execScript } from './exec-script.ts';
+import { createReadDecoder, type RawBufferReads } from './read-replies.ts';
 import {
   deletedIds,
   flattenFields,
   parseMemoryInfo,
-  type RawBufferReads,
   type RawEntry,
   toEntries,
   toGroupInfo,
   toPendingEntries,
   toPendingSummary,
-  toStreamReads,
 } from './replies.ts';
 
 export type { RedisConnection } from './connection.ts';
@@ -44,6 +43,7 @@ export const createRedisBus = (redis: RedisConnection, options: RedisBusOptions 
   const reader = createSendOnceConnection(redis, { timeoutMs: graceMs });
   const addBatch = createAddBatch(publisher, key, publishTimeoutMs);
   const readBlocked = createBlockedRead(reader, graceMs);
+  const decodeReads = createReadDecoder();
   redis.defineCommand('mmExec', { lua: execScript });
   const runExec = (redis as unknown as { mmExec: ExecCommand }).mmExec.bind(redis);
 
@@ -56,7 +56,7 @@ export const createRedisBus = (redis: RedisConnection, options: RedisBusOptions 
       blockMs > 0
         ? await readBlocked(args, blockMs, read.signal)
         : ((await redisCall(() => redis.callBuffer('XREADGROUP', ...args))) as RawBufferReads);
-    return toStreamReads(reply, unkey);
+    return decodeReads(reply, unkey);
   };
 
   return {

@@ -1,11 +1,8 @@
 // Shapes raw Redis stream replies into the Bus port's types.
 import type { StreamFields } from '../../core/envelope.ts';
-import type { GroupInfo, PendingEntry, PendingSummary, StreamEntry, StreamRead } from '../../ports/bus.ts';
+import type { GroupInfo, PendingEntry, PendingSummary, StreamEntry } from '../../ports/bus.ts';
 
 export type RawEntry = [id: string, fields: string[] | null];
-
-/** An XREADGROUP reply as ioredis hands Buffer replies over (`callBuffer`). */
-export type RawBufferReads = [stream: Buffer, entries: [id: Buffer, fields: Buffer[] | null][]][] | null;
 
 export const toFields = (flat: readonly string[]): StreamFields => {
   const fields: StreamFields = {};
@@ -24,29 +21,6 @@ export const toEntries = (raw: readonly RawEntry[] | null): StreamEntry[] => {
   const entries: StreamEntry[] = [];
   for (const [id, flat] of raw ?? []) if (flat) entries.push({ id, fields: toFields(flat) });
   return entries;
-};
-
-/**
- * XREADGROUP's reply straight from Buffers into entries, in one pass: ioredis's own string replies
- * convert every element into a new array first, which the consumer's hot path does not need.
- * Entries deleted while pending (null fields) are left out.
- */
-export const toStreamReads = (reply: RawBufferReads, unkey: (key: string) => string): StreamRead[] => {
-  const reads: StreamRead[] = [];
-  for (const [key, raw] of reply ?? []) {
-    const entries: StreamEntry[] = [];
-    for (const [id, flat] of raw) {
-      if (!flat) continue;
-      const fields: StreamFields = {};
-      for (let i = 0; i + 1 < flat.length; i += 2) {
-        fields[(flat[i] as Buffer).toString()] = (flat[i + 1] as Buffer).toString();
-      }
-      // Stream ids are ASCII digits and a dash.
-      entries.push({ id: id.toString('latin1'), fields });
-    }
-    reads.push({ stream: unkey(key.toString()), entries });
-  }
-  return reads;
 };
 
 export const deletedIds = (raw: readonly RawEntry[] | null): string[] =>

@@ -104,7 +104,7 @@ describe('relay and consumer against a secured Redis', { skip: await skipUnless(
     await everyBinaryRefuses(`redis://${host}/99`, new RegExp(`Redis at ${host} has no such database`));
     await everyBinaryRefuses(
       `redis://${host}/abc`,
-      /--redis-url \(REDIS_URL\): the database "abc" of redis:\/\/127.0.0.1:\d+\/abc is not a number/,
+      new RegExp(`--redis-url \\(REDIS_URL\\): the database "abc" for Redis at ${host} is not a number`),
     );
   });
 

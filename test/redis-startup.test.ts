@@ -58,11 +58,14 @@ describe('Redis start-up checks', { skip: await skipUnless('redis') }, () => {
     await assert.rejects(
       open(`redis://:pw-in-url@${host}/abc`),
       configError(
-        /--redis-url \(REDIS_URL\): the database "abc" of redis:\/\/:\*\*\*@127.0.0.1:\d+\/abc/,
+        new RegExp(`--redis-url \\(REDIS_URL\\): the database "abc" for Redis at ${host} is not a number`),
         'pw-in-url',
       ),
     );
-    await assert.rejects(open(`redis://${host}?db=x1`), configError(/the database "x1" .* is not a number/));
+    await assert.rejects(
+      open(`redis://${host}?db=x1`),
+      configError(/the database "x1" for Redis at .* is not a number/),
+    );
   });
 
   it('an outage at start-up is no configuration error: the client opens and commands wait it out', async () => {

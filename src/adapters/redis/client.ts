@@ -38,12 +38,12 @@ const hostOf = (url: string): string => {
 };
 
 /** A database number in the URL (path or `?db=`) that is not one; ioredis would quietly use 0. */
-export const redisUrlProblem = (url: string): string | undefined => {
+const redisUrlProblem = (url: string): string | undefined => {
   const parsed = new URL(url);
   const fromPath = parsed.pathname.replace(/^\//, '');
   const db = parsed.searchParams.get('db') ?? fromPath;
   if (db === '' || /^\d+$/.test(db)) return undefined;
-  return `--redis-url (REDIS_URL): the database "${db}" of ${redactUrl(url)} is not a number`;
+  return `--redis-url (REDIS_URL): the database "${db}" for Redis at ${hostOf(url)} is not a number`;
 };
 
 // Long enough for a connection and its handshake; a server that says nothing by then is treated as
@@ -55,7 +55,7 @@ const FIRST_ANSWER_MS = 5_000;
  * an untrusted certificate throws ConfigError naming the host (never the password); an outage
  * returns, leaving the client to reconnect while the services retry.
  */
-export const checkRedisAtStartup = async (
+const checkRedisAtStartup = async (
   redis: RedisConnection,
   options: { readonly url: string; readonly timeoutMs?: number },
 ): Promise<void> => {

@@ -7,6 +7,7 @@ import { createRedisBus } from '../src/adapters/redis/bus.ts';
 import type { Bus } from '../src/ports/bus.ts';
 import { DLQ, type MadeDeadLetter, mmDlq, relayDeadLetter } from './dlq-fixtures.ts';
 import { bundlePath } from './helpers/binaries.ts';
+import { eventually } from './helpers/eventually.ts';
 import { createTestRedis, startRedisServer, type TestRedis } from './helpers/redis.ts';
 import { skipUnless } from './helpers/services.ts';
 
@@ -125,10 +126,12 @@ describe('mm-dlq on empty and missing streams, bad ids, outages', { skip: await 
     });
     const made: MadeDeadLetter[] = [];
     for (let i = 0; i < 150; i++) made.push(await relayDeadLetter(own));
-    await own.close();
     const onServer = mmDlq({ redisUrl: server.url, prefix: redis.prefix });
     const running = onServer('reprocess --stream identity.dlq --all --rate 50');
-    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    // Stopped once the run is under way (at 50/s it needs 3 s for all 150), however long it took
+    // to start on a busy machine.
+    await eventually(async () => (await own.len('identity.dlq.audit')) > 0, 15_000);
+    await own.close();
     await server.stop();
     const interrupted = await running;
     assert.equal(interrupted.code, 69, interrupted.stdout + interrupted.stderr);

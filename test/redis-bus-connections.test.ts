@@ -187,8 +187,9 @@ describe('Redis bus connections', { skip: await skipUnless('redis') }, () => {
     await eventually(async () => (await blockedClients(redis.client, name)) === 1);
     // A network blip: the server drops the connection and would take a new one at once.
     const [id] = (await blockedIds(redis.client, name)) as [string];
+    const cut = assert.rejects(reading, isOutage(/Redis unavailable/));
     await redis.client.client('KILL', 'ID', id);
-    await assert.rejects(reading, isOutage(/Redis unavailable/));
+    await cut;
     await nextReadGetsTheEntry(bus, 's2');
   });
 

@@ -2,7 +2,7 @@
 // that imports adapters.
 import { createPostgresStore } from '../adapters/postgres/store.ts';
 import { createRedisBus } from '../adapters/redis/bus.ts';
-import { createRedisClient } from '../adapters/redis/client.ts';
+import { openRedisClient } from '../adapters/redis/client.ts';
 import { openLocalPorts } from '../adapters/sqlite/local-ports.ts';
 import type { BusFaults } from '../adapters/sqlite/streams/bus.ts';
 import type { Deployment } from '../core/config.ts';
@@ -34,7 +34,8 @@ export type { BusFaults };
 export const connect = async (deployment: Deployment, options: ConnectOptions): Promise<Ports> => {
   switch (deployment.kind) {
     case 'production': {
-      const redis = createRedisClient({ url: deployment.redisUrl, logger: options.logger });
+      // A refused password or a missing database fails here, before anything starts (exit 78).
+      const redis = await openRedisClient({ url: deployment.redisUrl, logger: options.logger });
       const bus = createRedisBus(redis, { keyPrefix: deployment.keyPrefix });
       const store =
         deployment.databaseUrl === undefined

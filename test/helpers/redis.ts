@@ -2,7 +2,7 @@
 // process on a free port for tests that stop, pause or kill it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach } from 'node:test';
@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { eventually } from './eventually.ts';
 import { freePort } from './free-port.ts';
 import { REDIS_URL } from './services.ts';
+import type { TestCertificates } from './tls-certs.ts';
 
 export const randomPrefix = (): string => `mmtest:${randomBytes(5).toString('hex')}:`;
 
@@ -98,14 +99,28 @@ export type RedisServer = {
   kill(): Promise<void>;
 };
 
-export const startRedisServer = async (
-  options: { appendOnly?: boolean; password?: string; maxClients?: number } = {},
-): Promise<RedisServer> => {
+export type RedisServerOptions = {
+  readonly appendOnly?: boolean;
+  readonly password?: string;
+  readonly maxClients?: number;
+  /** TLS only (no plain port), with this certificate; clients need not present one. */
+  readonly tls?: TestCertificates;
+};
+
+const listenArgs = (port: number, tls: TestCertificates | undefined): string[] =>
+  tls
+    ? ['--port', '0', '--tls-port', String(port), '--tls-auth-clients', 'no']
+        .concat(['--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile])
+        .concat(['--tls-ca-cert-file', tls.caFile])
+    : ['--port', String(port)];
+
+export const startRedisServer = async (options: RedisServerOptions = {}): Promise<RedisServer> => {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'mm-redis-'));
+  const tls = options.tls ? { ca: readFileSync(options.tls.caFile) } : undefined;
   let child: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir];
+    const args = [...listenArgs(port, options.tls), '--bind', '127.0.0.1', '--save', '', '--dir', dir];
     args.push('--appendonly', options.appendOnly ? 'yes' : 'no', '--appendfsync', 'always');
     if (options.password) args.push('--requirepass', options.password);
     if (options.maxClients) args.push('--maxclients', String(options.maxClients));
@@ -115,6 +130,7 @@ export const startRedisServer = async (
       const probe = new Redis({
         port,
         password: options.password,
+        tls,
         lazyConnect: true,
         maxRetriesPerRequest: 0,
         retryStrategy: () => null,
@@ -139,7 +155,7 @@ export const startRedisServer = async (
   await launch();
   return {
     port,
-    url: `redis://${options.password ? `:${encodeURIComponent(options.password)}@` : ''}127.0.0.1:${port}`,
+    url: `${tls ? 'rediss' : 'redis'}://${options.password ? `:${encodeURIComponent(options.password)}@` : ''}127.0.0.1:${port}`,
     pause: () => child?.kill('SIGSTOP'),
     resume: () => child?.kill('SIGCONT'),
     stop: () => exit('SIGTERM'),

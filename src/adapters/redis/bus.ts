@@ -1,9 +1,12 @@
-// The Redis Bus: Redis Streams through ioredis, keys under a prefix, blocking reads on their own connection.
-import type { Redis } from 'ioredis';
-import { PermanentError, TransientError } from '../../core/errors.ts';
-import type { AddOutcome, Bus, ExecResult, StreamRead } from '../../ports/bus.ts';
+// The Redis Bus: Redis Streams through ioredis, keys under a prefix; the relay's batches of adds
+// and the consumer's blocked reads each on a connection of their own.
+import type { Bus, ExecResult } from '../../ports/bus.ts';
+import { createAddBatch } from './add-batch.ts';
+import { createBlockedRead } from './blocked-read.ts';
+import { createSendOnceConnection, type RedisConnection } from './connection.ts';
 import { redisCall, translateRedisError } from './errors.ts';
 import { encodeExec, execScript } from './exec-script.ts';
+import { createReadDecoder, type RawBufferReads } from './read-replies.ts';
 import {
   deletedIds,
   flattenFields,
@@ -14,8 +17,8 @@ import {
   toPendingEntries,
   toPendingSummary,
 } from './replies.ts';
-import { createRespPipe, encodeCommand, encodeXadds, type RespPipe } from './resp-pipe.ts';
-import { isReplyError } from './resp-reader.ts';
+
+export type { RedisConnection } from './connection.ts';
 
 export type RedisBusOptions = {
   /** Prepended to every key, so tests and tenants can share one Redis. */
@@ -30,34 +33,17 @@ type ExecCommand = (numKeys: number, ...args: string[]) => Promise<[number, stri
 
 const globEscape = (text: string): string => text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 
-export const createRedisBus = (redis: Redis, options: RedisBusOptions = {}): Bus => {
+export const createRedisBus = (redis: RedisConnection, options: RedisBusOptions = {}): Bus => {
   const prefix = options.keyPrefix ?? '';
   const key = (stream: string): string => prefix + stream;
   const unkey = (k: string): string => (k.startsWith(prefix) ? k.slice(prefix.length) : k);
   const graceMs = options.blockGraceMs ?? 5_000;
-  // The relay's bulk XADDs and the consumer's blocked reads go over bare RESP connections of their
-  // own (resp-pipe.ts); a blocked read parks its connection, so other commands never queue behind it.
-  const pipeTo = (timeoutMs: number): RespPipe =>
-    createRespPipe({
-      host: redis.options.host ?? '127.0.0.1',
-      port: redis.options.port ?? 6379,
-      username: redis.options.username,
-      password: redis.options.password,
-      db: redis.options.db,
-      path: redis.options.path,
-      tls: redis.options.tls,
-      timeoutMs,
-    });
-  let publishPipe: RespPipe | undefined;
-  let readPipe: RespPipe | undefined;
-  const publisher = (): RespPipe => {
-    publishPipe ??= pipeTo(options.publishTimeoutMs ?? 5_000);
-    return publishPipe;
-  };
-  const blockedReader = (): RespPipe => {
-    readPipe ??= pipeTo(graceMs);
-    return readPipe;
-  };
+  const publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
+  const publisher = createSendOnceConnection(redis, { timeoutMs: publishTimeoutMs });
+  const reader = createSendOnceConnection(redis, { timeoutMs: graceMs });
+  const addBatch = createAddBatch(publisher, key, publishTimeoutMs);
+  const readBlocked = createBlockedRead(reader, graceMs);
+  const decodeReads = createReadDecoder();
   redis.defineCommand('mmExec', { lua: execScript });
   const runExec = (redis as unknown as { mmExec: ExecCommand }).mmExec.bind(redis);
 
@@ -69,37 +55,8 @@ export const createRedisBus = (redis: Redis, options: RedisBusOptions = {}): Bus
     const reply =
       blockMs > 0
         ? await readBlocked(args, blockMs, read.signal)
-        : ((await redisCall(() => redis.call('XREADGROUP', ...args))) as [string, RawEntry[]][] | null);
-    return (reply ?? []).map(([k, raw]): StreamRead => ({ stream: unkey(k), entries: toEntries(raw) }));
-  };
-
-  // A stopped (not crashed) Redis keeps the socket open, so a blocked read that gets no answer
-  // within its BLOCK time plus the grace is an outage. An interrupted read (outage or abort) drops
-  // its connection and is never sent again: a re-sent XREADGROUP would take entries into the
-  // pending list of a consumer that is no longer waiting for them.
-  const readBlocked = async (
-    args: readonly string[],
-    blockMs: number,
-    signal: AbortSignal | undefined,
-  ): Promise<[string, RawEntry[]][] | null> => {
-    if (signal?.aborted) return null;
-    const pipe = blockedReader();
-    const onAbort = (): void => pipe.drop('blocked read aborted');
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      const [reply] = await pipe.send(
-        Buffer.from(encodeCommand(['XREADGROUP', ...args])),
-        1,
-        blockMs + graceMs,
-      );
-      if (isReplyError(reply)) throw translateRedisError(new Error(reply.error));
-      return reply as [string, RawEntry[]][] | null;
-    } catch (error) {
-      if (signal?.aborted) return null;
-      throw error;
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-    }
+        : ((await redisCall(() => redis.callBuffer('XREADGROUP', ...args))) as RawBufferReads);
+    return decodeReads(reply, unkey);
   };
 
   return {
@@ -107,19 +64,7 @@ export const createRedisBus = (redis: Redis, options: RedisBusOptions = {}): Bus
     add: (stream, fields) =>
       redisCall(() => redis.xadd(key(stream), '*', ...flattenFields(fields)) as Promise<string>),
 
-    addBatch: async (entries) => {
-      if (entries.length === 0) return [];
-      const payload = encodeXadds(entries.map((entry) => ({ key: key(entry.stream), fields: entry.fields })));
-      const replies = await publisher().send(payload, entries.length);
-      return replies.map((reply): AddOutcome => {
-        if (!isReplyError(reply)) return { id: String(reply) };
-        const translated = translateRedisError(new Error(reply.error));
-        if (translated instanceof TransientError) throw translated;
-        return {
-          error: translated instanceof PermanentError ? translated : new PermanentError(translated.message),
-        };
-      });
-    },
+    addBatch,
 
     exec: async (writes, execOptions = {}): Promise<ExecResult> => {
       const { keys, arg } = encodeExec(writes, execOptions, key);
@@ -231,9 +176,11 @@ export const createRedisBus = (redis: Redis, options: RedisBusOptions = {}): Bus
     memory: async () => parseMemoryInfo(await redisCall(() => redis.info('memory'))),
 
     close: async () => {
-      publishPipe?.close();
-      readPipe?.close();
-      await redis.quit().catch(() => redis.disconnect());
+      publisher.close();
+      reader.close();
+      // QUIT lets replies in flight arrive; a connection that is not up has nothing to wait for.
+      if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+      else redis.disconnect();
     },
   };
 };

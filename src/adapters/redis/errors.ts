@@ -1,4 +1,4 @@
-// Translates ioredis and Redis reply errors into mm's error classes.
+// Translates ioredis and Redis reply errors into mm's error classes, for every Redis path.
 import {
   ConflictError,
   coerceError,
@@ -8,12 +8,31 @@ import {
   TransientError,
 } from '../../core/errors.ts';
 
-// Reply prefixes of states that pass on their own (loading a dump, failover, script busy, OOM under
+// Replies of states that pass on their own (loading a dump, failover, script busy, OOM under
 // noeviction until consumers catch up, every client slot taken), and client-side connection failures.
 const transientReplies =
-  /^(LOADING|READONLY|MASTERDOWN|BUSY |TRYAGAIN|CLUSTERDOWN|NOREPLICAS|OOM|MISCONF|ERR max number of clients)/;
+  /^(LOADING|READONLY|MASTERDOWN|BUSY |TRYAGAIN|CLUSTERDOWN|NOREPLICAS|OOM|MISCONF)|ERR max number of clients/;
 const transientClientMessages =
   /Connection is closed|Stream isn't writeable|Command timed out|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|connect ETIMEDOUT|Reached the max retries|enableOfflineQueue/;
+
+// A refused password (Redis 6+ WRONGPASS, Redis 5 "invalid password"), or none given to a server
+// that wants one (NOAUTH, also inside ioredis's "Ready check failed: NOAUTH ...").
+const refusedPassword = /WRONGPASS|NOAUTH|invalid password|invalid username-password/;
+// SELECT of a database the server does not have.
+const noSuchDatabase = /DB index is out of range|invalid DB index/;
+// Node's codes for a server certificate this process does not trust or that does not name the host.
+const untrustedCertificate = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** An outage of Redis, which the services wait out with backoff. */
+export const redisOutage = (reason: string, cause?: unknown): TransientError =>
+  new TransientError(`Redis unavailable: ${reason}`, { cause, dependency: 'redis' });
 
 export const translateRedisError = (thrown: unknown): Error => {
   if (thrown instanceof MmError) return thrown;
@@ -25,14 +44,32 @@ export const translateRedisError = (thrown: unknown): Error => {
     return new NoGroupError(message, { cause: error });
   }
   if (message.startsWith('BUSYGROUP')) return new ConflictError(message, { cause: error });
+  // After start-up a refused password is waited out like an outage (a password rotated on the server
+  // before the clients); at start-up `redisConfigProblem` makes it a configuration error.
   if (
     transientReplies.test(message) ||
     transientClientMessages.test(message) ||
+    refusedPassword.test(message) ||
     error.name === 'MaxRetriesPerRequestError'
   ) {
-    return new TransientError(`Redis unavailable: ${message}`, { cause: error, dependency: 'redis' });
+    return redisOutage(message, error);
   }
   return error;
+};
+
+/**
+ * What is wrong with the configuration when a first connection fails this way (refused password,
+ * missing database, untrusted TLS certificate); undefined for an outage, which is retried.
+ */
+export const redisConfigProblem = (thrown: unknown): string | undefined => {
+  const error = coerceError(thrown);
+  const code = (error as { code?: unknown }).code;
+  if (refusedPassword.test(error.message)) return `refused the credentials (${error.message})`;
+  if (noSuchDatabase.test(error.message)) return `has no such database (${error.message})`;
+  if (typeof code === 'string' && untrustedCertificate.has(code)) {
+    return `presented a TLS certificate this process does not trust (${error.message}); give the CA with NODE_EXTRA_CA_CERTS`;
+  }
+  return undefined;
 };
 
 export const redisCall = async <T>(call: () => Promise<T>): Promise<T> => {

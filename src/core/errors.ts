@@ -104,3 +104,11 @@ export const coerceError = (thrown: unknown): Error => {
 };
 
 export const isTransient = (error: unknown): error is TransientError => error instanceof TransientError;
+
+/** The lease that guarded this work was lost to another holder: drop the work, never commit it. */
+export class FencedError extends MmError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.conflict, message, options);
+    this.name = 'FencedError';
+  }
+}

@@ -1,0 +1,44 @@
+// The Parking port: events that wait behind an earlier failing or dead-lettered event of their aggregate.
+//
+// Semantics every adapter must honour (the parking contract suite proves them against both stores):
+// - Parked events leave the stream's pending list: they are stored here first, then acknowledged, so
+//   `park` is idempotent on (group, event id) for the redelivery after a crash in between.
+// - A block marks an aggregate of a group as halted behind a dead letter; its later events park
+//   until the block is lifted (`unblock`: the dead letter was resolved, or reprocessed and applied).
+// - `parked` lists one aggregate's events in outbox order (outbox id, then stream id).
+import type { StreamFields } from '../core/envelope.ts';
+
+export type ParkedEvent = {
+  readonly group: string;
+  readonly aggregateKey: string;
+  readonly stream: string;
+  readonly streamId: string;
+  readonly eventId: string;
+  readonly outboxId: number | null;
+  readonly fields: StreamFields;
+};
+
+export type AggregateBlock = {
+  readonly group: string;
+  readonly aggregateKey: string;
+  /** The dead-lettered event that halts the aggregate. */
+  readonly eventId: string;
+  readonly deadLetterStream: string;
+  readonly deadLetterId: string | null;
+  readonly since: string;
+};
+
+export type ParkingStore = {
+  park(events: readonly ParkedEvent[]): Promise<void>;
+  parked(group: string, aggregateKey: string): Promise<ParkedEvent[]>;
+  remove(group: string, eventIds: readonly string[]): Promise<void>;
+  /** Aggregates of the group with parked events and no block: ready to be released. */
+  releasable(group: string, limit: number): Promise<string[]>;
+  count(group: string): Promise<number>;
+  countBehind(group: string, aggregateKey: string): Promise<number>;
+  block(block: Omit<AggregateBlock, 'since'>): Promise<void>;
+  blocks(group: string, aggregateKeys?: readonly string[]): Promise<AggregateBlock[]>;
+  /** Blocks that a dead letter holds, whatever the group. */
+  blocksOfEvent(eventId: string): Promise<AggregateBlock[]>;
+  unblock(group: string, aggregateKey: string): Promise<boolean>;
+};

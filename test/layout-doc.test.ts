@@ -23,7 +23,7 @@ it('src/README.md describes every folder of src/', () => {
 });
 
 it('every folder src/README.md names exists', () => {
-  const named = [...doc.matchAll(/^\| `([a-z/-]+\/)` /gm)].map((match) => match[1] as string);
+  const named = [...doc.matchAll(/^\| `([a-z/-]+\/)`\s+\|/gm)].map((match) => match[1] as string);
   assert.ok(named.length >= 10, `the layout table lists only ${named.length} folders`);
   const absent = named.filter((folder) => {
     try {

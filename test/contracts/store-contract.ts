@@ -6,6 +6,7 @@ import type { OutboxRow } from '../../src/ports/outbox.ts';
 import { drainOutbox } from '../../src/relay/drain-outbox.ts';
 import type { StoreFactory, StoreFixture, StoreKit } from './store-kit.ts';
 import { storeOutboxCases } from './store-outbox.ts';
+import { storePartitionsCases } from './store-partitions.ts';
 import { storeRecordsCases } from './store-records.ts';
 import { storeRelayStatementsCases } from './store-relay-statements.ts';
 import { storeTransactionsCases } from './store-transactions.ts';
@@ -58,5 +59,6 @@ export const describeStoreContract = (
     storeOutboxCases(kit);
     storeRelayStatementsCases(kit);
     storeRecordsCases(kit);
+    storePartitionsCases(kit);
   });
 };

@@ -5,6 +5,7 @@ import { uuidv7 } from '../../src/core/ids.ts';
 import type { OutboxRow } from '../../src/ports/outbox.ts';
 import { drainOutbox } from '../../src/relay/drain-outbox.ts';
 import type { StoreFactory, StoreFixture, StoreKit } from './store-kit.ts';
+import { storeLeasesCases } from './store-leases.ts';
 import { storeOutboxCases } from './store-outbox.ts';
 import { storePartitionsCases } from './store-partitions.ts';
 import { storeRecordsCases } from './store-records.ts';
@@ -60,5 +61,6 @@ export const describeStoreContract = (
     storeRelayStatementsCases(kit);
     storeRecordsCases(kit);
     storePartitionsCases(kit);
+    storeLeasesCases(kit);
   });
 };

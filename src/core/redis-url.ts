@@ -20,7 +20,7 @@ export type RedisTarget =
     } & Credentials);
 
 export const REDIS_URL_FORMS =
-  'redis://[user:pass@]host:port[/db] (rediss:// for TLS), redis+cluster://[user:pass@]host:port,host:port (rediss+cluster:// for TLS) or redis+sentinel://[user:pass@]host:port,host:port/<master-name>[/db]';
+  'redis://host:port[/db] (rediss:// for TLS), redis+cluster://host:port,host:port (rediss+cluster:// for TLS) or redis+sentinel://host:port,host:port/<master-name>[/db], with user:password@ before the hosts where needed';
 
 /** Whether the text starts like one of the forms (the rest is checked when the client opens). */
 export const hasRedisScheme = (raw: string): boolean =>

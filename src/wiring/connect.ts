@@ -1,5 +1,6 @@
 // The composition root: picks the adapters for a deployment and hands out ports. The only place
 // that imports adapters.
+import { checkPostgresAtStartup } from '../adapters/postgres/startup.ts';
 import { createPostgresStore } from '../adapters/postgres/store.ts';
 import { createRedisBus } from '../adapters/redis/bus.ts';
 import { openRedisClient } from '../adapters/redis/client.ts';
@@ -34,7 +35,8 @@ export type { BusFaults };
 export const connect = async (deployment: Deployment, options: ConnectOptions): Promise<Ports> => {
   switch (deployment.kind) {
     case 'production': {
-      // A refused password or a missing database fails here, before anything starts (exit 78).
+      // A refused password or a missing database (Redis or Postgres) fails here, before anything
+      // starts (exit 78).
       const redis = await openRedisClient({ url: deployment.redisUrl, logger: options.logger });
       const bus = createRedisBus(redis, { keyPrefix: deployment.keyPrefix });
       const store =
@@ -45,14 +47,16 @@ export const connect = async (deployment: Deployment, options: ConnectOptions): 
               applicationName: options.role,
               ...(options.maxDbConnections === undefined ? {} : { maxConnections: options.maxDbConnections }),
             });
-      return {
-        deployment,
-        bus,
-        store,
-        close: async () => {
-          await Promise.allSettled([bus.close(), store?.close()]);
-        },
+      const close = async (): Promise<void> => {
+        await Promise.allSettled([bus.close(), store?.close()]);
       };
+      if (store && deployment.databaseUrl !== undefined) {
+        await checkPostgresAtStartup(store.ping, deployment.databaseUrl).catch(async (error: unknown) => {
+          await close();
+          throw error;
+        });
+      }
+      return { deployment, bus, store, close };
     }
     case 'local': {
       const nativeBinding = await sqliteNativeBinding({

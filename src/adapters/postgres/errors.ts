@@ -7,6 +7,7 @@ import {
   TransientError,
   ValidationError,
 } from '../../core/errors.ts';
+import { describeNetworkError } from '../network-errors.ts';
 
 // Connection-level failures from the driver, and server states that pass (shutdown, overload, deadlock).
 const transientCodes = new Set([
@@ -48,7 +49,7 @@ export const translatePgError = (thrown: unknown): Error => {
   const error = coerceError(thrown);
   const code = codeOf(thrown);
   if (transientCodes.has(code) || code.startsWith('08')) {
-    return new TransientError(`database unavailable: ${error.message}`, {
+    return new TransientError(`database unavailable: ${describeNetworkError(error) ?? error.message}`, {
       cause: error,
       dependency: 'database',
     });

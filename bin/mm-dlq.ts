@@ -64,6 +64,7 @@ const withContext = (flags: DlqFlags, run: Runner): Promise<number> => {
   const config = loadDlqConnection(flags, process.env);
   const logger = createLogger({
     level: config.logLevel,
+    service: 'dlq',
     file: config.logFile,
     sink: (line) => void process.stderr.write(line),
   });

@@ -8,6 +8,7 @@ import { createServicePart, type ServicePart } from '../http/service-part.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
 import { createBackendMetrics } from './metrics.ts';
+import { withRequestDeadline } from './request-deadline.ts';
 import { mountUserRoutes } from './routes.ts';
 import { createUserService } from './user-service.ts';
 
@@ -23,6 +24,8 @@ export type BackendOptions = {
   readonly port: number;
   readonly topics: readonly string[];
   readonly healthIntervalMs?: number;
+  /** How long a request waits for the database before it answers 503 (default 5 s). */
+  readonly requestTimeoutMs?: number;
 };
 
 export type Backend = ServicePart;
@@ -44,6 +47,7 @@ export const createBackend = (deps: BackendDeps, options: BackendOptions): Backe
     metrics: { json: metrics.json, path: '/monitoring/metrics' },
     start: (server) => logger.info(`mm-backend listening on ${server.url}`, { port: server.port }),
   });
-  mountUserRoutes(part.app, createUserService(deps.store), (written) => metrics.outboxWritten(written.topic));
+  const store = withRequestDeadline(deps.store, options.requestTimeoutMs ?? 5_000);
+  mountUserRoutes(part.app, createUserService(store), (written) => metrics.outboxWritten(written.topic));
   return part;
 };

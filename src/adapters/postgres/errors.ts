@@ -52,17 +52,23 @@ export const translatePgError = (thrown: unknown): Error => {
     return new TransientError(`database unavailable: ${describeNetworkError(error) ?? error.message}`, {
       cause: error,
       dependency: 'database',
+      clientDetail: 'database unavailable',
     });
   }
-  if (code === '23505') return new ConflictError(error.message, { cause: error });
+  // The server's own text stays in the logs; a client reads what the service says instead.
+  if (code === '23505')
+    return new ConflictError(error.message, { cause: error, clientDetail: 'conflicts with existing data' });
   if (code === '42P01' || code === '42883') {
     return new MmError('INTERNAL', `database is not migrated (run mm-backend migrate): ${error.message}`, {
       cause: error,
     });
   }
   if (code.startsWith('22') || code.startsWith('23'))
-    return new ValidationError(error.message, { cause: error });
-  if (code === 'P0002') return new NotFoundError(error.message, { cause: error });
+    return new ValidationError(error.message, {
+      cause: error,
+      clientDetail: 'a value the database cannot store',
+    });
+  if (code === 'P0002') return new NotFoundError(error.message, { cause: error, clientDetail: 'not found' });
   return error;
 };
 

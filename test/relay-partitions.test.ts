@@ -18,6 +18,7 @@ import type { Bus, StreamEntry } from '../src/ports/bus.ts';
 import type { NewOutboxEvent } from '../src/ports/outbox.ts';
 import type { Store } from '../src/ports/store.ts';
 import type { RelayOptions } from '../src/relay/relay.ts';
+import { runBinary } from './helpers/binaries.ts';
 import { eventually } from './helpers/eventually.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
 import { createTestRedis } from './helpers/redis.ts';
@@ -35,7 +36,13 @@ import { skipUnless } from './helpers/services.ts';
 const TOPIC = 'identity';
 const GROUP = 'markdown-lint-consumer';
 
-type Ports = { readonly store: Store; readonly bus: Bus; cleanup(): Promise<void> };
+type Ports = {
+  readonly store: Store;
+  readonly bus: Bus;
+  /** The deployment flags of mm-relay on the same database and streams. */
+  readonly flags: readonly string[];
+  cleanup(): Promise<void>;
+};
 type Mode = { readonly name: string; readonly skip: string | false; open(): Promise<Ports> };
 
 const event = (topic: string, aggregateId: string, n: number): NewOutboxEvent => ({
@@ -99,6 +106,7 @@ const modes: Mode[] = [
       return {
         store: db.store,
         bus,
+        flags: ['--database-url', db.url, '--redis-url', redis.url, '--key-prefix', redis.prefix],
         cleanup: async () => {
           await bus.close();
           await redis.cleanup();
@@ -112,10 +120,12 @@ const modes: Mode[] = [
     skip: false,
     open: async () => {
       const dir = mkdtempSync(join(tmpdir(), 'mm-partitions-'));
-      const local = await openLocalPorts({ file: join(dir, 'local.db'), logger: silentLogger });
+      const file = join(dir, 'local.db');
+      const local = await openLocalPorts({ file, logger: silentLogger });
       return {
         store: local.store,
         bus: local.bus,
+        flags: ['--local', file],
         cleanup: async () => {
           await local.close();
           rmSync(dir, { recursive: true, force: true });
@@ -210,6 +220,17 @@ for (const mode of modes) {
       assert.deepEqual(await Promise.all(streams.map((s) => ports.bus.len(s))), lengths);
       assert.equal(await ports.bus.len('orders:2'), 0);
       await stop(second);
+
+      const binary = await runBinary(
+        'mm-relay',
+        [...ports.flags, '--topics', topic, '--partitions', '3', '--port', '0'],
+        { env: { DATABASE_URL: '', REDIS_URL: '', MM_LOCAL: '' } },
+      );
+      assert.equal(binary.code, 78, binary.stderr);
+      assert.match(binary.stderr, /not drained: 12 outbox rows of orders not yet published/);
+      assert.match(binary.stderr, /then restart mm-relay with --partitions 3\. Nothing was changed\./);
+      assert.equal(await ports.bus.partitions(topic), 2);
+      assert.equal(await outboxCount(ports.store), 12);
     });
 
     it('switches once drained, losing and reordering nothing across the old and new streams', async () => {

@@ -18,6 +18,7 @@ import type { Bus, StreamEntry } from '../src/ports/bus.ts';
 import type { NewOutboxEvent } from '../src/ports/outbox.ts';
 import type { Store } from '../src/ports/store.ts';
 import type { RelayOptions } from '../src/relay/relay.ts';
+import { bodyOf, testBackend } from './helpers/backend.ts';
 import { runBinary } from './helpers/binaries.ts';
 import { eventually } from './helpers/eventually.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
@@ -188,6 +189,16 @@ for (const mode of modes) {
       const health = await detailedHealth(running.relay);
       const busCheck = health.checks.redis ?? health.checks.stream_store;
       assert.deepEqual(Object.keys(busCheck?.streams as object).sort(), [...streams, `${TOPIC}.dlq`].sort());
+
+      // The backend reports the same streams, under the recorded count, in health and metrics.
+      const backend = testBackend(ports.store, ports.bus);
+      const backendHealth = await bodyOf(await backend.app.request('/health/detailed'));
+      const backendStreams = (backendHealth.checks.redis ?? backendHealth.checks.stream_store).streams;
+      for (const [stream, list] of entries) assert.equal(backendStreams[stream], list.length);
+      assert.equal(backendStreams[TOPIC], undefined);
+      const metrics = await bodyOf(await backend.app.request('/monitoring/metrics'));
+      assert.deepEqual(Object.keys(metrics.streams).sort(), [...streams, `${TOPIC}.dlq`].sort());
+      assert.deepEqual(metrics.dlq_backlog, { [TOPIC]: 0 });
     });
 
     it('records the count of a new topic, and refuses an undrained change (exit 78), changing nothing', async () => {

@@ -3,6 +3,7 @@
 import type { Registry } from 'prom-client';
 import { busCheck, databaseCheck } from '../core/dependency-checks.ts';
 import { dlqStreamOf } from '../core/envelope.ts';
+import { streamsOfTopics } from '../core/topic-streams.ts';
 import type { Logger } from '../core/logger.ts';
 import { createServicePart, type ServicePart } from '../http/service-part.ts';
 import type { Bus } from '../ports/bus.ts';
@@ -38,7 +39,12 @@ export const createBackend = (deps: BackendDeps, options: BackendOptions): Backe
     port: options.port,
     checks: [
       databaseCheck(deps.store),
-      busCheck(deps.bus, { streams: options.topics.flatMap((t) => [t, dlqStreamOf(t)]) }),
+      busCheck(deps.bus, {
+        streams: async () => [
+          ...(await streamsOfTopics(deps.bus, options.topics)),
+          ...options.topics.map(dlqStreamOf),
+        ],
+      }),
     ],
     healthIntervalMs: options.healthIntervalMs ?? 10_000,
     metrics: { json: metrics.json, path: '/monitoring/metrics' },

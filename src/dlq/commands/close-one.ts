@@ -5,7 +5,7 @@ import type { DlqContext } from '../io.ts';
 import type { AuditRecord, Closing } from '../model/audit-record.ts';
 import { type Located, locate } from '../model/locate.ts';
 import type { DlqStream, IdArg } from '../model/names.ts';
-import { type Republished, republish } from '../model/republish.ts';
+import { currentPartitionsOf, type Republished, republish } from '../model/republish.ts';
 import { closeEntry } from './close.ts';
 
 export type OneRequest = {
@@ -48,7 +48,15 @@ export const closeOne = async (ctx: DlqContext, request: OneRequest): Promise<On
   const eventId = found.fields.event_id ?? '';
   if (found.state === 'open') {
     const republished =
-      request.action === 'reprocessed' ? republish(found.fields, found.id, request.dlq, 0) : undefined;
+      request.action === 'reprocessed'
+        ? republish(
+            found.fields,
+            found.id,
+            request.dlq,
+            0,
+            await currentPartitionsOf(ctx.bus, found.fields, request.dlq),
+          )
+        : undefined;
     const result = await closeEntry(ctx.bus, {
       dlq: request.dlq,
       id: found.id,
@@ -84,7 +92,8 @@ export const closeOne = async (ctx: DlqContext, request: OneRequest): Promise<On
     };
   }
   const prior = found.audits.filter((record) => record.action === 'reprocessed').length;
-  const republished = republish(found.fields, found.id, request.dlq, prior);
+  const partitions = await currentPartitionsOf(ctx.bus, found.fields, request.dlq);
+  const republished = republish(found.fields, found.id, request.dlq, prior, partitions);
   const result = await closeEntry(ctx.bus, {
     dlq: request.dlq,
     id: found.id,

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { openLocalPorts } from '../src/adapters/sqlite/local-ports.ts';
+import { parseReplayFrom, runReplay } from '../src/consumer/replay.ts';
 import { withDeadline } from '../src/core/bounded.ts';
 import { exitCodeFor } from '../src/core/exit-codes.ts';
 import { uuidv7 } from '../src/core/ids.ts';
@@ -199,6 +200,19 @@ for (const mode of modes) {
       const metrics = await bodyOf(await backend.app.request('/monitoring/metrics'));
       assert.deepEqual(Object.keys(metrics.streams).sort(), [...streams, `${TOPIC}.dlq`].sort());
       assert.deepEqual(metrics.dlq_backlog, { [TOPIC]: 0 });
+
+      // mm-consumer replay moves the group on every partition stream.
+      assert.equal((await consumeAll(ports.bus, streams)).length, aggregates.length * 5);
+      const replay = await runReplay(
+        { bus: ports.bus },
+        { group: GROUP, topic: TOPIC, from: parseReplayFrom('start'), dryRun: false },
+      );
+      assert.deepEqual(
+        replay.streams.map((r) => r.stream),
+        streams,
+      );
+      assert.equal(replay.redeliver, aggregates.length * 5);
+      assert.equal((await consumeAll(ports.bus, streams)).length, aggregates.length * 5);
     });
 
     it('records the count of a new topic, and refuses an undrained change (exit 78), changing nothing', async () => {

@@ -6,6 +6,7 @@ import { createBlockedRead } from './blocked-read.ts';
 import { createSendOnceConnection, type RedisConnection } from './connection.ts';
 import { redisCall, translateRedisError } from './errors.ts';
 import { encodeExec, execScript } from './exec-script.ts';
+import { createGroupMembers } from './group-members.ts';
 import { createReadDecoder, type RawBufferReads } from './read-replies.ts';
 import {
   deletedIds,
@@ -154,6 +155,8 @@ export const createRedisBus = (redis: RedisConnection, options: RedisBusOptions 
       )) as [string, RawEntry[], string[] | undefined];
       return { next, entries: toEntries(raw), deleted: [...(deleted ?? []), ...deletedIds(raw)] };
     },
+
+    ...createGroupMembers(redis, key),
 
     streamsEndingWith: async (suffix) => {
       const found = new Set<string>();

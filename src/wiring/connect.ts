@@ -1,12 +1,14 @@
 // The composition root: picks the adapters for a deployment and hands out ports. The only place
 // that imports adapters.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { createPostgresStore } from '../adapters/postgres/store.ts';
 import { createRedisBus } from '../adapters/redis/bus.ts';
 import { openRedisClient } from '../adapters/redis/client.ts';
 import { openLocalPorts } from '../adapters/sqlite/local-ports.ts';
 import type { BusFaults } from '../adapters/sqlite/streams/bus.ts';
 import type { Deployment } from '../core/config.ts';
-import { ConfigError } from '../core/errors.ts';
+import { ConfigError, NotFoundError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
@@ -27,6 +29,11 @@ export type ConnectOptions = {
   readonly maxDbConnections?: number;
   /** Local mode only: faults the offline drills switch on and off in the stream shim. */
   readonly faults?: BusFaults;
+  /**
+   * Tools that only read: a local file must exist (never created), is opened read-only and is not
+   * migrated; a missing one is NotFoundError (exit 66).
+   */
+  readonly readOnly?: boolean;
 };
 
 export type { BusFaults };
@@ -55,6 +62,11 @@ export const connect = async (deployment: Deployment, options: ConnectOptions): 
       };
     }
     case 'local': {
+      if (options.readOnly && !existsSync(deployment.file)) {
+        throw new NotFoundError(
+          `local file ${resolve(deployment.file)} does not exist (nothing was created): check --local or MM_LOCAL`,
+        );
+      }
       const nativeBinding = await sqliteNativeBinding({
         cacheDir: deployment.cacheDir,
         logger: options.logger,
@@ -64,6 +76,7 @@ export const connect = async (deployment: Deployment, options: ConnectOptions): 
         logger: options.logger,
         ...(options.faults === undefined ? {} : { faults: options.faults }),
         ...(nativeBinding === undefined ? {} : { nativeBinding }),
+        ...(options.readOnly ? { readOnly: true } : {}),
       });
       return { deployment, bus: local.bus, store: local.store, close: local.close };
     }

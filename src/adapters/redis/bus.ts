@@ -8,6 +8,7 @@ import { createBlockedRead } from './blocked-read.ts';
 import { createSendOnceConnection, type RedisConnection } from './connection.ts';
 import { redisCall, translateRedisError } from './errors.ts';
 import { encodeExec, execScript } from './exec-script.ts';
+import { createGroupMembers } from './group-members.ts';
 import { createReadDecoder, type RawBufferReads } from './read-replies.ts';
 import {
   deletedIds,
@@ -164,6 +165,8 @@ export const createRedisBus = (redis: RedisConnection, options: RedisBusOptions 
       assertPartitionCount(partitions);
       await redisCall(() => redis.set(key(partitionCountKey(topic)), String(partitions)));
     },
+
+    ...createGroupMembers(redis, key),
 
     streamsEndingWith: async (suffix) => {
       const found = new Set<string>();

@@ -5,7 +5,8 @@ import { renderTable } from '../format/table.ts';
 import type { DlqContext } from '../io.ts';
 import { type DeadLetterView, errorLine, stageLabel, viewJson, viewOf } from '../model/dead-letter-view.ts';
 import { describeFilter, hasFilter, matches, rangeBounds } from '../model/filters.ts';
-import { scanPages, streamExists } from '../model/scan.ts';
+import { requireDlqStream } from '../model/place.ts';
+import { scanPages } from '../model/scan.ts';
 import { filterAt, type ListOptions } from '../options.ts';
 
 export const listColumns = [
@@ -38,6 +39,7 @@ export const renderList = (
 
 export const runList = async (ctx: DlqContext, options: ListOptions): Promise<number> => {
   const { dlq } = options;
+  await requireDlqStream(ctx.bus, ctx.place, dlq);
   const now = ctx.clock.now();
   const filter = filterAt(options.filter, now);
   const views: DeadLetterView[] = [];
@@ -68,9 +70,7 @@ export const runList = async (ctx: DlqContext, options: ListOptions): Promise<nu
   if (views.length === 0) {
     if (open > 0)
       ctx.io.out(`no open dead letters in ${dlq.name} match ${describeFilter(filter)} (${open} open)\n`);
-    else if (await streamExists(ctx.bus, dlq.name))
-      ctx.io.out(`${dlq.name} is empty: no open dead letters\n`);
-    else ctx.io.out(`${dlq.name} does not exist: no dead letters\n`);
+    else ctx.io.out(`${dlq.name}: 0 open dead letters\n`);
     return 0;
   }
   const which = hasFilter(filter)

@@ -4,6 +4,7 @@ import { streamIdTime } from '../../core/ids.ts';
 import type { Inspection } from '../commands/inspect.ts';
 import type { AuditRecord } from '../model/audit-record.ts';
 import { formatAge, formatTime } from './age.ts';
+import { previewOf, truncationNote } from './payload-preview.ts';
 import type { Style } from './style.ts';
 import { indent, oneLine, padEnd, printable } from './text.ts';
 
@@ -76,7 +77,19 @@ const ledgerLines = (inspection: Inspection): string => {
   );
 };
 
-export const renderInspect = (inspection: Inspection, nowMs: number, style: Style): string => {
+const payloadSection = (raw: string | undefined, full: boolean): string => {
+  if (raw === undefined) return indent('(none)');
+  const preview = previewOf(prettyJson(raw), raw, full);
+  const body = indent(printable(preview.text));
+  return preview.truncated ? `${body}\n  ${truncationNote(preview)}` : body;
+};
+
+export const renderInspect = (
+  inspection: Inspection,
+  nowMs: number,
+  style: Style,
+  options: { full?: boolean } = {},
+): string => {
   const { fields } = inspection;
   const dead = parseDeadLetter(fields);
   const eventRows = Object.entries(dead.original)
@@ -101,7 +114,7 @@ export const renderInspect = (inspection: Inspection, nowMs: number, style: Styl
     style.bold('Failure'),
     pairs(failureRows),
     style.bold('Payload'),
-    indent(printable(prettyJson(fields.payload))),
+    payloadSection(fields.payload, options.full === true),
     style.bold('Stack'),
     indent(printable(dead.errorStack || '(none)')),
     style.bold(`Ledger (event_id ${oneLine(fields.event_id ?? '?')})`),

@@ -1,6 +1,6 @@
 // Runs the local stack until Ctrl-C (SIGINT) or SIGTERM: then the backend stops taking writes, relay
 // and consumer finish what they hold, the file is closed and the process exits 0.
-import { onShutdownSignal } from '../core/cli.ts';
+import { onHangup, onShutdownSignal } from '../core/cli.ts';
 import { coerceError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Bus } from '../ports/bus.ts';
@@ -42,6 +42,7 @@ export const runStack = async (config: StackConfig, deps: StackRunDeps): Promise
     },
   );
   const stopDemo = new AbortController();
+  onHangup(logger);
   onShutdownSignal(async (signal) => {
     logger.info(`mm stack stopping on ${signal}`);
     stopDemo.abort();

@@ -2,6 +2,8 @@
 // that imports adapters.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+
+import { checkPostgresAtStartup } from '../adapters/postgres/startup.ts';
 import { createPostgresStore } from '../adapters/postgres/store.ts';
 import { createRedisBus } from '../adapters/redis/bus.ts';
 import { openRedisClient } from '../adapters/redis/client.ts';
@@ -41,7 +43,8 @@ export type { BusFaults };
 export const connect = async (deployment: Deployment, options: ConnectOptions): Promise<Ports> => {
   switch (deployment.kind) {
     case 'production': {
-      // A refused password or a missing database fails here, before anything starts (exit 78).
+      // A refused password or a missing database (Redis or Postgres) fails here, before anything
+      // starts (exit 78).
       const redis = await openRedisClient({ url: deployment.redisUrl, logger: options.logger });
       const bus = createRedisBus(redis, { keyPrefix: deployment.keyPrefix });
       const store =
@@ -52,14 +55,16 @@ export const connect = async (deployment: Deployment, options: ConnectOptions): 
               applicationName: options.role,
               ...(options.maxDbConnections === undefined ? {} : { maxConnections: options.maxDbConnections }),
             });
-      return {
-        deployment,
-        bus,
-        store,
-        close: async () => {
-          await Promise.allSettled([bus.close(), store?.close()]);
-        },
+      const close = async (): Promise<void> => {
+        await Promise.allSettled([bus.close(), store?.close()]);
       };
+      if (store && deployment.databaseUrl !== undefined) {
+        await checkPostgresAtStartup(store.ping, deployment.databaseUrl).catch(async (error: unknown) => {
+          await close();
+          throw error;
+        });
+      }
+      return { deployment, bus, store, close };
     }
     case 'local': {
       if (options.readOnly && !existsSync(deployment.file)) {

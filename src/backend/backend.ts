@@ -3,8 +3,8 @@
 import type { Registry } from 'prom-client';
 import { busCheck, databaseCheck } from '../core/dependency-checks.ts';
 import { dlqStreamOf } from '../core/envelope.ts';
-import { streamsOfTopics } from '../core/topic-streams.ts';
 import type { Logger } from '../core/logger.ts';
+import { streamsOfTopics } from '../core/topic-streams.ts';
 import { createServicePart, type ServicePart } from '../http/service-part.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';

@@ -3,12 +3,14 @@
 import { createPostgresStore } from '../adapters/postgres/store.ts';
 import { createRedisBus } from '../adapters/redis/bus.ts';
 import { openRedisClient } from '../adapters/redis/client.ts';
+import { createRedisServiceRegistry } from '../adapters/redis/service-registry.ts';
 import { openLocalPorts } from '../adapters/sqlite/local-ports.ts';
 import type { BusFaults } from '../adapters/sqlite/streams/bus.ts';
 import type { Deployment } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Bus } from '../ports/bus.ts';
+import type { ServiceRegistry } from '../ports/service-registry.ts';
 import type { Store } from '../ports/store.ts';
 import { sqliteNativeBinding } from './sqlite-addon.ts';
 
@@ -17,6 +19,8 @@ export type Ports = {
   readonly bus: Bus;
   /** Absent in production when no database URL was given (mm-dlq can work without one). */
   readonly store: Store | undefined;
+  /** Where services announce themselves: Redis in production, the local file locally. */
+  readonly registry: ServiceRegistry;
   close(): Promise<void>;
 };
 
@@ -49,6 +53,7 @@ export const connect = async (deployment: Deployment, options: ConnectOptions): 
         deployment,
         bus,
         store,
+        registry: createRedisServiceRegistry(redis, { keyPrefix: deployment.keyPrefix }),
         close: async () => {
           await Promise.allSettled([bus.close(), store?.close()]);
         },
@@ -65,7 +70,7 @@ export const connect = async (deployment: Deployment, options: ConnectOptions): 
         ...(options.faults === undefined ? {} : { faults: options.faults }),
         ...(nativeBinding === undefined ? {} : { nativeBinding }),
       });
-      return { deployment, bus: local.bus, store: local.store, close: local.close };
+      return { deployment, bus: local.bus, store: local.store, registry: local.registry, close: local.close };
     }
   }
 };

@@ -2,13 +2,20 @@
 // connection), migrated on open so every binary works on a fresh file.
 import type { Logger } from '../../core/logger.ts';
 import type { Bus } from '../../ports/bus.ts';
+import type { ServiceRegistry } from '../../ports/service-registry.ts';
 import type { Store } from '../../ports/store.ts';
 import { acquireConnection } from './driver/connection.ts';
 import type { DriverName } from './driver/driver.ts';
+import { createSqliteServiceRegistry } from './service-registry.ts';
 import { createSqliteStore } from './store/store.ts';
 import { type BusFaults, createSqliteBus } from './streams/bus.ts';
 
-export type LocalPorts = { readonly store: Store; readonly bus: Bus; close(): Promise<void> };
+export type LocalPorts = {
+  readonly store: Store;
+  readonly bus: Bus;
+  readonly registry: ServiceRegistry;
+  close(): Promise<void>;
+};
 
 export type LocalPortsOptions = {
   readonly file: string;
@@ -45,6 +52,8 @@ export const openLocalPorts = async (options: LocalPortsOptions): Promise<LocalP
   return {
     store,
     bus,
+    // On the store's handle: it stays open exactly as long as the store does.
+    registry: createSqliteServiceRegistry(connection),
     close: async () => {
       await Promise.allSettled([bus.close(), store.close()]);
     },

@@ -7,12 +7,14 @@ import { checkPostgresAtStartup } from '../adapters/postgres/startup.ts';
 import { createPostgresStore } from '../adapters/postgres/store.ts';
 import { createRedisBus } from '../adapters/redis/bus.ts';
 import { openRedisClient } from '../adapters/redis/client.ts';
+import { createRedisServiceRegistry } from '../adapters/redis/service-registry.ts';
 import { openLocalPorts } from '../adapters/sqlite/local-ports.ts';
 import type { BusFaults } from '../adapters/sqlite/streams/bus.ts';
 import type { Deployment } from '../core/config.ts';
 import { ConfigError, NotFoundError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Bus } from '../ports/bus.ts';
+import type { ServiceRegistry } from '../ports/service-registry.ts';
 import type { Store } from '../ports/store.ts';
 import { sqliteNativeBinding } from './sqlite-addon.ts';
 
@@ -21,6 +23,8 @@ export type Ports = {
   readonly bus: Bus;
   /** Absent in production when no database URL was given (mm-dlq can work without one). */
   readonly store: Store | undefined;
+  /** Where services announce themselves: Redis in production, the local file locally. */
+  readonly registry: ServiceRegistry;
   close(): Promise<void>;
 };
 
@@ -64,7 +68,13 @@ export const connect = async (deployment: Deployment, options: ConnectOptions): 
           throw error;
         });
       }
-      return { deployment, bus, store, close };
+      return {
+        deployment,
+        bus,
+        store,
+        registry: createRedisServiceRegistry(redis, { keyPrefix: deployment.keyPrefix }),
+        close,
+      };
     }
     case 'local': {
       if (options.readOnly && !existsSync(deployment.file)) {
@@ -83,7 +93,7 @@ export const connect = async (deployment: Deployment, options: ConnectOptions): 
         ...(nativeBinding === undefined ? {} : { nativeBinding }),
         ...(options.readOnly ? { readOnly: true } : {}),
       });
-      return { deployment, bus: local.bus, store: local.store, close: local.close };
+      return { deployment, bus: local.bus, store: local.store, registry: local.registry, close: local.close };
     }
   }
 };

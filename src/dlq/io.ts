@@ -1,6 +1,7 @@
 // What every mm-dlq command gets: the ports, where to write, the clock, and who is acting.
 import type { Clock } from '../core/clock.ts';
 import type { Bus } from '../ports/bus.ts';
+import type { ParkingStore } from '../ports/parking.ts';
 import type { Store } from '../ports/store.ts';
 import { createStyle, type Style } from './format/style.ts';
 
@@ -22,6 +23,11 @@ export type DlqContext = {
   readonly bus: Bus;
   /** Absent when no database was given: ledger state is then reported as not checked. */
   readonly store: Store | undefined;
+  /**
+   * Blocks and parked events, kept by the store: absent with it. Halted aggregates are then reported
+   * as not checked, and resolving releases nothing (a rerun with the database does).
+   */
+  readonly parking: ParkingStore | undefined;
   readonly io: Output;
   readonly style: Style;
   readonly clock: Clock;
@@ -30,6 +36,10 @@ export type DlqContext = {
   /** Asks a yes/no question on the terminal; absent when stdin or stdout is not a terminal. */
   readonly confirm?: ((question: string) => Promise<boolean>) | undefined;
 };
+
+/** The store's parking, where the store keeps one. */
+export const parkingOf = (store: Store | undefined): ParkingStore | undefined =>
+  (store as { readonly parking?: ParkingStore } | undefined)?.parking;
 
 export const contextStyle = (io: Output): Style => createStyle(io.color);
 

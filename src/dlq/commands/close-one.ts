@@ -184,7 +184,11 @@ const describeClose = (o: OneOutcome, audit: string): string => {
   const how = p
     ? `was already ${p.action} at ${p.at} by ${p.actor || '?'}${p.newStreamId ? ` (published as ${p.newStreamId})` : ''}`
     : 'was already closed';
-  if (o.action === 'resolved') return `${o.id} ${how}; nothing to do`;
+  if (o.action === 'resolved') {
+    // A rerun that finishes a release (cut short, or run without the database) does do something.
+    const releasing = o.released && o.halted.checked && o.halted.groups.length > 0;
+    return `${o.id} ${how}${releasing ? '' : '; nothing to do'}`;
+  }
   const hint = p?.action === 'reprocessed' ? '--force publishes it again' : '--force publishes it anyway';
   return `${o.id} ${how}; nothing published (${hint})`;
 };

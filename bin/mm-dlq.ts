@@ -12,7 +12,7 @@ import { createLogger, type Logger } from '../src/core/logger.ts';
 import { runExport } from '../src/dlq/commands/export.ts';
 import { type DlqCommand, prepareDlqCommand } from '../src/dlq/commands.ts';
 import { wantsColor } from '../src/dlq/format/style.ts';
-import { contextStyle, type DlqContext, type Output, parkingOf } from '../src/dlq/io.ts';
+import { contextStyle, type DlqContext, type Output } from '../src/dlq/io.ts';
 import { exportOptions } from '../src/dlq/options.ts';
 import { type DlqCommandName, type DlqFlags, dlqSettings, loadDlqConnection } from '../src/dlq/settings.ts';
 import type { connect as connectPorts } from '../src/wiring/connect.ts';
@@ -75,7 +75,7 @@ const withContext = (flags: DlqFlags, run: Runner): Promise<number> => {
         {
           bus: ports.bus,
           store: ports.store,
-          parking: parkingOf(ports.store),
+          parking: ports.store?.parking,
           io,
           style: contextStyle(io),
           clock: systemClock,

@@ -37,10 +37,6 @@ export type DlqContext = {
   readonly confirm?: ((question: string) => Promise<boolean>) | undefined;
 };
 
-/** The store's parking, where the store keeps one. */
-export const parkingOf = (store: Store | undefined): ParkingStore | undefined =>
-  (store as { readonly parking?: ParkingStore } | undefined)?.parking;
-
 export const contextStyle = (io: Output): Style => createStyle(io.color);
 
 /** Collects output in memory, for tests of rendering code. */

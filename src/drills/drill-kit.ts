@@ -7,7 +7,7 @@ import { dlqStreamOf } from '../core/envelope.ts';
 import { coerceError } from '../core/errors.ts';
 import { exitCodeFor } from '../core/exit-codes.ts';
 import { type DlqCommand, prepareDlqCommand } from '../dlq/commands.ts';
-import { contextStyle, memoryOutput, parkingOf } from '../dlq/io.ts';
+import { contextStyle, memoryOutput } from '../dlq/io.ts';
 import type { DlqFlags } from '../dlq/settings.ts';
 import type { Bus, StreamEntry } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
@@ -126,7 +126,7 @@ export const createDrillKit = (deps: DrillKitDeps): DrillKit => {
         )({
           bus,
           store,
-          parking: parkingOf(store),
+          parking: store.parking,
           io: output.io,
           style: contextStyle(output.io),
           clock: systemClock,

@@ -87,6 +87,7 @@ const withContext = (flags: DlqFlags, run: Runner, readOnly: boolean): Promise<n
           bus: ports.bus,
           place,
           store: ports.store,
+          parking: ports.store?.parking,
           io,
           style: contextStyle(io),
           clock: systemClock,

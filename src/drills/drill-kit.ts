@@ -128,6 +128,7 @@ export const createDrillKit = (deps: DrillKitDeps): DrillKit => {
           bus,
           place: filePlace(deps.file),
           store,
+          parking: store.parking,
           io: output.io,
           style: contextStyle(output.io),
           clock: systemClock,

@@ -40,7 +40,12 @@ addSettings(program.command('serve', { isDefault: true }), backendSettings)
         { store: requireStore(ports), bus: ports.bus, logger, registry: createMetricsRegistry() },
         config,
       );
-      await runUntilSignal(backend, { logger, close: ports.close, name: 'mm-backend' });
+      await runUntilSignal(backend, {
+        logger,
+        close: ports.close,
+        name: 'mm-backend',
+        announce: { registry: ports.registry, role: 'backend', logger },
+      });
       return undefined;
     }),
   );
@@ -81,6 +86,7 @@ addSettings(program.command('stack'), stackSettings)
       await runStack(config, {
         store: requireStore(ports),
         bus: ports.bus,
+        registry: ports.registry,
         close: ports.close,
         logger,
         out: (text) => void process.stdout.write(text),

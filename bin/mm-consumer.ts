@@ -51,7 +51,12 @@ addSettings(program.command('run', { isDefault: true }), consumerSettings)
         logger.close();
         process.exit(1);
       });
-      await runUntilSignal(service, { logger, close: ports.close, name: 'mm-consumer' });
+      await runUntilSignal(service, {
+        logger,
+        close: ports.close,
+        name: 'mm-consumer',
+        announce: { registry: ports.registry, role: 'consumer', name: config.name, logger },
+      });
       return undefined;
     }),
   );

@@ -27,6 +27,7 @@ addSettings(program.command('run', { isDefault: true }), relaySettings)
         ports: { ...ports, store: requireStore(ports) },
         logger,
         registry: createMetricsRegistry(),
+        announce: { registry: ports.registry, role: 'relay', logger },
       });
       return undefined;
     }),

@@ -42,8 +42,14 @@ export const memoryVerdict = (memory: {
   return { status: 'healthy' };
 };
 
-/** Reachability and latency, memory (see `memoryVerdict`), and the length of each stream named. */
-export const busCheck = (bus: Bus, options: { streams?: readonly string[] } = {}): HealthCheck => ({
+/**
+ * Reachability and latency, memory (see `memoryVerdict`), and the length of each stream named (a
+ * list, or a function giving it at each run: a topic's partition streams change with its recorded count).
+ */
+export const busCheck = (
+  bus: Bus,
+  options: { streams?: readonly string[] | (() => Promise<readonly string[]>) } = {},
+): HealthCheck => ({
   name: busCheckName(bus),
   run: async () => {
     const base = await timedCheck(async () => {
@@ -59,9 +65,10 @@ export const busCheck = (bus: Bus, options: { streams?: readonly string[] } = {}
       details.maxmemory_policy = memory.policy;
       verdict = memoryVerdict(memory);
     }
-    if (options.streams && options.streams.length > 0) {
-      const lengths = await Promise.all(options.streams.map((s) => bus.len(s)));
-      details.streams = Object.fromEntries(options.streams.map((s, i) => [s, lengths[i]]));
+    const streams = typeof options.streams === 'function' ? await options.streams() : options.streams;
+    if (streams && streams.length > 0) {
+      const lengths = await Promise.all(streams.map((s) => bus.len(s)));
+      details.streams = Object.fromEntries(streams.map((s, i) => [s, lengths[i]]));
     }
     return { ...base, ...details, ...verdict };
   },

@@ -8,6 +8,7 @@ import { coerceError } from '../core/errors.ts';
 import { exitCodeFor } from '../core/exit-codes.ts';
 import { type DlqCommand, prepareDlqCommand } from '../dlq/commands.ts';
 import { contextStyle, memoryOutput } from '../dlq/io.ts';
+import { filePlace } from '../dlq/model/place.ts';
 import type { DlqFlags } from '../dlq/settings.ts';
 import type { Bus, StreamEntry } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
@@ -125,7 +126,9 @@ export const createDrillKit = (deps: DrillKitDeps): DrillKit => {
           flags,
         )({
           bus,
+          place: filePlace(deps.file),
           store,
+          parking: store.parking,
           io: output.io,
           style: contextStyle(output.io),
           clock: systemClock,

@@ -1,11 +1,14 @@
 // The Redis Bus: Redis Streams through ioredis, keys under a prefix; the relay's batches of adds
 // and the consumer's blocked reads each on a connection of their own.
+import { partitionCountKey } from '../../core/partitions.ts';
 import type { Bus, ExecResult } from '../../ports/bus.ts';
+import { assertPartitionCount, parsePartitionCount } from '../partition-count.ts';
 import { createAddBatch } from './add-batch.ts';
 import { createBlockedRead } from './blocked-read.ts';
 import { createSendOnceConnection, type RedisConnection } from './connection.ts';
 import { redisCall as callRedis, translateRedisError as translate } from './errors.ts';
 import { encodeExec, execScript } from './exec-script.ts';
+import { createGroupMembers } from './group-members.ts';
 import { createReadDecoder, type RawBufferReads } from './read-replies.ts';
 import {
   deletedIds,
@@ -164,6 +167,16 @@ export const createRedisBus = (redis: RedisConnection, options: RedisBusOptions 
       )) as [string, RawEntry[], string[] | undefined];
       return { next, entries: toEntries(raw), deleted: [...(deleted ?? []), ...deletedIds(raw)] };
     },
+
+    partitions: async (topic) =>
+      parsePartitionCount(await redisCall(() => redis.get(key(partitionCountKey(topic))))),
+
+    setPartitions: async (topic, partitions) => {
+      assertPartitionCount(partitions);
+      await redisCall(() => redis.set(key(partitionCountKey(topic)), String(partitions)));
+    },
+
+    ...createGroupMembers(redis, key),
 
     streamsEndingWith: async (suffix) => {
       const found = new Set<string>();

@@ -223,7 +223,7 @@ describe('mm-dlq: the runbook commands as typed', { skip: await skipUnless('post
     assert.equal(again.code, 0);
     assert.match(again.stdout, /was already resolved at .*; nothing to do/);
     const list = await run('list --stream identity.dlq --count 20');
-    assert.equal(list.stdout, 'identity.dlq is empty: no open dead letters\n');
+    assert.equal(list.stdout, 'identity.dlq: 0 open dead letters\n');
   });
 
   it('report --stream identity.dlq --hours 24: new, closed by action, open backlog, breakdowns, histogram', async () => {

@@ -4,6 +4,7 @@ import type { Bus } from '../ports/bus.ts';
 import type { ParkingStore } from '../ports/parking.ts';
 import type { Store } from '../ports/store.ts';
 import { createStyle, type Style } from './format/style.ts';
+import type { Place } from './model/place.ts';
 
 export type Output = {
   /** stdout: results (tables, reports, JSON). */
@@ -21,6 +22,8 @@ export type Output = {
 
 export type DlqContext = {
   readonly bus: Bus;
+  /** Where the bus is (named when a dead-letter stream is not there). */
+  readonly place: Place;
   /** Absent when no database was given: ledger state is then reported as not checked. */
   readonly store: Store | undefined;
   /**

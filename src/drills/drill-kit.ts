@@ -8,6 +8,7 @@ import { coerceError } from '../core/errors.ts';
 import { exitCodeFor } from '../core/exit-codes.ts';
 import { type DlqCommand, prepareDlqCommand } from '../dlq/commands.ts';
 import { contextStyle, memoryOutput } from '../dlq/io.ts';
+import { filePlace } from '../dlq/model/place.ts';
 import type { DlqFlags } from '../dlq/settings.ts';
 import type { Bus, StreamEntry } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
@@ -144,6 +145,7 @@ export const createDrillKit = (deps: DrillKitDeps): DrillKit => {
           flags,
         )({
           bus,
+          place: filePlace(deps.file),
           store,
           parking: store.parking,
           io: output.io,

@@ -14,6 +14,9 @@ const statusByCode: Partial<Record<string, ContentfulStatusCode>> = {
 
 const titles: Partial<Record<ContentfulStatusCode, string>> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  429: 'Too Many Requests',
   404: 'Not Found',
   409: 'Conflict',
   413: 'Payload Too Large',

@@ -13,7 +13,7 @@ import { type Halted, haltedBehind } from '../model/halted.ts';
 import type { DlqStream } from '../model/names.ts';
 import { createPacer } from '../model/pacer.ts';
 import { releaseHalted } from '../model/release.ts';
-import { republish } from '../model/republish.ts';
+import { currentPartitionsOf, republish } from '../model/republish.ts';
 import { createReturnWatch } from '../model/return-watch.ts';
 import { scanEntries } from '../model/scan.ts';
 import { closeEntry } from './close.ts';
@@ -82,8 +82,17 @@ type Closed = { readonly done: Halted } | 'already_closed' | { readonly failed: 
 /** Closes one selected entry; an entry whose own data is bad is reported, not fatal. */
 const closeSelected = async (ctx: DlqContext, request: BulkRequest, entry: StreamEntry): Promise<Closed> => {
   try {
+    // The count as recorded now: a bulk run may outlast a switch of the partition count.
     const republished =
-      request.action === 'reprocessed' ? republish(entry.fields, entry.id, request.dlq, 0) : undefined;
+      request.action === 'reprocessed'
+        ? republish(
+            entry.fields,
+            entry.id,
+            request.dlq,
+            0,
+            await currentPartitionsOf(ctx.bus, entry.fields, request.dlq),
+          )
+        : undefined;
     const result = await closeEntry(ctx.bus, {
       dlq: request.dlq,
       id: entry.id,

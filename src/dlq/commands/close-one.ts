@@ -8,7 +8,7 @@ import { type Halted, haltedBehind, haltedJson, waitingPhrase } from '../model/h
 import { type Located, locate } from '../model/locate.ts';
 import type { DlqStream, IdArg } from '../model/names.ts';
 import { releaseHalted, releasesNow } from '../model/release.ts';
-import { type Republished, republish } from '../model/republish.ts';
+import { currentPartitionsOf, type Republished, republish } from '../model/republish.ts';
 import { closeEntry } from './close.ts';
 
 export type OneRequest = {
@@ -68,7 +68,15 @@ const closeOnce = async (ctx: DlqContext, request: OneRequest): Promise<Closed> 
   const eventId = found.fields.event_id ?? '';
   if (found.state === 'open') {
     const republished =
-      request.action === 'reprocessed' ? republish(found.fields, found.id, request.dlq, 0) : undefined;
+      request.action === 'reprocessed'
+        ? republish(
+            found.fields,
+            found.id,
+            request.dlq,
+            0,
+            await currentPartitionsOf(ctx.bus, found.fields, request.dlq),
+          )
+        : undefined;
     const result = await closeEntry(ctx.bus, {
       dlq: request.dlq,
       id: found.id,
@@ -104,7 +112,8 @@ const closeOnce = async (ctx: DlqContext, request: OneRequest): Promise<Closed> 
     };
   }
   const prior = found.audits.filter((record) => record.action === 'reprocessed').length;
-  const republished = republish(found.fields, found.id, request.dlq, prior);
+  const partitions = await currentPartitionsOf(ctx.bus, found.fields, request.dlq);
+  const republished = republish(found.fields, found.id, request.dlq, prior, partitions);
   const result = await closeEntry(ctx.bus, {
     dlq: request.dlq,
     id: found.id,

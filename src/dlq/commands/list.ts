@@ -8,7 +8,8 @@ import { type DeadLetterView, errorLine, stageLabel, viewJson, viewOf } from '..
 import { describeFilter, hasFilter, matches, rangeBounds } from '../model/filters.ts';
 import { type Halted, haltedBehindEach, haltedJson, waitingPhrase } from '../model/halted.ts';
 import { NO_DATABASE } from '../model/ledger-status.ts';
-import { scanPages, streamExists } from '../model/scan.ts';
+import { requireDlqStream } from '../model/place.ts';
+import { scanPages } from '../model/scan.ts';
 import { filterAt, type ListOptions } from '../options.ts';
 
 export const listColumns = [
@@ -59,6 +60,7 @@ const waitingJson = (halted: Halted | undefined) => ({
 
 export const runList = async (ctx: DlqContext, options: ListOptions): Promise<number> => {
   const { dlq } = options;
+  await requireDlqStream(ctx.bus, ctx.place, dlq);
   const now = ctx.clock.now();
   const filter = filterAt(options.filter, now);
   const views: DeadLetterView[] = [];
@@ -95,9 +97,7 @@ export const runList = async (ctx: DlqContext, options: ListOptions): Promise<nu
   if (views.length === 0) {
     if (open > 0)
       ctx.io.out(`no open dead letters in ${dlq.name} match ${describeFilter(filter)} (${open} open)\n`);
-    else if (await streamExists(ctx.bus, dlq.name))
-      ctx.io.out(`${dlq.name} is empty: no open dead letters\n`);
-    else ctx.io.out(`${dlq.name} does not exist: no dead letters\n`);
+    else ctx.io.out(`${dlq.name}: 0 open dead letters\n`);
     return 0;
   }
   const which = hasFilter(filter)

@@ -7,6 +7,7 @@ import { type AuditRecord, parseAuditRecord } from '../model/audit-record.ts';
 import { type DeadLetterView, viewOf } from '../model/dead-letter-view.ts';
 import { haltedBehindEach } from '../model/halted.ts';
 import { DLQ_SUFFIX, type DlqStream, dlqStream } from '../model/names.ts';
+import { requireAnyDlqStream, requireDlqStream } from '../model/place.ts';
 import {
   buildReport,
   buildStreamReport,
@@ -72,6 +73,8 @@ const allDlqStreams = async (ctx: DlqContext): Promise<DlqStream[]> => {
 export const runReport = async (ctx: DlqContext, options: ReportOptions): Promise<number> => {
   const toMs = ctx.clock.now();
   const window: Window = { fromMs: toMs - options.hours * HOUR_MS, toMs, hours: options.hours };
+  if (options.dlq) await requireDlqStream(ctx.bus, ctx.place, options.dlq);
+  else await requireAnyDlqStream(ctx.bus, ctx.place);
   const streams = options.dlq ? [options.dlq] : await allDlqStreams(ctx);
   const inputs: StreamInput[] = [];
   for (const dlq of streams) inputs.push(await readStream(ctx, dlq, window));

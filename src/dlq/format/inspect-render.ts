@@ -5,6 +5,7 @@ import type { Inspection } from '../commands/inspect.ts';
 import type { AuditRecord } from '../model/audit-record.ts';
 import { waitingPhrase } from '../model/halted.ts';
 import { formatAge, formatTime } from './age.ts';
+import { previewOf, truncationNote } from './payload-preview.ts';
 import type { Style } from './style.ts';
 import { indent, oneLine, padEnd, printable } from './text.ts';
 
@@ -77,6 +78,13 @@ const ledgerLines = (inspection: Inspection): string => {
   );
 };
 
+const payloadSection = (raw: string | undefined, full: boolean): string => {
+  if (raw === undefined) return indent('(none)');
+  const preview = previewOf(prettyJson(raw), raw, full);
+  const body = indent(printable(preview.text));
+  return preview.truncated ? `${body}\n  ${truncationNote(preview)}` : body;
+};
+
 /** Open: what waits behind the dead letter; closed by reprocess: what waits for the event to apply. */
 const haltedLines = (inspection: Inspection, nowMs: number): string => {
   const { halted } = inspection;
@@ -92,7 +100,12 @@ const haltedLines = (inspection: Inspection, nowMs: number): string => {
     .join('\n');
 };
 
-export const renderInspect = (inspection: Inspection, nowMs: number, style: Style): string => {
+export const renderInspect = (
+  inspection: Inspection,
+  nowMs: number,
+  style: Style,
+  options: { full?: boolean } = {},
+): string => {
   const { fields } = inspection;
   const dead = parseDeadLetter(fields);
   const eventRows = Object.entries(dead.original)
@@ -117,7 +130,7 @@ export const renderInspect = (inspection: Inspection, nowMs: number, style: Styl
     style.bold('Failure'),
     pairs(failureRows),
     style.bold('Payload'),
-    indent(printable(prettyJson(fields.payload))),
+    payloadSection(fields.payload, options.full === true),
     style.bold('Stack'),
     indent(printable(dead.errorStack || '(none)')),
     style.bold(`Ledger (event_id ${oneLine(fields.event_id ?? '?')})`),

@@ -127,6 +127,15 @@ export type ExecResult = {
   readonly addedIds: string[];
 };
 
+/** One consumer of a group (Redis XINFO CONSUMERS). */
+export type ConsumerInfo = {
+  readonly name: string;
+  /** Entries delivered to it and not yet acknowledged. */
+  readonly pending: number;
+  /** Milliseconds since it last read or claimed, where the backend tracks it (Redis `idle`). */
+  readonly idleMs: number | null;
+};
+
 export type MemoryInfo = {
   readonly usedMemory: number;
   readonly maxMemory: number;
@@ -171,6 +180,28 @@ export type Bus = {
   partitions(topic: string): Promise<number | undefined>;
   /** Records `topic`'s partition count (an integer >= 1), replacing any earlier one. */
   setPartitions(topic: string, partitions: number): Promise<void>;
+
+  /**
+   * Creates `stream` empty when it does not exist (no entry added, ids and counters untouched);
+   * true when it was created. A dead-letter stream that exists tells the tools they look in the
+   * right place even while it holds nothing.
+   */
+  ensureStream(stream: string): Promise<boolean>;
+  /** The group's consumers by name; NoGroupError when the group does not exist. */
+  consumers(stream: string, group: string): Promise<ConsumerInfo[]>;
+  /**
+   * Removes a consumer name from the group only while it has nothing pending (checked in the same
+   * atomic step, so no pending entry is ever dropped); true when it was removed.
+   */
+  removeConsumer(stream: string, group: string, consumer: string): Promise<boolean>;
+  /**
+   * Liveness marks per group, shared by every process on the bus: `heartbeat` records that a
+   * running consumer holds `consumer` at `atMs` (the writer's clock); `heartbeats` reads them;
+   * `forgetHeartbeats` drops names that are gone.
+   */
+  heartbeat(group: string, consumer: string, atMs: number): Promise<void>;
+  heartbeats(group: string): Promise<Record<string, number>>;
+  forgetHeartbeats(group: string, consumers: readonly string[]): Promise<void>;
   /** Logical names of existing streams whose names end with `suffix` (e.g. `.dlq`). */
   streamsEndingWith(suffix: string): Promise<string[]>;
   /** Resolves once the backend answered; rejects with TransientError when it cannot, or this client is closed. */

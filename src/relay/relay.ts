@@ -3,6 +3,7 @@
 import type { Registry } from 'prom-client';
 import { type BackoffPolicy, backoffDelay } from '../core/backoff.ts';
 import { withDeadline } from '../core/bounded.ts';
+import { ensureDeadLetterStreamsSoon } from '../core/dead-letter-streams.ts';
 import { busCheck, databaseCheck } from '../core/dependency-checks.ts';
 import { dlqStreamOf } from '../core/envelope.ts';
 import { coerceError } from '../core/errors.ts';
@@ -114,6 +115,7 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
   });
   let unwatch: (() => Promise<void>) | undefined;
   let stopped = false;
+  const stopping = new AbortController();
 
   // Notifications only shorten the wait; until the subscription stands the poll interval covers.
   const subscribe = async (attempt = 0): Promise<void> => {
@@ -158,11 +160,13 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
         max_attempts: options.maxAttempts,
       });
       void subscribe();
+      void ensureDeadLetterStreamsSoon(deps.bus, options.topics, logger, stopping.signal);
       loop.start();
       sampler.start();
     },
     stop: async ({ deadline }) => {
       stopped = true;
+      stopping.abort();
       await loop.stop(deadline === undefined ? {} : { deadline });
       if (deadline !== undefined && loop.status().state !== 'stopped') {
         logger.warn('mm-relay: the batch in flight did not finish in time; it rolls back and is sent again');

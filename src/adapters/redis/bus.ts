@@ -11,8 +11,9 @@ import { createAddBatch } from './add-batch.ts';
 import { createBlockedRead } from './blocked-read.ts';
 import { createClusterExec } from './cluster-exec.ts';
 import { createSendOnceConnection, type RedisConnection } from './connection.ts';
-import { redisCall, translateRedisError } from './errors.ts';
+import { redisCall as callRedis, translateRedisError as translate } from './errors.ts';
 import { execScript } from './exec-script.ts';
+import { createGroupMembers } from './group-members.ts';
 import { byTag, keyScheme } from './keys.ts';
 import { createReadDecoder, type RawBufferReads } from './read-replies.ts';
 import {
@@ -68,6 +69,16 @@ export const createRedisBus = (redis: RedisConnection, options: RedisBusOptions 
   const addBatch = createAddBatch(publisher, key, publishTimeoutMs);
   const readBlocked = createBlockedRead(reader, graceMs);
   const decodeReads = createReadDecoder();
+  // Commands failing for want of a connection say why the connection failed (health reasons).
+  let lastConnectionError: unknown;
+  redis.on('error', (error: unknown) => {
+    lastConnectionError = error;
+  });
+  redis.on('ready', () => {
+    lastConnectionError = undefined;
+  });
+  const redisCall = <T>(call: () => Promise<T>): Promise<T> => callRedis(call, () => lastConnectionError);
+  const translateRedisError = (error: unknown): Error => translate(error, () => lastConnectionError);
   redis.defineCommand('mmExec', { lua: execScript });
   const runExec = (redis as unknown as { mmExec: ExecCommand }).mmExec.bind(redis);
   const exec = createClusterExec(redis, scheme, (keys, arg) => runExec(keys.length, ...keys, arg));
@@ -212,6 +223,8 @@ export const createRedisBus = (redis: RedisConnection, options: RedisBusOptions 
       assertPartitionCount(partitions);
       await redisCall(() => redis.set(key(partitionCountKey(topic)), String(partitions)));
     },
+
+    ...createGroupMembers(redis, key),
 
     streamsEndingWith: async (suffix) => {
       const found = new Set<string>();

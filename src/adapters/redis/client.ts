@@ -7,6 +7,7 @@ import { ConfigError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { redactUrl } from '../../core/redact.ts';
 import { describeRedisTarget, parseRedisUrl, type RedisTarget } from '../../core/redis-url.ts';
+import { describeNetworkError } from '../network-errors.ts';
 import type { RedisConnection } from './connection.ts';
 import { redisConfigProblem } from './errors.ts';
 
@@ -81,7 +82,9 @@ export const createRedisClient = (options: RedisClientOptions): RedisConnection 
     // Reconnect attempts fire this every few hundred ms during an outage; once a minute is enough.
     if (Date.now() - lastLogged < 60_000) return;
     lastLogged = Date.now();
-    options.logger.warn(`Redis connection error: ${error.message}`, { redis: redactUrl(options.url) });
+    options.logger.warn(`Redis connection error: ${describeNetworkError(error) ?? error.message}`, {
+      redis: redactUrl(options.url),
+    });
   };
   redis.on('error', log);
   if (redis instanceof Cluster) redis.on('node error', log);

@@ -175,6 +175,9 @@ describe('the pipeline on a Redis Cluster', { skip: await skipUnless('postgres',
     assert.equal(resolved.code, 0, resolved.stderr);
     assert.equal(await bus.len(DLQ), 0);
     assert.equal(await bus.len(`${DLQ}.audit`), 2);
+    const elsewhere = await dlq('list --stream billing.dlq');
+    assert.equal(elsewhere.code, 66, elsewhere.stderr);
+    assert.match(elsewhere.stderr, /the Redis Cluster at .*\(key mmtest:[0-9a-f]+:\{billing\.dlq\}\)/);
     const report = await dlq('report --json');
     assert.equal(report.code, 0, report.stderr);
     assert.match(report.stdout, /identity\.dlq/);

@@ -16,6 +16,7 @@ import { outboxCheck, relayCheck } from './health-checks.ts';
 import { createRelayMetrics } from './metrics.ts';
 import { createRelayLoop, type RelayStatus } from './relay-loop.ts';
 import { createTrimmer } from './trimmer.ts';
+import { createUnlistedTopics } from './unlisted-topics.ts';
 
 // /health/detailed reuses the sampler's count while it is this fresh, rather than counting again.
 const BACKLOG_FRESH_MS = 3_000;
@@ -64,12 +65,14 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
     intervalMs: options.trimIntervalMs,
     onTrimmedUnconsumed: metrics.trimmedUnconsumed,
   });
+  const unlisted = createUnlistedTopics(options.topics);
   const loop = createRelayLoop({
     store: deps.store,
     bus: deps.bus,
     logger,
     metrics,
     trimmer,
+    onPublished: unlisted.record,
     batchSize: options.batchSize,
     batchesPerCommit: options.batchesPerCommit,
     pollIntervalMs: options.pollIntervalMs,
@@ -116,6 +119,7 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
       busCheck(deps.bus, { streams: options.topics.flatMap((t) => [t, dlqStreamOf(t)]) }),
       outboxCheck(() => sampler.read(BACKLOG_FRESH_MS), options),
       relayCheck(loop.status),
+      unlisted.check,
     ],
     healthIntervalMs: options.healthIntervalMs ?? 5_000,
     metrics: { json: metrics.json, path: '/metrics' },

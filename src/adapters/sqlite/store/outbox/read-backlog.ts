@@ -1,10 +1,11 @@
 // SQLite backlog (mirrors postgres/outbox/read-backlog.ts): how many rows wait and how old the oldest is.
+// Dead rows are the DLQ's to count; the rows they hold back are counted here.
 import type { OutboxBacklog } from '../../../../ports/outbox.ts';
 import type { SqliteDriver } from '../../driver/driver.ts';
 
 export const readBacklog = (db: SqliteDriver): OutboxBacklog => {
   const row = db
-    .prepare('SELECT count(*) AS count, min(occurred_at) AS oldest FROM outbox')
+    .prepare('SELECT count(*) AS count, min(occurred_at) AS oldest FROM outbox WHERE dead_at IS NULL')
     .get<{ count: number; oldest: string | null }>();
   const oldest = row?.oldest ? Date.parse(row.oldest) : Number.NaN;
   return {

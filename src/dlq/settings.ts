@@ -78,6 +78,12 @@ export const dlqOptionSettings = {
     limit,
     rate: { flag: '--rate <n>', default: 50, parse: integer(1, 1_000_000), help: 'per second (bulk)' },
     dryRun: toggle('--dry-run', 'show per consumer group what would be applied, change nothing'),
+    maxEventBytes: {
+      flag: '--max-event-bytes <n>',
+      default: 1_048_576,
+      parse: integer(256, 512 * 1024 ** 2),
+      help: "largest event republished, as the relay's --max-event-bytes",
+    },
     maxFailures: {
       flag: '--max-failures <n>',
       default: 10,

@@ -9,6 +9,7 @@ import { viewOf } from '../model/dead-letter-view.ts';
 import { type Filter, matches, rangeBounds } from '../model/filters.ts';
 import type { DlqStream } from '../model/names.ts';
 import { createPacer } from '../model/pacer.ts';
+import { assertPublishable, relayHold, releaseRelayHold, withFullBody } from '../model/relay-hold.ts';
 import { republish } from '../model/republish.ts';
 import { createReturnWatch } from '../model/return-watch.ts';
 import { scanEntries } from '../model/scan.ts';
@@ -24,6 +25,8 @@ export type BulkRequest = {
   /** Stop after this many reprocessed events came back to the DLQ; 0 never stops. */
   readonly maxFailures: number;
   readonly progress: boolean;
+  /** Reprocess: the relay's limit, for relay-stage dead letters (default 1 MiB). */
+  readonly maxEventBytes?: number | undefined;
 };
 
 export type BulkSummary = {
@@ -59,8 +62,10 @@ type Closed = 'done' | 'already_closed' | { readonly failed: string };
 /** Closes one selected entry; an entry whose own data is bad is reported, not fatal. */
 const closeSelected = async (ctx: DlqContext, request: BulkRequest, entry: StreamEntry): Promise<Closed> => {
   try {
+    const fields = withFullBody(entry.fields, await relayHold(ctx, request.dlq, entry.id, entry.fields));
     const republished =
-      request.action === 'reprocessed' ? republish(entry.fields, entry.id, request.dlq, 0) : undefined;
+      request.action === 'reprocessed' ? republish(fields, entry.id, request.dlq, 0) : undefined;
+    if (republished) assertPublishable(fields, republished, request.maxEventBytes ?? 1_048_576);
     const result = await closeEntry(ctx.bus, {
       dlq: request.dlq,
       id: entry.id,
@@ -75,6 +80,7 @@ const closeSelected = async (ctx: DlqContext, request: BulkRequest, entry: Strea
       republish: republished,
       open: true,
     });
+    await releaseRelayHold(ctx, request.dlq, entry.id, entry.fields);
     return result.applied ? 'done' : 'already_closed';
   } catch (thrown) {
     const error = coerceError(thrown);

@@ -5,6 +5,7 @@ import type { DlqContext } from '../io.ts';
 import type { AuditRecord, Closing } from '../model/audit-record.ts';
 import { type Located, locate } from '../model/locate.ts';
 import type { DlqStream, IdArg } from '../model/names.ts';
+import { assertPublishable, relayHold, releaseRelayHold, withFullBody } from '../model/relay-hold.ts';
 import { type Republished, republish } from '../model/republish.ts';
 import { closeEntry } from './close.ts';
 
@@ -14,6 +15,23 @@ export type OneRequest = {
   readonly action: 'reprocessed' | 'resolved';
   readonly note: string;
   readonly force: boolean;
+  /** Reprocess: the relay's limit, for relay-stage dead letters (default 1 MiB). */
+  readonly maxEventBytes?: number | undefined;
+};
+
+const DEFAULT_MAX_EVENT_BYTES = 1_048_576;
+
+/** What a reprocess republishes: from the dead row's full event for a relay-stage dead letter. */
+const republishOne = async (
+  ctx: DlqContext,
+  request: OneRequest,
+  found: Located,
+  prior: number,
+): Promise<Republished> => {
+  const fields = withFullBody(found.fields, await relayHold(ctx, request.dlq, found.id, found.fields));
+  const republished = republish(fields, found.id, request.dlq, prior);
+  assertPublishable(fields, republished, request.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES);
+  return republished;
 };
 
 export type OneOutcome = {
@@ -48,7 +66,9 @@ export const closeOne = async (ctx: DlqContext, request: OneRequest): Promise<On
   const eventId = found.fields.event_id ?? '';
   if (found.state === 'open') {
     const republished =
-      request.action === 'reprocessed' ? republish(found.fields, found.id, request.dlq, 0) : undefined;
+      request.action === 'reprocessed'
+        ? await republishOne(ctx, request, found, 0)
+        : await relayHold(ctx, request.dlq, found.id, found.fields).then(() => undefined);
     const result = await closeEntry(ctx.bus, {
       dlq: request.dlq,
       id: found.id,
@@ -58,6 +78,7 @@ export const closeOne = async (ctx: DlqContext, request: OneRequest): Promise<On
       open: true,
     });
     if (result.applied) {
+      await releaseRelayHold(ctx, request.dlq, found.id, found.fields);
       return {
         ...base,
         eventId,
@@ -72,6 +93,8 @@ export const closeOne = async (ctx: DlqContext, request: OneRequest): Promise<On
     found = await locate(ctx.bus, request.dlq, { kind: 'entry', id: found.id });
   }
   const previously = firstClose(found);
+  // Closed before, but the run that closed it may have stopped before releasing its row.
+  await releaseRelayHold(ctx, request.dlq, found.id, found.fields);
   if (!(request.force && request.action === 'reprocessed')) {
     return {
       ...base,
@@ -84,7 +107,7 @@ export const closeOne = async (ctx: DlqContext, request: OneRequest): Promise<On
     };
   }
   const prior = found.audits.filter((record) => record.action === 'reprocessed').length;
-  const republished = republish(found.fields, found.id, request.dlq, prior);
+  const republished = await republishOne(ctx, request, found, prior);
   const result = await closeEntry(ctx.bus, {
     dlq: request.dlq,
     id: found.id,

@@ -3,7 +3,7 @@
 // purge) deletes that row, which lets them flow; reprocess publishes the row's full event, first.
 import { isTruncatedDeadLetter, truncatedFields } from '../../core/dead-letter.ts';
 import type { StreamFields } from '../../core/envelope.ts';
-import { ConfigError, ValidationError } from '../../core/errors.ts';
+import { ValidationError } from '../../core/errors.ts';
 import { eventProblem } from '../../core/event-check.ts';
 import type { DeadOutboxRow } from '../../ports/outbox.ts';
 import type { DlqContext } from '../io.ts';
@@ -12,9 +12,11 @@ import type { Republished } from './republish.ts';
 
 const isRelayStage = (fields: StreamFields): boolean => fields.dlq_stage === 'relay';
 
+const warned = new WeakSet<DlqContext>();
+
 /**
- * The dead row kept for this dead letter, if any. A relay-stage one cannot be closed without the
- * database: its row would keep holding its aggregate with nobody left to release it.
+ * The dead row kept for this dead letter, if any. Without the database it cannot be looked at (nor
+ * released): the operator is told once per run how to release it later.
  */
 export const relayHold = async (
   ctx: DlqContext,
@@ -23,10 +25,15 @@ export const relayHold = async (
   fields: StreamFields,
 ): Promise<DeadOutboxRow | undefined> => {
   if (!isRelayStage(fields)) return undefined;
-  if (!ctx.store)
-    throw new ConfigError([
-      `${id} is a relay-stage dead letter: its outbox row holds its aggregate's later events until it is closed, which needs --database-url (DATABASE_URL)`,
-    ]);
+  if (!ctx.store) {
+    if (!warned.has(ctx)) {
+      warned.add(ctx);
+      ctx.io.err(
+        `mm-dlq: warning: ${id} is a relay-stage dead letter; without --database-url (DATABASE_URL) its outbox row, which holds its aggregate's later events, is not released: with DATABASE_URL set, mm-dlq resolve --stream ${dlq.name} --id ${id} releases it (safe on a closed dead letter)\n`,
+      );
+    }
+    return undefined;
+  }
   return ctx.store.outbox.deadRow({ stream: dlq.name, id });
 };
 

@@ -45,6 +45,8 @@ const runDlq = async (
   const output = memoryOutput();
   const ctx = {
     ...deps,
+    parking: deps.store.parking,
+    place: { text: 'the test bus', keyOf: (stream: string) => stream },
     io: output.io,
     style: contextStyle(output.io),
     clock: systemClock,

@@ -97,8 +97,8 @@ export type OutboxRelay = {
    * the transaction, and skip the write lock when there are none).
    */
   withRelayTransaction<T>(work: (statements: RelayStatements) => Promise<T>): Promise<T>;
-  /** Rows waiting to be published; dead rows are not counted (the DLQ counts them). */
-  backlog(): Promise<OutboxBacklog>;
+  /** Rows waiting (all, or one topic's: a topic is drained when it has none); dead rows are the DLQ's. */
+  backlog(options?: { readonly topic?: string }): Promise<OutboxBacklog>;
   /** The dead row whose dead letter is `ref`, if it is still kept. */
   deadRow(ref: DeadLetterRef): Promise<DeadOutboxRow | undefined>;
   /**

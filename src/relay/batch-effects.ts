@@ -10,16 +10,16 @@ export type BatchEffects = {
   readonly trimmer: Trimmer;
   readonly logger: Logger;
   readonly policy: PublishPolicy;
-  /** Told which streams a committed batch published to (unlisted topics turn health degraded). */
-  readonly onPublished?: (streams: readonly string[]) => void;
+  /** Told which topics a committed batch published to (unlisted topics turn health degraded). */
+  readonly onPublished?: (topics: readonly string[]) => void;
 };
 
 const idsByStream = (report: BatchReport): Map<string, string[]> => {
   const streams = new Map<string, string[]>();
-  for (const { row, streamId } of report.published) {
-    const ids = streams.get(row.topic);
+  for (const { stream, streamId } of report.published) {
+    const ids = streams.get(stream);
     if (ids) ids.push(streamId);
-    else streams.set(row.topic, [streamId]);
+    else streams.set(stream, [streamId]);
   }
   return streams;
 };
@@ -33,7 +33,8 @@ export const applyBatchReport = (
   effects.metrics.batchCommitted(report, timing.durationS, timing.publishedAt);
   const byStream = idsByStream(report);
   for (const [stream, ids] of byStream) effects.trimmer.record(stream, ids);
-  if (byStream.size > 0) effects.onPublished?.([...byStream.keys()]);
+  if (report.published.length > 0)
+    effects.onPublished?.([...new Set(report.published.map(({ row }) => row.topic))]);
   for (const dead of report.deadLettered) {
     logger.error(`Moved event ${dead.row.eventId} to DLQ: ${dead.reason}`, {
       event_id: dead.row.eventId,

@@ -19,7 +19,7 @@ export type PublishPolicy = {
   readonly backoff: BackoffPolicy;
 };
 
-export type Published = { readonly row: OutboxRow; readonly streamId: string };
+export type Published = { readonly row: OutboxRow; readonly stream: string; readonly streamId: string };
 export type DeadLettered = {
   readonly row: OutboxRow;
   readonly reason: string;
@@ -48,6 +48,11 @@ type Entry = { readonly stream: string; readonly fields: StreamFields };
 type Dead = { readonly reason: string; readonly attempts: number; readonly dlqStream: string };
 type Planned = { readonly row: OutboxRow; readonly dead?: Dead };
 
+/** The stream of each row, in order (its topic's partition stream). */
+export type RouteRows = (rows: readonly OutboxRow[]) => Promise<readonly string[]>;
+
+const ownTopics: RouteRows = async (rows) => rows.map((row) => row.topic);
+
 const aggregateKey = (row: OutboxRow): string => `${row.aggregateType}\u0000${row.aggregateId}`;
 
 export type BatchPublisher = { publish(rows: readonly OutboxRow[]): Promise<BatchResult> };
@@ -61,14 +66,16 @@ export const createBatchPublisher = (
   bus: Bus,
   policy: PublishPolicy,
   now: () => number = Date.now,
+  route: RouteRows = ownTopics,
 ): BatchPublisher => {
   const blocked = new Map<string, Date>();
-  return { publish: (rows) => publishRows(bus, rows, policy, now, blocked) };
+  return { publish: async (rows) => publishRows(bus, rows, await route(rows), policy, now, blocked) };
 };
 
 const publishRows = async (
   bus: Bus,
   rows: readonly OutboxRow[],
+  streams: readonly string[],
   policy: PublishPolicy,
   now: () => number,
   blocked: Map<string, Date>,
@@ -77,11 +84,17 @@ const publishRows = async (
   const retry: RetryRow[] = [];
 
   /** The dead letter of a row: at most --max-event-bytes of its body, the rest kept in the dead row. */
-  const deadLetter = (row: OutboxRow, fields: StreamFields, error: Error, stream: string): Entry => {
+  const deadLetter = (
+    row: OutboxRow,
+    origin: string,
+    fields: StreamFields,
+    error: Error,
+    stream: string,
+  ): Entry => {
     const failedAt = new Date(now()).toISOString();
     const letter = deadLetterFields(fields, {
       stage: 'relay',
-      originStream: row.topic,
+      originStream: origin,
       error,
       attempts: row.attempts + 1,
       firstFailedAt: row.firstFailedAt ?? failedAt,
@@ -91,9 +104,9 @@ const publishRows = async (
   };
 
   /** Counts one failed attempt: a dead letter to write at max attempts, otherwise a retry. */
-  const fail = (row: OutboxRow, fields: StreamFields, error: Error): Entry | undefined => {
+  const fail = (row: OutboxRow, stream: string, fields: StreamFields, error: Error): Entry | undefined => {
     const attempts = row.attempts + 1;
-    if (attempts >= policy.maxAttempts) return deadLetter(row, fields, error, dlqStreamOf(row.topic));
+    if (attempts >= policy.maxAttempts) return deadLetter(row, stream, fields, error, dlqStreamOf(row.topic));
     retryLater(row, error, attempts);
     return undefined;
   };
@@ -129,7 +142,7 @@ const publishRows = async (
       const entry = entries[index] as Entry;
       if ('id' in outcome) {
         if (dead) deadRow(row, dead, outcome.id);
-        else report.published.push({ row, streamId: outcome.id });
+        else report.published.push({ row, stream: entry.stream, streamId: outcome.id });
         return;
       }
       const error = coerceError(outcome.error);
@@ -138,7 +151,7 @@ const publishRows = async (
         retryLater(row, new PermanentError(`dead letter not written: ${error.message}`), dead.attempts + 1);
         return;
       }
-      const letter = fail(row, entry.fields, error);
+      const letter = fail(row, entry.stream, entry.fields, error);
       if (letter) {
         laterEntries.push(letter);
         laterPlanned.push({
@@ -152,7 +165,8 @@ const publishRows = async (
 
   const entries: Entry[] = [];
   const planned: Planned[] = [];
-  for (const row of rows) {
+  for (const [index, row] of rows.entries()) {
+    const stream = streams[index] ?? row.topic;
     const waitFor = blocked.get(aggregateKey(row));
     if (waitFor) {
       retry.push({
@@ -167,13 +181,13 @@ const publishRows = async (
     const fields = rowStreamFields(row);
     const poison = checkRow(fields, policy.maxEventBytes);
     if (!poison) {
-      entries.push({ stream: row.topic, fields });
+      entries.push({ stream, fields });
       planned.push({ row });
       continue;
     }
     // A poison row fails the same way every time: no retries, its dead letter now.
     const error = new PermanentError(`outbox column ${poison.column}: ${poison.reason}`);
-    entries.push(deadLetter(row, fields, error, poison.dlqStream));
+    entries.push(deadLetter(row, row.topic, fields, error, poison.dlqStream));
     planned.push({
       row,
       dead: { reason: error.message, attempts: row.attempts + 1, dlqStream: poison.dlqStream },

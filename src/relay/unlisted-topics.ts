@@ -7,7 +7,7 @@ import type { CheckResult, HealthCheck } from '../core/health.ts';
 const MAX_NAMED = 20;
 
 export type UnlistedTopics = {
-  record(streams: readonly string[]): void;
+  record(topics: readonly string[]): void;
   readonly check: HealthCheck;
 };
 
@@ -16,10 +16,10 @@ export const createUnlistedTopics = (listed: readonly string[]): UnlistedTopics 
   const seen = new Set<string>();
   let more = 0;
   return {
-    record: (streams) => {
-      for (const stream of streams) {
-        if (known.has(stream) || seen.has(stream)) continue;
-        if (seen.size < MAX_NAMED) seen.add(stream);
+    record: (topics) => {
+      for (const topic of topics) {
+        if (known.has(topic) || seen.has(topic)) continue;
+        if (seen.size < MAX_NAMED) seen.add(topic);
         else more += 1;
       }
     },

@@ -27,7 +27,7 @@ export const createPostgresOutboxRelay = (sql: postgres.Sql): OutboxRelay => ({
         ) as Promise<never>,
     ),
 
-  backlog: () => pgCall(() => readBacklog(sql)),
+  backlog: (options = {}) => pgCall(() => readBacklog(sql, options.topic)),
 
   deadRow: (ref) => pgCall(() => readDeadRow(sql, ref)),
 

@@ -72,7 +72,7 @@ export const createSqliteOutboxRelay = (
     }
   },
 
-  backlog: () => connection.read(readBacklog, 'database'),
+  backlog: (options = {}) => connection.read((db) => readBacklog(db, options.topic), 'database'),
 
   deadRow: (ref) => connection.read((db) => readDeadRow(db, ref), 'database'),
 

@@ -1,9 +1,11 @@
 // `mm-consumer replay`: moves a group's position back (XGROUP SETID) so entries are delivered again;
-// the ledger skips what the group already applied, so a replay never applies an effect twice.
-import { NotFoundError, UsageError } from '../core/errors.ts';
+// the ledger skips what the group already applied, so a replay never applies an effect twice, and
+// entries dead-lettered for the group are held back unless --include-dead-letters.
+import { ConfigError, NotFoundError, UsageError } from '../core/errors.ts';
 import { compareStreamIds, isStreamId, parseStreamId } from '../core/ids.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { LedgerReader } from '../ports/ledger.ts';
+import { deadLettersInRange } from './replay-dead-letters.ts';
 
 export type ReplayFrom =
   | { readonly kind: 'start' }
@@ -53,6 +55,8 @@ export type ReplayOptions = {
   readonly topic: string;
   readonly from: ReplayFrom;
   readonly dryRun: boolean;
+  /** Deliver dead-lettered events again too (by default they are held back). */
+  readonly includeDeadLetters?: boolean;
 };
 
 export type ReplayReport = {
@@ -66,6 +70,10 @@ export type ReplayReport = {
   readonly skipped: number;
   /** Of the re-delivered entries, how many the ledger already holds for the group (when known). */
   readonly alreadyApplied: number | null;
+  /** Of the re-delivered entries, those dead-lettered for the group, still open or closed. */
+  readonly deadLetters: { readonly open: number; readonly closed: number };
+  /** Whether those are held back (acknowledged without a handler run) or delivered again. */
+  readonly holdsDeadLetters: boolean;
   readonly applied: boolean;
 };
 
@@ -125,7 +133,26 @@ export const runReplay = async (
     alreadyApplied = (alreadyApplied ?? 0) + ids.filter((id) => recorded.has(id)).length;
   });
   const skipped = await countBetween(bus, options.topic, previousId, newId);
-  if (!options.dryRun) await bus.setGroupId(options.topic, options.group, newId);
+  const dead = await deadLettersInRange(bus, {
+    topic: options.topic,
+    group: options.group,
+    after: newId,
+    upTo: previousId,
+  });
+  const holds = [...dead.open, ...dead.closed];
+  const holdsDeadLetters = options.includeDeadLetters !== true;
+  if (!options.dryRun) {
+    // Held (or let through) before the group moves, so no delivery can come first.
+    if (holdsDeadLetters && holds.length > 0) {
+      if (!ledger)
+        throw new ConfigError([
+          `${holds.length} of the entries to re-deliver were dead-lettered for ${options.group}; holding them back needs --database-url (DATABASE_URL), or pass --include-dead-letters to deliver them again`,
+        ]);
+      await ledger.hold(holds);
+    }
+    if (!holdsDeadLetters && ledger) await ledger.release(holds);
+    await bus.setGroupId(options.topic, options.group, newId);
+  }
   return {
     group: options.group,
     topic: options.topic,
@@ -134,8 +161,19 @@ export const runReplay = async (
     redeliver,
     skipped,
     alreadyApplied,
+    deadLetters: { open: dead.open.length, closed: dead.closed.length },
+    holdsDeadLetters,
     applied: !options.dryRun,
   };
+};
+
+const deadLetterLine = (report: ReplayReport, verb: string): string | undefined => {
+  const { open, closed } = report.deadLetters;
+  if (open + closed === 0) return undefined;
+  const which = `${open + closed} of them were dead-lettered for ${report.group} (${open} open, ${closed} closed)`;
+  return report.holdsDeadLetters
+    ? `${which}: they ${verb} held back (acknowledged, not applied, not dead-lettered again); --include-dead-letters delivers them`
+    : `${which}: they ${verb} delivered again (--include-dead-letters)`;
 };
 
 export const describeReplay = (report: ReplayReport): string[] => {
@@ -148,6 +186,8 @@ export const describeReplay = (report: ReplayReport): string[] => {
         : `; ${report.alreadyApplied} of them are already in the ledger and ${verb} skipped`
     }`,
   ];
+  const dead = deadLetterLine(report, verb);
+  if (dead) lines.push(dead);
   if (report.skipped > 0)
     lines.push(`warning: ${report.skipped} entries not yet delivered ${verb} skipped by moving forward`);
   if (!report.applied) lines.push('dry run: nothing changed');

@@ -69,6 +69,7 @@ const withContext = (flags: DlqFlags, run: Runner, readOnly: boolean): Promise<n
   const config = loadDlqConnection(flags, process.env);
   const logger = createLogger({
     level: config.logLevel,
+    service: 'dlq',
     file: config.logFile,
     sink: (line) => void process.stderr.write(line),
   });
@@ -86,6 +87,7 @@ const withContext = (flags: DlqFlags, run: Runner, readOnly: boolean): Promise<n
           bus: ports.bus,
           place,
           store: ports.store,
+          parking: ports.store?.parking,
           io,
           style: contextStyle(io),
           clock: systemClock,

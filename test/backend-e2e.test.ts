@@ -31,12 +31,12 @@ describe('mm-backend bundle', { skip: await skipUnless('postgres', 'redis') }, (
     assert.equal(first.code, 0, first.stderr);
     assert.equal(second.code, 0, second.stderr);
     const applied = [first.stdout, second.stdout].map((out) => /migrations: (\d+) applied/.exec(out)?.[1]);
-    const count = readMigrations('postgres').length;
-    assert.deepEqual(applied.sort(), ['0', String(count)]);
+    const total = readMigrations('postgres').length;
+    assert.deepEqual(applied.sort(), ['0', String(total)]);
     const again = await runBinary('mm-backend', ['migrate', '--database-url', db.url]);
-    assert.match(again.stdout, new RegExp(`migrations: 0 applied, ${count} already applied`));
+    assert.match(again.stdout, new RegExp(`migrations: 0 applied, ${total} already applied`));
     const recorded = await db.sql`select name from mm_migrations order by name`;
-    assert.equal(recorded.length, count);
+    assert.equal(recorded.length, total);
     assert.deepEqual((await db.sql`select cleanup_event_ledger() as removed`)[0], { removed: '0' });
   });
 

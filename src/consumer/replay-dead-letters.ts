@@ -34,14 +34,14 @@ const closedEntryOf = (fields: StreamFields): StreamFields => {
 
 export const deadLettersInRange = async (
   bus: Bus,
-  range: { topic: string; group: string; after: string; upTo: string },
+  range: { topic: string; stream: string; group: string; after: string; upTo: string },
 ): Promise<DeadLettersInRange> => {
   const seen = new Set<string>();
   const holdOf = (fields: StreamFields): ReplayHold | undefined => {
     const dead = parseDeadLetter(fields);
     const eventId = (fields.event_id ?? '').toLowerCase();
     const id = dead.originId;
-    if (dead.consumerGroup !== range.group || dead.originStream !== range.topic) return undefined;
+    if (dead.consumerGroup !== range.group || dead.originStream !== range.stream) return undefined;
     if (id === undefined || !isUuid(eventId)) return undefined;
     if (compareStreamIds(id, range.after) <= 0 || compareStreamIds(id, range.upTo) > 0) return undefined;
     const key = `${eventId} ${id}`;
@@ -51,14 +51,16 @@ export const deadLettersInRange = async (
   };
   const open: ReplayHold[] = [];
   const closed: ReplayHold[] = [];
-  const dlq = dlqStreamOf(range.topic);
-  for await (const fields of entriesOf(bus, dlq)) {
-    const hold = holdOf(fields);
-    if (hold) open.push(hold);
-  }
-  for await (const fields of entriesOf(bus, auditStreamOf(dlq))) {
-    const hold = holdOf(closedEntryOf(fields));
-    if (hold) closed.push(hold);
+  // A partition stream's dead letters are kept under the topic's DLQ or the stream's own.
+  for (const dlq of new Set([dlqStreamOf(range.topic), dlqStreamOf(range.stream)])) {
+    for await (const fields of entriesOf(bus, dlq)) {
+      const hold = holdOf(fields);
+      if (hold) open.push(hold);
+    }
+    for await (const fields of entriesOf(bus, auditStreamOf(dlq))) {
+      const hold = holdOf(closedEntryOf(fields));
+      if (hold) closed.push(hold);
+    }
   }
   return { open, closed };
 };

@@ -1,6 +1,7 @@
 // What every mm-dlq command gets: the ports, where to write, the clock, and who is acting.
 import type { Clock } from '../core/clock.ts';
 import type { Bus } from '../ports/bus.ts';
+import type { ParkingStore } from '../ports/parking.ts';
 import type { Store } from '../ports/store.ts';
 import { createStyle, type Style } from './format/style.ts';
 import type { Place } from './model/place.ts';
@@ -25,6 +26,11 @@ export type DlqContext = {
   readonly place: Place;
   /** Absent when no database was given: ledger state is then reported as not checked. */
   readonly store: Store | undefined;
+  /**
+   * Blocks and parked events, kept by the store: absent with it. Halted aggregates are then reported
+   * as not checked, and resolving releases nothing (a rerun with the database does).
+   */
+  readonly parking: ParkingStore | undefined;
   readonly io: Output;
   readonly style: Style;
   readonly clock: Clock;

@@ -9,6 +9,7 @@ import type { BusFactory, BusFixture, BusKit } from './bus-kit.ts';
 import { G, S } from './bus-kit.ts';
 import { busMembersCases } from './bus-members.ts';
 import { busPendingCases } from './bus-pending.ts';
+import { busTopicsCases } from './bus-topics.ts';
 import { busWritesCases } from './bus-writes.ts';
 
 export type { BusFactory, BusFixture } from './bus-kit.ts';
@@ -67,5 +68,6 @@ export const describeBusContract = (
     busMembersCases(kit);
     busPendingCases(kit);
     busWritesCases(kit);
+    busTopicsCases(kit);
   });
 };

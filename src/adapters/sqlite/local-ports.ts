@@ -2,13 +2,20 @@
 // connection), migrated on open so every binary works on a fresh file.
 import type { Logger } from '../../core/logger.ts';
 import type { Bus } from '../../ports/bus.ts';
+import type { ServiceRegistry } from '../../ports/service-registry.ts';
 import type { Store } from '../../ports/store.ts';
 import { acquireConnection } from './driver/connection.ts';
 import type { DriverName } from './driver/driver.ts';
+import { createSqliteServiceRegistry } from './service-registry.ts';
 import { createSqliteStore } from './store/store.ts';
 import { type BusFaults, createSqliteBus } from './streams/bus.ts';
 
-export type LocalPorts = { readonly store: Store; readonly bus: Bus; close(): Promise<void> };
+export type LocalPorts = {
+  readonly store: Store;
+  readonly bus: Bus;
+  readonly registry: ServiceRegistry;
+  close(): Promise<void>;
+};
 
 export type LocalPortsOptions = {
   readonly file: string;
@@ -34,8 +41,15 @@ export const openLocalPorts = async (options: LocalPortsOptions): Promise<LocalP
   const connection = await acquireConnection(open);
   const store = createSqliteStore(connection.retain(), open);
   const bus = createSqliteBus(connection, options.faults ? { faults: options.faults } : {});
+  const ports: LocalPorts = {
+    store,
+    bus,
+    // On the store's handle: it stays open exactly as long as the store does.
+    registry: createSqliteServiceRegistry(connection),
+    close: () => closeBoth(bus, store),
+  };
   try {
-    if (options.readOnly) return { store, bus, close: () => closeBoth(bus, store) };
+    if (options.readOnly) return ports;
     const report = await store.migrate();
     if (report.applied.length > 0) {
       options.logger.info(`migrated local file ${options.file}: applied ${report.applied.join(', ')}`, {
@@ -46,7 +60,7 @@ export const openLocalPorts = async (options: LocalPortsOptions): Promise<LocalP
     await Promise.allSettled([bus.close(), store.close()]);
     throw error;
   }
-  return { store, bus, close: () => closeBoth(bus, store) };
+  return ports;
 };
 
 const closeBoth = async (bus: Bus, store: Store): Promise<void> => {

@@ -7,7 +7,7 @@ import { describeFilter } from '../model/filters.ts';
 import { requireDlqStream } from '../model/place.ts';
 import { type CloseOptions, filterAt, type ReprocessOptions, type ResolveOptions } from '../options.ts';
 import { runBulk, selectEntries } from './bulk.ts';
-import { closeOne, describeOneOutcome, oneOutcomeJson } from './close-one.ts';
+import { closeOne, describeOneOutcome, notReleasedWarning, oneOutcomeJson } from './close-one.ts';
 import { dryRunJson, dryRunReprocess, renderDryRun } from './dry-run.ts';
 import { dryRunOne, dryRunOneJson, renderDryRunOne } from './dry-run-one.ts';
 
@@ -27,6 +27,8 @@ const runOne = async (
   });
   if (options.json) ctx.io.out(`${JSON.stringify(oneOutcomeJson(outcome), null, 2)}\n`);
   else ctx.io.out(`${describeOneOutcome(outcome, options.dlq.audit)}\n`);
+  const warning = notReleasedWarning(outcome.halted, outcome.released);
+  if (warning) ctx.io.err(warning);
   return 0;
 };
 

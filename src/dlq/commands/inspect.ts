@@ -1,4 +1,5 @@
-// `mm-dlq inspect`: everything about one dead letter, open or closed, and what the ledger says.
+// `mm-dlq inspect`: everything about one dead letter, open or closed, what the ledger says, and
+// which aggregates its event halts with how many events wait behind it.
 import { parseDeadLetter } from '../../core/dead-letter.ts';
 import type { StreamFields } from '../../core/envelope.ts';
 import { streamIdTime } from '../../core/ids.ts';
@@ -6,6 +7,7 @@ import { renderInspect } from '../format/inspect-render.ts';
 import { previewOf } from '../format/payload-preview.ts';
 import type { DlqContext } from '../io.ts';
 import type { AuditRecord } from '../model/audit-record.ts';
+import { type Halted, haltedBehind, haltedJson } from '../model/halted.ts';
 import { type LedgerStatus, ledgerStatus, streamGroups } from '../model/ledger-status.ts';
 import { locate } from '../model/locate.ts';
 import { requireDlqStream } from '../model/place.ts';
@@ -18,6 +20,7 @@ export type Inspection = {
   readonly fields: StreamFields;
   readonly audits: readonly AuditRecord[];
   readonly ledger: LedgerStatus;
+  readonly halted: Halted;
 };
 
 const parsedPayload = (raw: string | undefined): unknown => {
@@ -86,6 +89,10 @@ export const inspectionJson = (inspection: Inspection, options: { full?: boolean
           })),
         }
       : { checked: false, reason: inspection.ledger.reason, groups: inspection.ledger.groups },
+    waiting_behind: inspection.halted.checked ? inspection.halted.waiting : null,
+    halted: inspection.halted.checked
+      ? { checked: true, groups: haltedJson(inspection.halted) }
+      : { checked: false, reason: inspection.halted.reason, groups: [] },
   };
 };
 
@@ -94,13 +101,15 @@ export const inspect = async (ctx: DlqContext, options: InspectOptions): Promise
   const found = await locate(ctx.bus, options.dlq, options.id);
   const dead = parseDeadLetter(found.fields);
   const groups = await streamGroups(ctx.bus, dead.originStream || options.dlq.topic, [dead.consumerGroup]);
+  const eventId = found.fields.event_id ?? '';
   return {
     stream: options.dlq.name,
     id: found.id,
     state: found.state,
     fields: found.fields,
     audits: found.audits,
-    ledger: await ledgerStatus(ctx.store, found.fields.event_id ?? '', groups),
+    ledger: await ledgerStatus(ctx.store, eventId, groups),
+    halted: await haltedBehind(ctx.parking, eventId),
   };
 };
 

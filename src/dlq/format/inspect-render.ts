@@ -3,6 +3,7 @@ import { parseDeadLetter } from '../../core/dead-letter.ts';
 import { streamIdTime } from '../../core/ids.ts';
 import type { Inspection } from '../commands/inspect.ts';
 import type { AuditRecord } from '../model/audit-record.ts';
+import { waitingPhrase } from '../model/halted.ts';
 import { formatAge, formatTime } from './age.ts';
 import { previewOf, truncationNote } from './payload-preview.ts';
 import type { Style } from './style.ts';
@@ -84,6 +85,21 @@ const payloadSection = (raw: string | undefined, full: boolean): string => {
   return preview.truncated ? `${body}\n  ${truncationNote(preview)}` : body;
 };
 
+/** Open: what waits behind the dead letter; closed by reprocess: what waits for the event to apply. */
+const haltedLines = (inspection: Inspection, nowMs: number): string => {
+  const { halted } = inspection;
+  if (!halted.checked) return `  not checked: ${halted.reason}`;
+  if (halted.groups.length === 0) return '  nothing waits behind it: no aggregate is halted by this event';
+  const behind =
+    inspection.state === 'open' ? 'this dead letter' : 'its event until the reprocessed event is applied';
+  return halted.groups
+    .map(
+      (g) =>
+        `  ${waitingPhrase(g.waiting, behind)}\n    group ${g.group}, aggregate ${g.aggregateKey}, halted since ${timeWithAge(g.since, nowMs)}`,
+    )
+    .join('\n');
+};
+
 export const renderInspect = (
   inspection: Inspection,
   nowMs: number,
@@ -119,6 +135,8 @@ export const renderInspect = (
     indent(printable(dead.errorStack || '(none)')),
     style.bold(`Ledger (event_id ${oneLine(fields.event_id ?? '?')})`),
     ledgerLines(inspection),
+    style.bold('Halted aggregate (later events of the aggregate wait behind it)'),
+    haltedLines(inspection, nowMs),
   ];
   if (inspection.audits.length > 0) {
     sections.push(style.bold('Audit'));

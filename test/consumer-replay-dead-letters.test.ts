@@ -26,6 +26,7 @@ const replayCase = (open: () => Promise<ModePorts>) => () => {
       bus: ports.bus,
       place: filePlace('test'),
       store: ports.store,
+      parking: ports.store.parking,
       io: output.io,
       style: contextStyle(output.io),
       clock: systemClock,

@@ -9,7 +9,7 @@ import type { DlqContext } from '../io.ts';
 import type { AuditAction } from '../model/audit-record.ts';
 import { viewOf } from '../model/dead-letter-view.ts';
 import { type Filter, matches, rangeBounds } from '../model/filters.ts';
-import { type Halted, haltedBehind } from '../model/halted.ts';
+import { type Halted, haltedBehindOrUnchecked } from '../model/halted.ts';
 import type { DlqStream } from '../model/names.ts';
 import { createPacer } from '../model/pacer.ts';
 import { assertPublishable, relayHold, releaseRelayHold, withFullBody } from '../model/relay-hold.ts';
@@ -118,8 +118,8 @@ const closeSelected = async (ctx: DlqContext, request: BulkRequest, entry: Strea
     return {
       done:
         request.action === 'reprocessed'
-          ? await haltedBehind(ctx.parking, eventId)
-          : await releaseHalted(ctx.parking, eventId),
+          ? await haltedBehindOrUnchecked(ctx.parking, eventId)
+          : await releaseHalted(ctx.parking, eventId, entry.id),
     };
   } catch (thrown) {
     const error = coerceError(thrown);

@@ -4,7 +4,7 @@
 
 import type { DlqContext } from '../io.ts';
 import type { AuditRecord, Closing } from '../model/audit-record.ts';
-import { type Halted, haltedBehind, haltedJson, waitingPhrase } from '../model/halted.ts';
+import { type Halted, haltedBehindOrUnchecked, haltedJson, waitingPhrase } from '../model/halted.ts';
 import { type Located, locate } from '../model/locate.ts';
 import type { DlqStream, IdArg } from '../model/names.ts';
 import { assertPublishable, relayHold, releaseRelayHold, withFullBody } from '../model/relay-hold.ts';
@@ -76,9 +76,13 @@ type Closed = Omit<OneOutcome, 'halted' | 'released'>;
 export const closeOne = async (ctx: DlqContext, request: OneRequest): Promise<OneOutcome> => {
   const closed = await closeOnce(ctx, request);
   if (releasesNow(request.action, closed.previously)) {
-    return { ...closed, halted: await releaseHalted(ctx.parking, closed.eventId), released: true };
+    return { ...closed, halted: await releaseHalted(ctx.parking, closed.eventId, closed.id), released: true };
   }
-  return { ...closed, halted: await haltedBehind(ctx.parking, closed.eventId), released: false };
+  return {
+    ...closed,
+    halted: await haltedBehindOrUnchecked(ctx.parking, closed.eventId),
+    released: false,
+  };
 };
 
 const closeOnce = async (ctx: DlqContext, request: OneRequest): Promise<Closed> => {

@@ -110,7 +110,15 @@ export const settleBatch = (plan: BatchPlan, result: ApplyResult, options: Settl
 
   const writes: BusWrite[] = [];
   for (const dead of deadLettered) {
-    writes.push({ op: 'add', stream: dead.dlqStream, fields: dead.fields });
+    // `once`: re-run after a crash between the dead letter and its ack (a Redis Cluster writes them
+    // in two steps), the entry still pending is dead-lettered into the same one, not a second.
+    const { stream, entry } = dead.delivery;
+    writes.push({
+      op: 'add',
+      stream: dead.dlqStream,
+      fields: dead.fields,
+      once: `${options.group} ${stream} ${entry.id}`,
+    });
     writes.push({
       op: 'ack',
       stream: dead.delivery.stream,

@@ -3,6 +3,7 @@
 
 import { deadLetterFields } from '../core/dead-letter.ts';
 import { dlqStreamOf } from '../core/envelope.ts';
+import { isPermanent } from '../core/errors.ts';
 import type { Bus, BusWrite } from '../ports/bus.ts';
 import type { ApplyResult } from './apply-exactly-once.ts';
 import type { BatchPlan, Delivery, PlannedEvent, Rejected } from './batch-plan.ts';
@@ -75,8 +76,10 @@ export const settleBatch = (plan: BatchPlan, result: ApplyResult, options: Settl
     deadLettered.push({ ...rejected, dlqStream: dlqStreamOf(stream), reason, fields });
     options.failures.forget(stream, entry.id);
   };
+  // A permanent failure (PermanentError, ValidationError) would fail every retry the same way.
   const fail = (rejected: Rejected): void => {
-    if (rejected.delivery.deliveries >= options.maxDeliveries) deadLetter(rejected, false);
+    if (isPermanent(rejected.error) || rejected.delivery.deliveries >= options.maxDeliveries)
+      deadLetter(rejected, false);
     else retrying.push(rejected);
   };
   const settled = (delivery: Delivery): void => {

@@ -20,6 +20,7 @@ import { createPartitionRouter } from './partition-router.ts';
 import { settlePartitions } from './partition-switch.ts';
 import { createRelayLoop, type RelayStatus } from './relay-loop.ts';
 import { createTrimmer } from './trimmer.ts';
+import { createUnlistedTopics } from './unlisted-topics.ts';
 
 // /health/detailed reuses the sampler's count while it is this fresh, rather than counting again.
 const BACKLOG_FRESH_MS = 3_000;
@@ -72,6 +73,7 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
     intervalMs: options.trimIntervalMs,
     onTrimmedUnconsumed: metrics.trimmedUnconsumed,
   });
+  const unlisted = createUnlistedTopics(options.topics);
   const router = createPartitionRouter(deps.bus, options);
   let fail: (error: Error) => void = () => {};
   const failure = new Promise<Error>((resolve) => {
@@ -83,6 +85,7 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
     logger,
     metrics,
     trimmer,
+    onPublished: unlisted.record,
     router,
     beforeFirstDrain: async () => {
       await settlePartitions(
@@ -150,6 +153,7 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
       }),
       outboxCheck(() => sampler.read(BACKLOG_FRESH_MS), options),
       relayCheck(loop.status),
+      unlisted.check,
     ],
     healthIntervalMs: options.healthIntervalMs ?? 5_000,
     metrics: { json: metrics.json, path: '/metrics' },

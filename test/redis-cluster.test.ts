@@ -14,6 +14,7 @@ import { partitionStreams } from '../src/core/partitions.ts';
 import { closeWrites } from '../src/dlq/commands/close.ts';
 import { dlqStream } from '../src/dlq/model/names.ts';
 import type { Bus, BusWrite } from '../src/ports/bus.ts';
+import { freePort } from './helpers/free-port.ts';
 import { randomPrefix } from './helpers/redis.ts';
 import { startRedisCluster, startSentinel, type TestCluster } from './helpers/redis-cluster.ts';
 import { skipUnless } from './helpers/services.ts';
@@ -171,6 +172,15 @@ describe('Redis Cluster', { skip: await skipUnless('redis') }, () => {
       translateRedisError(new Error('Too many Cluster redirections. Last error: MOVED')) instanceof
         TransientError,
     );
+  });
+
+  it('while no node answers, listing streams and reading memory are outages, never empty answers', async () => {
+    const url = `redis+cluster://127.0.0.1:${await freePort()}`;
+    const bus = createRedisBus(await open(url));
+    buses.push(bus);
+    await assert.rejects(bus.streamsEndingWith('.dlq'), TransientError);
+    await assert.rejects(bus.memory?.() ?? Promise.resolve(), TransientError);
+    await assert.rejects(bus.ping(), TransientError);
   });
 
   it('a plain URL to a cluster node, or a key prefix with a hash tag, is a configuration error', async () => {

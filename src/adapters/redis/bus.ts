@@ -11,7 +11,7 @@ import { createAddBatch } from './add-batch.ts';
 import { createBlockedRead } from './blocked-read.ts';
 import { createClusterExec } from './cluster-exec.ts';
 import { createSendOnceConnection, type RedisConnection } from './connection.ts';
-import { redisCall as callRedis, translateRedisError as translate } from './errors.ts';
+import { redisCall as callRedis, redisOutage, translateRedisError as translate } from './errors.ts';
 import { execScript } from './exec-script.ts';
 import { createGroupMembers } from './group-members.ts';
 import { byTag, keyScheme } from './keys.ts';
@@ -47,8 +47,13 @@ const globEscape = (text: string): string => text.replace(/[*?[\]\\]/g, (c) => `
 const MAX_POLL_PAUSE_MS = 100;
 
 /** The nodes a scan or a memory check must visit: every master of a cluster, or the one server. */
-const serversOf = (redis: RedisConnection): RedisConnection[] =>
-  redis instanceof Cluster ? redis.nodes('master') : [redis];
+const serversOf = (redis: RedisConnection): RedisConnection[] => {
+  if (!(redis instanceof Cluster)) return [redis];
+  const masters = redis.nodes('master');
+  // Before the slots are known (or while no node answers) there is nothing to visit yet.
+  if (masters.length === 0) throw redisOutage('no master of the cluster is known yet');
+  return masters;
+};
 
 /** The fullest of several servers' memory (the one that runs out first). */
 const fullest = (infos: readonly MemoryInfo[]): MemoryInfo => {

@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import type { Redis } from 'ioredis';
 import { createRedisBus } from '../src/adapters/redis/bus.ts';
 import { openRedisClient } from '../src/adapters/redis/client.ts';
 import { TransientError } from '../src/core/errors.ts';
@@ -20,42 +19,18 @@ import { assertNoBinariesLeft, runBinary } from './helpers/binaries.ts';
 import { eventually } from './helpers/eventually.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
 import { randomPrefix } from './helpers/redis.ts';
-import { startRedisCluster, type TestCluster } from './helpers/redis-cluster.ts';
+import {
+  moveSlot,
+  ownerOf,
+  type SlotOwner,
+  startRedisCluster,
+  type TestCluster,
+} from './helpers/redis-cluster.ts';
 import { assertPerAggregateOrder, jsonMetrics, startTestRelay, writeUserEvents } from './helpers/relay.ts';
 import { skipUnless } from './helpers/services.ts';
 
 const PARTITIONS = 6;
 const run = promisify(execFile);
-
-type SlotOwner = { readonly port: number; readonly id: string };
-
-/** The node serving `slot`, by CLUSTER SLOTS. */
-const ownerOf = async (node: Redis, slot: number): Promise<SlotOwner> => {
-  const ranges = (await node.call('CLUSTER', 'SLOTS')) as [number, number, [string, number, string]][];
-  const range = ranges.find(([start, end]) => start <= slot && slot <= end);
-  assert.ok(range, `slot ${slot} is served`);
-  return { port: Number(range[2][1]), id: String(range[2][2]) };
-};
-
-/** Moves one slot by hand, key by key, as `redis-cli --cluster reshard` does. */
-const moveSlot = async (cluster: TestCluster, slot: number): Promise<SlotOwner> => {
-  const from = await ownerOf(cluster.node(cluster.ports[0] as number), slot);
-  const toPort = cluster.ports.find((p) => p !== from.port) as number;
-  const to = { port: toPort, id: String(await cluster.node(toPort).call('CLUSTER', 'MYID')) };
-  const source = cluster.node(from.port);
-  const target = cluster.node(to.port);
-  await target.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', from.id);
-  await source.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', to.id);
-  for (;;) {
-    const keys = (await source.call('CLUSTER', 'GETKEYSINSLOT', slot, 10)) as string[];
-    if (keys.length === 0) break;
-    await source.call('MIGRATE', '127.0.0.1', to.port, '', 0, 5_000, 'KEYS', ...keys);
-  }
-  for (const port of [to.port, from.port, ...cluster.ports.filter((p) => p !== to.port && p !== from.port)]) {
-    await cluster.node(port).call('CLUSTER', 'SETSLOT', slot, 'NODE', to.id);
-  }
-  return to;
-};
 
 describe('the pipeline on a Redis Cluster', { skip: await skipUnless('postgres', 'redis') }, () => {
   let cluster: TestCluster;

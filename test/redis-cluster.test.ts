@@ -14,9 +14,10 @@ import { partitionStreams } from '../src/core/partitions.ts';
 import { closeWrites } from '../src/dlq/commands/close.ts';
 import { dlqStream } from '../src/dlq/model/names.ts';
 import type { Bus, BusWrite } from '../src/ports/bus.ts';
+import { eventually } from './helpers/eventually.ts';
 import { freePort } from './helpers/free-port.ts';
 import { randomPrefix } from './helpers/redis.ts';
-import { startRedisCluster, startSentinel, type TestCluster } from './helpers/redis-cluster.ts';
+import { moveSlot, startRedisCluster, startSentinel, type TestCluster } from './helpers/redis-cluster.ts';
 import { skipUnless } from './helpers/services.ts';
 
 const open = (url: string) => openRedisClient({ url, logger: silentLogger });
@@ -55,6 +56,8 @@ describe('Redis Cluster', { skip: await skipUnless('redis') }, () => {
     buses.push(bus);
     return bus;
   };
+  const clientList = async (): Promise<string> =>
+    (await Promise.all(cluster.ports.map((p) => cluster.node(p).call('CLIENT', 'LIST')))).join('\n');
   const slotOf = async (key: string): Promise<number> =>
     Number(await cluster.node(cluster.ports[0] as number).call('CLUSTER', 'KEYSLOT', key));
 
@@ -157,6 +160,34 @@ describe('Redis Cluster', { skip: await skipUnless('redis') }, () => {
     assert.equal(await bus.len(dlq.name), 0);
     assert.deepEqual(await bus.exec(writes, options), { applied: false, addedIds: [] }, 'closed once');
     assert.equal(await bus.len('identity:1'), 1);
+  });
+
+  it('a blocked read whose stream moves to another node returns nothing; the next read finds it there', async () => {
+    const prefix = randomPrefix();
+    const bus = await busOn(prefix);
+    const writer = await busOn(prefix);
+    await bus.createGroup('identity', 'g');
+    const read = bus.readGroup({
+      group: 'g',
+      consumer: 'c',
+      streams: ['identity'],
+      count: 10,
+      blockMs: 20_000,
+    });
+    const key = `${prefix}{identity}`;
+    await eventually(async () => /cmd=xreadgroup/.test(await clientList()), 5_000);
+    const to = await moveSlot(cluster, await slotOf(key));
+    assert.deepEqual(await read, [], 'the read ends when the key leaves, with nothing read');
+    const id = await writer.add('identity', { n: '1' });
+    const again = await bus.readGroup({
+      group: 'g',
+      consumer: 'c',
+      streams: ['identity'],
+      count: 10,
+      blockMs: 5_000,
+    });
+    assert.deepEqual(again, [{ stream: 'identity', entries: [{ id, fields: { n: '1' } }] }]);
+    assert.equal(await cluster.node(to.port).exists(key), 1);
   });
 
   it('MOVED, ASK and the other replies of a moving slot are outages, never failures of an entry', () => {

@@ -185,6 +185,36 @@ export const startRedisCluster = async (options: ClusterOptions = {}): Promise<T
 
 export { randomPrefix };
 
+export type SlotOwner = { readonly port: number; readonly id: string };
+
+/** The node serving `slot`, by CLUSTER SLOTS. */
+export const ownerOf = async (node: Redis, slot: number): Promise<SlotOwner> => {
+  const ranges = (await node.call('CLUSTER', 'SLOTS')) as [number, number, [string, number, string]][];
+  const range = ranges.find(([start, end]) => start <= slot && slot <= end);
+  if (!range) throw new Error(`slot ${slot} is served by no node`);
+  return { port: Number(range[2][1]), id: String(range[2][2]) };
+};
+
+/** Moves one slot by hand, key by key, as `redis-cli --cluster reshard` does. */
+export const moveSlot = async (cluster: TestCluster, slot: number): Promise<SlotOwner> => {
+  const from = await ownerOf(cluster.node(cluster.ports[0] as number), slot);
+  const toPort = cluster.ports.find((p) => p !== from.port) as number;
+  const to = { port: toPort, id: String(await cluster.node(toPort).call('CLUSTER', 'MYID')) };
+  const source = cluster.node(from.port);
+  const target = cluster.node(to.port);
+  await target.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', from.id);
+  await source.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', to.id);
+  for (;;) {
+    const keys = (await source.call('CLUSTER', 'GETKEYSINSLOT', slot, 10)) as string[];
+    if (keys.length === 0) break;
+    await source.call('MIGRATE', '127.0.0.1', to.port, '', 0, 5_000, 'KEYS', ...keys);
+  }
+  for (const port of [to.port, from.port, ...cluster.ports.filter((p) => p !== to.port && p !== from.port)]) {
+    await cluster.node(port).call('CLUSTER', 'SETSLOT', slot, 'NODE', to.id);
+  }
+  return to;
+};
+
 export type TestSentinel = {
   /** `redis+sentinel://127.0.0.1:<sentinel port>/<master name>` */
   readonly url: string;

@@ -53,6 +53,9 @@ export const createBlockedRead =
       return reply;
     } catch (error) {
       if (signal?.aborted) return null;
+      // The stream's key left the server while the read waited (its cluster slot moved to another
+      // node, or it was deleted): nothing was read, and the next read finds it where it is now.
+      if (/^UNBLOCKED/.test((error as Error | undefined)?.message ?? '')) return null;
       const translated = translateRedisError(error);
       if (translated instanceof TransientError) reader.drop();
       throw translated;

@@ -14,7 +14,7 @@ import { describeNetworkError } from '../network-errors.ts';
 // ioredis follows MOVED and ASK itself, so one that reaches mm outlived its redirections), and
 // client-side connection failures (a cluster whose slots cannot be read is one).
 const transientReplies =
-  /^(LOADING|READONLY|MASTERDOWN|BUSY |TRYAGAIN|CLUSTERDOWN|NOREPLICAS|OOM|MISCONF|MOVED |ASK )|ERR max number of clients/;
+  /^(LOADING|READONLY|MASTERDOWN|BUSY |TRYAGAIN|CLUSTERDOWN|NOREPLICAS|OOM|MISCONF|MOVED |ASK |UNBLOCKED)|ERR max number of clients/;
 const transientClientMessages =
   /Connection is closed|Stream isn't writeable|Command timed out|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|connect ETIMEDOUT|Reached the max retries|enableOfflineQueue|Too many Cluster redirections|Failed to refresh slots cache|None of startup nodes is available|Cluster is ended|All sentinels are unreachable/;
 

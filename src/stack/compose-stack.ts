@@ -81,7 +81,15 @@ const consumerOptions = (options: StackOptions, topics: readonly string[]): Cons
   ...options.consumer,
 });
 
-/** Starts a service; a port already taken (the usual failure) names the flag that moves it. */
+/** A port already taken (the usual failure) names the flag that moves it. */
+export const listenProblem = (service: string, port: number, thrown: unknown): Error => {
+  const error = coerceError(thrown);
+  if (!/EADDRINUSE|EACCES/.test(error.message)) return error;
+  return new ConfigError([
+    `${service} cannot listen on port ${port} (${error.message}): use --${service}-port`,
+  ]);
+};
+
 const listen = async (
   service: StackService,
   part: { start(): Promise<HttpServer> },
@@ -90,11 +98,7 @@ const listen = async (
   try {
     return (await part.start()).url;
   } catch (thrown) {
-    const error = coerceError(thrown);
-    if (!/EADDRINUSE|EACCES/.test(error.message)) throw error;
-    throw new ConfigError([
-      `${service} cannot listen on port ${port} (${error.message}): use --${service}-port`,
-    ]);
+    throw listenProblem(service, port, thrown);
   }
 };
 

@@ -1,5 +1,10 @@
 // Runs the local stack until Ctrl-C (SIGINT) or SIGTERM: then the backend stops taking writes, relay
 // and consumer finish what they hold, the file is closed and the process exits 0.
+
+import { backendDefaults } from '../backend/config.ts';
+import type { ConsoleUser } from '../console/auth/users.ts';
+import { type Console, createConsole } from '../console/console.ts';
+import type { OpenCaseFile } from '../console/data/actions.ts';
 import { type Announcer, defaultServiceName, startAnnouncing } from '../core/announce.ts';
 import { onShutdownSignal } from '../core/cli.ts';
 import { coerceError } from '../core/errors.ts';
@@ -9,7 +14,7 @@ import type { ServiceRegistry } from '../ports/service-registry.ts';
 import type { Store } from '../ports/store.ts';
 import { relayDefaults } from '../relay/config.ts';
 import { type Commands, stackBanner } from './banner.ts';
-import { createStack, type StackOptions } from './compose-stack.ts';
+import { createStack, listenProblem, type StackOptions } from './compose-stack.ts';
 import type { StackConfig } from './config.ts';
 import { awaitDemoDeadLetters, describeDemo, writeDemo } from './demo.ts';
 
@@ -25,6 +30,9 @@ export type StackRunDeps = {
   readonly consumerName: string;
   /** Where the three services announce themselves (the file's registry). */
   readonly registry?: ServiceRegistry;
+  /** The console's sign-in users and its export files; without a registry no console runs. */
+  readonly consoleUsers?: readonly ConsoleUser[];
+  readonly openCaseFile?: OpenCaseFile;
 };
 
 // The demo's failures should reach the DLQ within seconds, not after the production retry spacing.
@@ -47,10 +55,11 @@ export const runStack = async (config: StackConfig, deps: StackRunDeps): Promise
   );
   const stopDemo = new AbortController();
   const announcers: Announcer[] = [];
+  let consolePart: Console | undefined;
   onShutdownSignal(async (signal) => {
     logger.info(`mm stack stopping on ${signal}`);
     stopDemo.abort();
-    await Promise.all(announcers.map((announcer) => announcer.stop()));
+    await Promise.all([...announcers.map((announcer) => announcer.stop()), consolePart?.stop()]);
     await stack.stop();
     await deps.close();
     logger.info('mm stack stopped');
@@ -73,7 +82,26 @@ export const runStack = async (config: StackConfig, deps: StackRunDeps): Promise
       startAnnouncing({ registry, role: 'consumer', name: deps.consumerName, logger }, urls.consumer),
     );
   }
-  out(stackBanner(urls, config.file, deps.commands));
+  let consoleUrl: string | undefined;
+  if (deps.registry && deps.openCaseFile) {
+    consolePart = createConsole(
+      { bus: deps.bus, store: deps.store, registry: deps.registry, logger, openCaseFile: deps.openCaseFile },
+      {
+        ...config.console,
+        host: config.host,
+        topics: backendDefaults.topics,
+        users: deps.consoleUsers ?? [],
+      },
+    );
+    try {
+      consoleUrl = (await consolePart.start()).signInUrl;
+    } catch (error) {
+      await stack.stop();
+      await deps.close();
+      throw listenProblem('console', config.console.port, error);
+    }
+  }
+  out(stackBanner(urls, config.file, deps.commands, consoleUrl));
   if (!config.demo) return;
 
   const written = await writeDemo(

@@ -15,7 +15,7 @@ import {
 import { scanEntries, streamExists } from '../model/scan.ts';
 import type { ReportOptions } from '../options.ts';
 
-const readStream = async (ctx: DlqContext, dlq: DlqStream, window: Window): Promise<StreamInput> => {
+export const readStream = async (ctx: DlqContext, dlq: DlqStream, window: Window): Promise<StreamInput> => {
   const start = `${window.fromMs}-0`;
   const [openCount, oldest] = await Promise.all([
     ctx.bus.len(dlq.name),
@@ -35,7 +35,7 @@ const readStream = async (ctx: DlqContext, dlq: DlqStream, window: Window): Prom
 };
 
 /** Every `*.dlq` stream, skipping names that are not `<topic>.dlq`. */
-const allDlqStreams = async (ctx: DlqContext): Promise<DlqStream[]> => {
+export const allDlqStreams = async (ctx: DlqContext): Promise<DlqStream[]> => {
   const names = await ctx.bus.streamsEndingWith(DLQ_SUFFIX);
   return names.flatMap((name) => {
     try {

@@ -130,6 +130,7 @@ export const createConsoleApp = (deps: ConsoleAppDeps): Hono<ConsoleEnv> => {
       'cache-control': 'max-age=3600',
     }),
   );
+  app.get('/favicon.ico', (c) => c.body(null, 204));
   app.get('/health', (c) => c.json({ status: 'healthy', service: 'console' }));
   mountSignIn(app, deps.guard);
   app.use('*', requireSession(deps.guard));

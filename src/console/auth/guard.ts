@@ -65,7 +65,9 @@ const checkUser = (users: readonly ConsoleUser[], name: string, token: string): 
 };
 
 const signInForm = (c: Context, guard: Guard, status: 200 | 401, error?: string, name?: string) => {
-  const csrf = randomBytes(18).toString('base64url');
+  // One token per browser until it signs in: a second tab (or a favicon fetch sent here) must not
+  // invalidate the form already shown.
+  const csrf = getCookie(c, PRE_COOKIE) ?? randomBytes(18).toString('base64url');
   setCookie(c, PRE_COOKIE, csrf, {
     httpOnly: true,
     sameSite: 'Strict',

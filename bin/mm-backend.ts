@@ -2,7 +2,7 @@
 // mm-backend: the application API (users + outbox), migrations, and the offline drills.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { type Command, Command as Program } from 'commander';
 import {
   backendSettings,
@@ -20,6 +20,7 @@ import { versionLine } from '../src/core/build-info.ts';
 import { addSettings, createProgram, flagsOf, runCli } from '../src/core/cli.ts';
 import { localDeployment } from '../src/core/config.ts';
 import { createLogger } from '../src/core/logger.ts';
+import { filePlace, redisPlace } from '../src/dlq/model/place.ts';
 import { drillSettings, loadDrillConfig } from '../src/drills/config.ts';
 import { DrillNames } from '../src/drills/drill.ts';
 import { loadStackConfig, stackSettings } from '../src/stack/config.ts';
@@ -41,7 +42,7 @@ addSettings(program.command('serve', { isDefault: true }), backendSettings)
           import('../src/core/serve-part.ts'),
           import('../src/wiring/connect.ts'),
         ]);
-      const logger = createLogger({ level: config.logLevel, file: config.logFile });
+      const logger = createLogger({ level: config.logLevel, file: config.logFile, service: 'backend' });
       const ports = await connect(config.deployment, { logger, role: 'mm-backend' });
       const backend = createBackend(
         { store: requireStore(ports), bus: ports.bus, logger, registry: createMetricsRegistry() },
@@ -63,7 +64,7 @@ addSettings(program.command('migrate'), migrateSettings)
     runCli('mm-backend', async () => {
       const config = loadMigrateConfig(flagsOf(command, migrateSettings), process.env);
       const { connect, requireStore } = await import('../src/wiring/connect.ts');
-      const logger = createLogger({ level: config.logLevel, file: config.logFile });
+      const logger = createLogger({ level: config.logLevel, file: config.logFile, service: 'migrate' });
       const ports = await connect(config.deployment, { logger, role: 'mm-backend-migrate' });
       try {
         const report = await requireStore(ports).migrate();
@@ -91,7 +92,7 @@ addSettings(program.command('stack'), stackSettings)
           import('../src/console/auth/users.ts'),
         ]);
       const consoleUsers = loadConsoleUsers(config.console.users);
-      const logger = createLogger({ level: config.logLevel, file: config.logFile });
+      const logger = createLogger({ level: config.logLevel, file: config.logFile, service: 'stack' });
       const ports = await connect(config.deployment, { logger, role: 'mm-stack' });
       await runStack(config, {
         store: requireStore(ports),
@@ -131,6 +132,10 @@ const consoleCommand = addSettings(program.command('console'), consoleSettings)
         logger,
         openCaseFile: (file) =>
           connect(localDeployment(file, process.env), { logger, role: 'mm-console-export' }),
+        place:
+          config.deployment.kind === 'local'
+            ? filePlace(resolve(config.deployment.file))
+            : redisPlace(config.deployment.redisUrl, config.deployment.keyPrefix),
         out: (text) => void process.stdout.write(text),
       });
       return undefined;
@@ -164,13 +169,14 @@ addSettings(program.command('drill'), drillSettings)
       const config = loadDrillConfig(name, flagsOf(command, drillSettings), process.env, () =>
         join(mkdtempSync(join(tmpdir(), 'mm-drill-')), 'drill.db'),
       );
-      const [{ runDrills }, { connect, requireStore }] = await Promise.all([
+      const [{ runDrills }, { connect, localSideFiles, requireStore }] = await Promise.all([
         import('../src/drills/run-drills.ts'),
         import('../src/wiring/connect.ts'),
       ]);
       const lines: string[] = [];
       const logger = createLogger({
         level: 'info',
+        service: 'drill',
         file: config.logFile,
         sink: (line) => void lines.push(line),
       });
@@ -189,6 +195,8 @@ addSettings(program.command('drill'), drillSettings)
         await ports.close();
         logger.close();
         if (config.temporary) rmSync(dirname(config.file), { recursive: true, force: true });
+        // The drill had the file to itself (README): only the database file stays for inspection.
+        else for (const side of localSideFiles(config.file)) rmSync(side, { force: true });
       }
     }),
   );

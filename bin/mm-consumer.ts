@@ -41,7 +41,7 @@ addSettings(program.command('run', { isDefault: true }), consumerSettings)
       const handlers = config.handlerModule
         ? await loadHandlerModule(config.handlerModule, process.cwd())
         : builtinHandlersFor(config.group);
-      const logger = createLogger({ level: config.logLevel, file: config.logFile });
+      const logger = createLogger({ level: config.logLevel, file: config.logFile, service: 'consumer' });
       const ports = await connect(config.deployment, { logger, role: 'mm-consumer', maxDbConnections: 4 });
       const service = createConsumerService(
         { store: requireStore(ports), bus: ports.bus, logger, registry: createMetricsRegistry(), handlers },
@@ -71,7 +71,7 @@ addSettings(program.command('replay'), replaySettings)
         import('../src/wiring/connect.ts'),
       ]);
       const from = parseReplayFrom(config.from);
-      const logger = createLogger({ level: config.logLevel, file: config.logFile });
+      const logger = createLogger({ level: config.logLevel, file: config.logFile, service: 'consumer' });
       const ports = await connect(config.deployment, {
         logger,
         role: 'mm-consumer-replay',

@@ -7,7 +7,7 @@ import {
   serviceSettings,
   type WithDeployment,
 } from '../core/config.ts';
-import { topicList } from '../core/setting-parsers.ts';
+import { integer, topicList } from '../core/setting-parsers.ts';
 import { defaultsOf, defineSettings, type FlagsOf, toggle, type ValuesOf } from '../core/settings.ts';
 import { apiTokenList, isLoopbackHost } from './api-tokens.ts';
 
@@ -19,6 +19,13 @@ export const backendSettings = defineSettings({
     default: ['identity'],
     parse: topicList,
     help: 'topics whose streams health reports on',
+  },
+  requestTimeoutMs: {
+    flag: '--request-timeout-ms <ms>',
+    env: 'MM_REQUEST_TIMEOUT_MS',
+    default: 5_000,
+    parse: integer(100, 600_000),
+    help: 'a request waiting this long for the database answers 503 (its transaction rolls back)',
   },
   apiTokens: {
     flag: '--api-tokens <list>',

@@ -12,6 +12,7 @@ import type { Logger } from '../core/logger.ts';
 import { dryRunReprocess } from '../dlq/commands/dry-run.ts';
 import { inspect } from '../dlq/commands/inspect.ts';
 import { dlqStream } from '../dlq/model/names.ts';
+import type { Place } from '../dlq/model/place.ts';
 import { scanEntries } from '../dlq/model/scan.ts';
 import { problemFromError, statusFor } from '../http/problem.ts';
 import type { Bus } from '../ports/bus.ts';
@@ -57,6 +58,8 @@ export type ConsoleAppDeps = {
   readonly openCaseFile: OpenCaseFile;
   readonly now: () => number;
   readonly reprocessRate: number;
+  /** Where the dead letters are, as mm-dlq names it in its messages. */
+  readonly place: Place;
 };
 
 const REFRESH_MS = 5_000;
@@ -247,7 +250,7 @@ export const createConsoleApp = (deps: ConsoleAppDeps): Hono<ConsoleEnv> => {
     const id = c.req.param('id');
     const ctx = ctxFor(c);
     const [inspection, trail] = await Promise.all([
-      inspect(ctx, { dlq, id: { kind: 'entry', id }, json: false }),
+      inspect(ctx, { dlq, id: { kind: 'entry', id }, json: false, full: true }),
       auditTrail(deps.bus, dlq.audit, id),
     ]);
     return page(

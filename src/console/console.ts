@@ -2,6 +2,7 @@
 // token whose sign-in URL is printed, as Jupyter prints its own.
 import type { Hono } from 'hono';
 import type { Logger } from '../core/logger.ts';
+import type { Place } from '../dlq/model/place.ts';
 import { type HttpServer, serveHttp } from '../http/serve.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { ServiceRegistry } from '../ports/service-registry.ts';
@@ -22,6 +23,8 @@ export type ConsoleDeps = {
   readonly registry: ServiceRegistry;
   readonly logger: Logger;
   readonly openCaseFile: OpenCaseFile;
+  /** Where the dead letters are (mm-dlq's wording in its messages). */
+  readonly place: Place;
   readonly fetch?: Fetch;
   readonly now?: () => number;
 };
@@ -83,6 +86,7 @@ export const createConsole = (deps: ConsoleDeps, options: ConsoleOptions): Conso
     openCaseFile: deps.openCaseFile,
     now,
     reprocessRate: options.reprocessRate,
+    place: deps.place,
   });
   let server: HttpServer | undefined;
   return {

@@ -1,6 +1,7 @@
 // Runs the console until SIGTERM/SIGINT, printing where it listens and its sign-in URL.
 import type { Logger } from '../core/logger.ts';
 import { runUntilSignal } from '../core/serve-part.ts';
+import type { Place } from '../dlq/model/place.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { ServiceRegistry } from '../ports/service-registry.ts';
 import type { Store } from '../ports/store.ts';
@@ -19,6 +20,7 @@ export type ConsoleRunDeps = {
   readonly users: readonly ConsoleUser[];
   readonly logger: Logger;
   readonly openCaseFile: OpenCaseFile;
+  readonly place: Place;
   readonly out: (text: string) => void;
 };
 
@@ -30,6 +32,7 @@ export const runConsole = async (config: ConsoleConfig, deps: ConsoleRunDeps): P
       registry: deps.ports.registry,
       logger: deps.logger,
       openCaseFile: deps.openCaseFile,
+      place: deps.place,
     },
     { ...config, users: deps.users },
   );

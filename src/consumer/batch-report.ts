@@ -2,7 +2,7 @@
 import { compareStreamIds } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
 import type { BatchPlan, Delivery } from './batch-plan.ts';
-import type { ConsumerMetrics } from './metrics.ts';
+import { type ConsumerMetrics, successesOf } from './metrics.ts';
 import type { Settlement } from './settle.ts';
 
 type Tally = {
@@ -23,7 +23,8 @@ const tallies = (plan: BatchPlan, settlement: Settlement): Map<string, Tally> =>
     return tally;
   };
   for (const delivery of plan.deliveries) of(delivery.stream).consumed += 1;
-  for (const [stream, ids] of settlement.acks) of(stream).success += ids.length;
+  for (const [stream, ids] of settlement.acks)
+    of(stream).success += successesOf(ids.length, settlement.duplicatesBy.get(stream) ?? 0);
   for (const rejected of settlement.retrying) of(rejected.delivery.stream).failure += 1;
   for (const dead of settlement.deadLettered) {
     of(dead.delivery.stream).failure += 1;

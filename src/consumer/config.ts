@@ -84,6 +84,13 @@ export const consumerSettings = defineSettings({
     parse: seconds,
     help: 'warn and report degraded above this lag, in seconds',
   },
+  staleConsumerMs: {
+    flag: '--stale-consumer-ms <ms>',
+    env: 'MM_STALE_CONSUMER_MS',
+    default: 300_000,
+    parse: integer(100, 86_400_000),
+    help: 'remove a consumer name from the group after this long with nothing pending and no heartbeat',
+  },
   strict: toggle(
     '--strict',
     'dead-letter events no handler takes instead of recording them as skipped',

@@ -9,7 +9,8 @@ import type { Logger } from '../core/logger.ts';
 import { createServicePart, type ServicePart } from '../http/service-part.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
-import type { ConsumerSettings } from './config.ts';
+import { type ConsumerSettings, consumerDefaults } from './config.ts';
+import { createConsumerRegistry } from './consumer-registry.ts';
 import { createDeliverySource } from './deliveries.ts';
 import { createFailureMemory } from './failure-memory.ts';
 import type { HandlerMap } from './handler.ts';
@@ -31,7 +32,9 @@ export type ConsumerDeps = {
   readonly clock?: Clock;
 };
 
-export type ConsumerOptions = ConsumerSettings & {
+export type ConsumerOptions = Omit<ConsumerSettings, 'staleConsumerMs'> & {
+  /** Default: --stale-consumer-ms's default. */
+  readonly staleConsumerMs?: number;
   readonly host: string;
   readonly port: number;
   readonly healthIntervalMs?: number;
@@ -67,6 +70,15 @@ export const createConsumerService = (deps: ConsumerDeps, options: ConsumerOptio
     { store: deps.store, source, process, retrier, logger, clock, giveUp },
     { ...options, ...(options.drainMs === undefined ? {} : { drainMs: options.drainMs }) },
   );
+  const registry = createConsumerRegistry({
+    bus: deps.bus,
+    group: options.group,
+    name: options.name,
+    topics: options.topics,
+    staleMs: options.staleConsumerMs ?? consumerDefaults.staleConsumerMs,
+    logger,
+    now: () => clock.now(),
+  });
   const lag = createLagMonitor({
     bus: deps.bus,
     group: options.group,
@@ -90,7 +102,7 @@ export const createConsumerService = (deps: ConsumerDeps, options: ConsumerOptio
     checks: [
       databaseCheck(deps.store),
       busCheck(deps.bus, { streams: options.topics.flatMap((t) => [t, dlqStreamOf(t)]) }),
-      groupCheck(deps.bus, { ...options, now: () => clock.now() }),
+      groupCheck(deps.bus, { ...options, now: () => clock.now(), liveConsumers: registry.live }),
       workerCheck(worker, { name: options.name, now: () => clock.now() }),
     ],
     healthIntervalMs: options.healthIntervalMs ?? 10_000,
@@ -104,6 +116,7 @@ export const createConsumerService = (deps: ConsumerDeps, options: ConsumerOptio
       }
       await worker.start();
       lag.start();
+      registry.start();
       logger.info(
         `mm-consumer ${options.name} in group ${options.group} on ${options.topics.join(',')}, listening on ${server.url}`,
         { port: server.port, handlers: handled },
@@ -117,6 +130,7 @@ export const createConsumerService = (deps: ConsumerDeps, options: ConsumerOptio
       startGrace.abort();
       await worker.stop(stopOptions);
       lag.stop();
+      await registry.stop();
     },
   });
   return { ...part, worker };

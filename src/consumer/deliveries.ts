@@ -1,5 +1,6 @@
 // Where batches come from: new entries (XREADGROUP >), this consumer's own pending entries after a
 // restart (history), and entries idle longer than --claim-idle-ms in anyone's pending list (XAUTOCLAIM).
+import { ensureDeadLetterStreams } from '../core/dead-letter-streams.ts';
 import { compareStreamIds } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Bus, StreamEntry } from '../ports/bus.ts';
@@ -18,7 +19,7 @@ export type DeliverySettings = {
 export type ReclaimPage = { readonly deliveries: Delivery[]; readonly next: string };
 
 export type DeliverySource = {
-  /** Creates the group on every topic (with the stream) where it is missing. */
+  /** Creates the group on every topic (with the stream) where it is missing, and each `<topic>.dlq`. */
   ensureGroups(): Promise<string[]>;
   /** Blocks up to `blockMs` (default --block-ms) when nothing new is there. */
   readNew(signal?: AbortSignal, blockMs?: number): Promise<Delivery[]>;
@@ -65,6 +66,7 @@ export const createDeliverySource = (
         const result = await bus.createGroup(topic, group, { startId: settings.startId });
         if (result.created) created.push(topic);
       }
+      await ensureDeadLetterStreams(bus, settings.topics);
       return created;
     },
 

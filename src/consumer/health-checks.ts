@@ -9,7 +9,14 @@ const round2 = (value: number): number => Math.round(value * 100) / 100;
 
 export const groupCheck = (
   bus: Bus,
-  options: { group: string; topics: readonly string[]; lagWarnS: number; now?: () => number },
+  options: {
+    group: string;
+    topics: readonly string[];
+    lagWarnS: number;
+    now?: () => number;
+    /** Consumers with a live heartbeat (null while unknown): `consumers` counts these. */
+    liveConsumers?: () => number | null;
+  },
 ): HealthCheck => ({
   name: 'consumer_group',
   run: async (): Promise<CheckResult> => {
@@ -27,12 +34,13 @@ export const groupCheck = (
         lag_entries: lag.entries,
         pending: lag.pending,
         undelivered: lag.undelivered,
-        consumers: lag.consumers,
+        registered_consumers: lag.consumers,
         oldest_unacked_id: lag.oldestUnackedId,
         last_delivered_id: lag.lastDeliveredId,
       };
     }
     const status: HealthStatus = reasons.length > 0 ? 'degraded' : 'healthy';
+    const registered = Math.max(0, ...lags.map((l) => l.consumers));
     return {
       status,
       ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}),
@@ -40,7 +48,9 @@ export const groupCheck = (
       lag_seconds: round2(Math.max(0, ...lags.map((l) => l.seconds))),
       lag_entries: lags.reduce((sum, l) => sum + l.entries, 0),
       pending: lags.reduce((sum, l) => sum + l.pending, 0),
-      consumers: Math.max(0, ...lags.map((l) => l.consumers)),
+      // Live: holding a heartbeat; registered: names the group knows, stale ones included until removed.
+      consumers: options.liveConsumers?.() ?? registered,
+      registered_consumers: registered,
       lag_warn_s: options.lagWarnS,
       topics,
     };

@@ -4,6 +4,7 @@ import { coerceError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { groupBacklog, lagSeconds } from '../core/stream-backlog.ts';
 import type { Bus } from '../ports/bus.ts';
+import { lastProcessedId } from './group-position.ts';
 import type { ConsumerMetrics } from './metrics.ts';
 
 export type GroupLag = {
@@ -108,6 +109,13 @@ export const createLagMonitor = (options: LagMonitorOptions): LagMonitor => {
     }
   };
 
+  const recordPositions = async (lags: readonly GroupLag[]): Promise<void> => {
+    for (const lag of lags) {
+      const id = await lastProcessedId(options.bus, lag);
+      if (id !== null) options.metrics.processed(lag.topic, id);
+    }
+  };
+
   const sample = async (): Promise<GroupLag[]> => {
     const at = now();
     const lags = await Promise.all(
@@ -117,6 +125,7 @@ export const createLagMonitor = (options: LagMonitorOptions): LagMonitor => {
       options.metrics.lag(lag.topic, lag);
       judge(lag);
     }
+    await recordPositions(lags);
     latest = lags;
     return lags;
   };

@@ -1,8 +1,8 @@
 // Runs a long-lived part until SIGTERM/SIGINT: the first signal drains it by a deadline and closes its
-// connections, a second one exits at once (src/core/cli.ts onShutdownSignal).
+// connections, a second one exits at once (src/core/cli.ts onShutdownSignal); SIGHUP reopens the log file.
 import { type Announcement, type Announcer, startAnnouncing } from './announce.ts';
 import { withDeadline } from './bounded.ts';
-import { onShutdownSignal } from './cli.ts';
+import { onHangup, onShutdownSignal } from './cli.ts';
 import { coerceError } from './errors.ts';
 import type { Logger } from './logger.ts';
 
@@ -30,6 +30,8 @@ export const runUntilSignal = async (
 ): Promise<void> => {
   const { logger, name } = options;
   const timeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_MS;
+  onHangup(logger);
+
   let announcer: Announcer | undefined;
   onShutdownSignal(async (signal) => {
     const deadline = Date.now() + timeoutMs;

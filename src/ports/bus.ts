@@ -11,6 +11,8 @@
 // - Range bounds are inclusive; a start or end prefixed with `(` is exclusive. `-` and `+` are the ends.
 // - Failures: unreachable or busy backends throw TransientError; a key of the wrong type throws
 //   PermanentError; a missing group throws NoGroupError; an existing group on create is `created: false`.
+// - A topic's partition count (core/partitions.ts) is recorded with the streams: `partitions` reads it
+//   (undefined until recorded), `setPartitions` replaces it; every client sees the last value set.
 import type { StreamFields } from '../core/envelope.ts';
 
 export type StreamEntry = { readonly id: string; readonly fields: StreamFields };
@@ -119,6 +121,15 @@ export type ExecResult = {
   readonly addedIds: string[];
 };
 
+/** One consumer of a group (Redis XINFO CONSUMERS). */
+export type ConsumerInfo = {
+  readonly name: string;
+  /** Entries delivered to it and not yet acknowledged. */
+  readonly pending: number;
+  /** Milliseconds since it last read or claimed, where the backend tracks it (Redis `idle`). */
+  readonly idleMs: number | null;
+};
+
 export type MemoryInfo = {
   readonly usedMemory: number;
   readonly maxMemory: number;
@@ -152,6 +163,32 @@ export type Bus = {
   pending(stream: string, group: string): Promise<PendingSummary>;
   pendingRange(stream: string, group: string, options: PendingRangeOptions): Promise<PendingEntry[]>;
   autoClaim(stream: string, group: string, options: AutoClaimOptions): Promise<AutoClaimResult>;
+  /** The partition count recorded for `topic`, or undefined when none is. */
+  partitions(topic: string): Promise<number | undefined>;
+  /** Records `topic`'s partition count (an integer >= 1), replacing any earlier one. */
+  setPartitions(topic: string, partitions: number): Promise<void>;
+
+  /**
+   * Creates `stream` empty when it does not exist (no entry added, ids and counters untouched);
+   * true when it was created. A dead-letter stream that exists tells the tools they look in the
+   * right place even while it holds nothing.
+   */
+  ensureStream(stream: string): Promise<boolean>;
+  /** The group's consumers by name; NoGroupError when the group does not exist. */
+  consumers(stream: string, group: string): Promise<ConsumerInfo[]>;
+  /**
+   * Removes a consumer name from the group only while it has nothing pending (checked in the same
+   * atomic step, so no pending entry is ever dropped); true when it was removed.
+   */
+  removeConsumer(stream: string, group: string, consumer: string): Promise<boolean>;
+  /**
+   * Liveness marks per group, shared by every process on the bus: `heartbeat` records that a
+   * running consumer holds `consumer` at `atMs` (the writer's clock); `heartbeats` reads them;
+   * `forgetHeartbeats` drops names that are gone.
+   */
+  heartbeat(group: string, consumer: string, atMs: number): Promise<void>;
+  heartbeats(group: string): Promise<Record<string, number>>;
+  forgetHeartbeats(group: string, consumers: readonly string[]): Promise<void>;
   /** Logical names of existing streams whose names end with `suffix` (e.g. `.dlq`). */
   streamsEndingWith(suffix: string): Promise<string[]>;
   /** Resolves once the backend answered; rejects with TransientError when it cannot, or this client is closed. */

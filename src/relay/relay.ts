@@ -3,10 +3,12 @@
 import type { Registry } from 'prom-client';
 import { type BackoffPolicy, backoffDelay } from '../core/backoff.ts';
 import { withDeadline } from '../core/bounded.ts';
+import { ensureDeadLetterStreamsSoon } from '../core/dead-letter-streams.ts';
 import { busCheck, databaseCheck } from '../core/dependency-checks.ts';
 import { dlqStreamOf } from '../core/envelope.ts';
 import { coerceError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { streamsOfTopics } from '../core/topic-streams.ts';
 import { createServicePart, type ServicePart } from '../http/service-part.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
@@ -14,6 +16,8 @@ import { createBacklogSampler } from './backlog-sampler.ts';
 import type { RelayConfig } from './config.ts';
 import { outboxCheck, relayCheck } from './health-checks.ts';
 import { createRelayMetrics } from './metrics.ts';
+import { createPartitionRouter } from './partition-router.ts';
+import { settlePartitions } from './partition-switch.ts';
 import { createRelayLoop, type RelayStatus } from './relay-loop.ts';
 import { createTrimmer } from './trimmer.ts';
 
@@ -32,6 +36,7 @@ export type RelayOptions = Pick<
   | 'host'
   | 'port'
   | 'topics'
+  | 'partitions'
   | 'batchSize'
   | 'batchesPerCommit'
   | 'pollIntervalMs'
@@ -50,8 +55,11 @@ export type RelayOptions = Pick<
   readonly transientBackoff?: BackoffPolicy;
 };
 
-/** `stop` finishes the batch in flight and stops everything; it gives up waiting at the deadline. */
-export type Relay = ServicePart & { status(): RelayStatus };
+/**
+ * `stop` finishes the batch in flight and stops everything; it gives up waiting at the deadline.
+ * `failed` resolves with the error that ended the relay for good (a --partitions change refused).
+ */
+export type Relay = ServicePart & { status(): RelayStatus; failed(): Promise<Error> };
 
 export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
   const logger = deps.logger.child({ service: 'relay' });
@@ -64,12 +72,32 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
     intervalMs: options.trimIntervalMs,
     onTrimmedUnconsumed: metrics.trimmedUnconsumed,
   });
+  const router = createPartitionRouter(deps.bus, options);
+  let fail: (error: Error) => void = () => {};
+  const failure = new Promise<Error>((resolve) => {
+    fail = resolve;
+  });
   const loop = createRelayLoop({
     store: deps.store,
     bus: deps.bus,
     logger,
     metrics,
     trimmer,
+    router,
+    beforeFirstDrain: async () => {
+      await settlePartitions(
+        {
+          bus: deps.bus,
+          outbox: deps.store.outbox,
+          logger,
+          sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+        },
+        options.topics,
+        options.partitions,
+      );
+      metrics.trackStreams(await streamsOfTopics(deps.bus, options.topics));
+    },
+    onFatal: fail,
     batchSize: options.batchSize,
     batchesPerCommit: options.batchesPerCommit,
     pollIntervalMs: options.pollIntervalMs,
@@ -87,6 +115,7 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
   });
   let unwatch: (() => Promise<void>) | undefined;
   let stopped = false;
+  const stopping = new AbortController();
 
   // Notifications only shorten the wait; until the subscription stands the poll interval covers.
   const subscribe = async (attempt = 0): Promise<void> => {
@@ -113,7 +142,12 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
     port: options.port,
     checks: [
       databaseCheck(deps.store),
-      busCheck(deps.bus, { streams: options.topics.flatMap((t) => [t, dlqStreamOf(t)]) }),
+      busCheck(deps.bus, {
+        streams: async () => [
+          ...(await streamsOfTopics(deps.bus, options.topics)),
+          ...options.topics.map(dlqStreamOf),
+        ],
+      }),
       outboxCheck(() => sampler.read(BACKLOG_FRESH_MS), options),
       relayCheck(loop.status),
     ],
@@ -126,11 +160,13 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
         max_attempts: options.maxAttempts,
       });
       void subscribe();
+      void ensureDeadLetterStreamsSoon(deps.bus, options.topics, logger, stopping.signal);
       loop.start();
       sampler.start();
     },
     stop: async ({ deadline }) => {
       stopped = true;
+      stopping.abort();
       await loop.stop(deadline === undefined ? {} : { deadline });
       if (deadline !== undefined && loop.status().state !== 'stopped') {
         logger.warn('mm-relay: the batch in flight did not finish in time; it rolls back and is sent again');
@@ -141,5 +177,5 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
       );
     },
   });
-  return { ...part, status: loop.status };
+  return { ...part, status: loop.status, failed: () => failure };
 };

@@ -24,4 +24,9 @@ export const runRelay = async (
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     ...(deps.announce === undefined ? {} : { announce: deps.announce }),
   });
+  // Until then the process runs until a signal; a refused --partitions change ends it (exit 78).
+  const error = await relay.failed();
+  await relay.stop({ deadline: Date.now() + config.shutdownTimeoutMs });
+  await ports.close().catch(() => {});
+  throw error;
 };

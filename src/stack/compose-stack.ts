@@ -13,7 +13,7 @@ import {
 import type { HandlerMap } from '../consumer/handler.ts';
 import { builtinHandlersFor } from '../consumer/lint-profile-handler.ts';
 import { sleep } from '../core/clock.ts';
-import { ConfigError, coerceError } from '../core/errors.ts';
+import { ConfigError, coerceError, TransientError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { createMetricsRegistry } from '../core/metrics.ts';
 import type { HttpServer } from '../http/serve.ts';
@@ -84,10 +84,11 @@ const consumerOptions = (options: StackOptions, topics: readonly string[]): Cons
 /** A port already taken (the usual failure) names the flag that moves it. */
 export const listenProblem = (service: string, port: number, thrown: unknown): Error => {
   const error = coerceError(thrown);
-  if (!/EADDRINUSE|EACCES/.test(error.message)) return error;
-  return new ConfigError([
-    `${service} cannot listen on port ${port} (${error.message}): use --${service}-port`,
-  ]);
+  if (!/cannot listen on|not allowed to listen on/.test(error.message)) return error;
+  const problem = `${service} cannot listen on port ${port} (${error.message.replace(/^invalid configuration:\n {2}- /, '')}): use --${service}-port`;
+  // A port another process holds exits 69 like the single services; a privileged one 78.
+  if (error instanceof TransientError) return new TransientError(problem, { cause: error });
+  return new ConfigError([problem]);
 };
 
 const listen = async (

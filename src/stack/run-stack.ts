@@ -1,14 +1,16 @@
 // Runs the local stack until Ctrl-C (SIGINT) or SIGTERM: then the backend stops taking writes, relay
 // and consumer finish what they hold, the file is closed and the process exits 0.
 
+import { resolve } from 'node:path';
 import { backendDefaults } from '../backend/config.ts';
 import type { ConsoleUser } from '../console/auth/users.ts';
 import { type Console, createConsole } from '../console/console.ts';
 import type { OpenCaseFile } from '../console/data/actions.ts';
 import { type Announcer, defaultServiceName, startAnnouncing } from '../core/announce.ts';
-import { onShutdownSignal } from '../core/cli.ts';
+import { onHangup, onShutdownSignal } from '../core/cli.ts';
 import { coerceError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { filePlace } from '../dlq/model/place.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { ServiceRegistry } from '../ports/service-registry.ts';
 import type { Store } from '../ports/store.ts';
@@ -54,6 +56,8 @@ export const runStack = async (config: StackConfig, deps: StackRunDeps): Promise
     },
   );
   const stopDemo = new AbortController();
+  onHangup(logger);
+
   const announcers: Announcer[] = [];
   let consolePart: Console | undefined;
   onShutdownSignal(async (signal) => {
@@ -85,7 +89,14 @@ export const runStack = async (config: StackConfig, deps: StackRunDeps): Promise
   let consoleUrl: string | undefined;
   if (deps.registry && deps.openCaseFile) {
     consolePart = createConsole(
-      { bus: deps.bus, store: deps.store, registry: deps.registry, logger, openCaseFile: deps.openCaseFile },
+      {
+        bus: deps.bus,
+        store: deps.store,
+        registry: deps.registry,
+        logger,
+        openCaseFile: deps.openCaseFile,
+        place: filePlace(resolve(config.file)),
+      },
       {
         ...config.console,
         host: config.host,

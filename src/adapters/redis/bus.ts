@@ -1,11 +1,14 @@
 // The Redis Bus: Redis Streams through ioredis, keys under a prefix; the relay's batches of adds
 // and the consumer's blocked reads each on a connection of their own.
+import { partitionCountKey } from '../../core/partitions.ts';
 import type { Bus, ExecResult } from '../../ports/bus.ts';
+import { assertPartitionCount, parsePartitionCount } from '../partition-count.ts';
 import { createAddBatch } from './add-batch.ts';
 import { createBlockedRead } from './blocked-read.ts';
 import { createSendOnceConnection, type RedisConnection } from './connection.ts';
-import { redisCall, translateRedisError } from './errors.ts';
+import { redisCall as callRedis, translateRedisError as translate } from './errors.ts';
 import { encodeExec, execScript } from './exec-script.ts';
+import { createGroupMembers } from './group-members.ts';
 import { createReadDecoder, type RawBufferReads } from './read-replies.ts';
 import {
   deletedIds,
@@ -44,6 +47,16 @@ export const createRedisBus = (redis: RedisConnection, options: RedisBusOptions 
   const addBatch = createAddBatch(publisher, key, publishTimeoutMs);
   const readBlocked = createBlockedRead(reader, graceMs);
   const decodeReads = createReadDecoder();
+  // Commands failing for want of a connection say why the connection failed (health reasons).
+  let lastConnectionError: unknown;
+  redis.on('error', (error: unknown) => {
+    lastConnectionError = error;
+  });
+  redis.on('ready', () => {
+    lastConnectionError = undefined;
+  });
+  const redisCall = <T>(call: () => Promise<T>): Promise<T> => callRedis(call, () => lastConnectionError);
+  const translateRedisError = (error: unknown): Error => translate(error, () => lastConnectionError);
   redis.defineCommand('mmExec', { lua: execScript });
   const runExec = (redis as unknown as { mmExec: ExecCommand }).mmExec.bind(redis);
 
@@ -154,6 +167,16 @@ export const createRedisBus = (redis: RedisConnection, options: RedisBusOptions 
       )) as [string, RawEntry[], string[] | undefined];
       return { next, entries: toEntries(raw), deleted: [...(deleted ?? []), ...deletedIds(raw)] };
     },
+
+    partitions: async (topic) =>
+      parsePartitionCount(await redisCall(() => redis.get(key(partitionCountKey(topic))))),
+
+    setPartitions: async (topic, partitions) => {
+      assertPartitionCount(partitions);
+      await redisCall(() => redis.set(key(partitionCountKey(topic)), String(partitions)));
+    },
+
+    ...createGroupMembers(redis, key),
 
     streamsEndingWith: async (suffix) => {
       const found = new Set<string>();

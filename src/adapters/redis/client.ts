@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { ConfigError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { redactUrl } from '../../core/redact.ts';
+import { describeNetworkError } from '../network-errors.ts';
 import type { RedisConnection } from './connection.ts';
 import { redisConfigProblem } from './errors.ts';
 
@@ -27,7 +28,9 @@ export const createRedisClient = (options: RedisClientOptions): Redis => {
     // Reconnect attempts fire this every few hundred ms during an outage; once a minute is enough.
     if (Date.now() - lastLogged < 60_000) return;
     lastLogged = Date.now();
-    options.logger.warn(`Redis connection error: ${error.message}`, { redis: redactUrl(options.url) });
+    options.logger.warn(`Redis connection error: ${describeNetworkError(error) ?? error.message}`, {
+      redis: redactUrl(options.url),
+    });
   });
   return redis;
 };

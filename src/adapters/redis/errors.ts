@@ -7,6 +7,7 @@ import {
   PermanentError,
   TransientError,
 } from '../../core/errors.ts';
+import { describeNetworkError } from '../network-errors.ts';
 
 // Replies of states that pass on their own (loading a dump, failover, script busy, OOM under
 // noeviction until consumers catch up, every client slot taken), and client-side connection failures.
@@ -30,11 +31,31 @@ const untrustedCertificate = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
+// ioredis's own words for "no connection now" (its retry limit, its offline queue, a closed socket):
+// the reason is the connection's last error, which these do not carry.
+const noConnectionMessages =
+  /Reached the max retries|enableOfflineQueue|Stream isn't writeable|Connection is closed/;
+
+/** The connection's most recent failure, if it has failed since it was last ready. */
+export type LastConnectionError = () => unknown;
+
+/** A client-side failure in an operator's words: which address refused, reset or did not answer. */
+const outageWords = (error: Error, lastConnectionError?: LastConnectionError): string => {
+  const direct = describeNetworkError(error);
+  if (direct) return direct;
+  if (error.name === 'MaxRetriesPerRequestError' || noConnectionMessages.test(error.message)) {
+    const last = lastConnectionError?.();
+    return (last === undefined ? undefined : describeNetworkError(last)) ?? 'not connected';
+  }
+  if (/Command timed out/.test(error.message)) return 'no answer in time (command timed out)';
+  return error.message;
+};
+
 /** An outage of Redis, which the services wait out with backoff. */
 export const redisOutage = (reason: string, cause?: unknown): TransientError =>
   new TransientError(`Redis unavailable: ${reason}`, { cause, dependency: 'redis' });
 
-export const translateRedisError = (thrown: unknown): Error => {
+export const translateRedisError = (thrown: unknown, lastConnectionError?: LastConnectionError): Error => {
   if (thrown instanceof MmError) return thrown;
   const error = coerceError(thrown);
   const message = error.message;
@@ -52,7 +73,7 @@ export const translateRedisError = (thrown: unknown): Error => {
     refusedPassword.test(message) ||
     error.name === 'MaxRetriesPerRequestError'
   ) {
-    return redisOutage(message, error);
+    return redisOutage(outageWords(error, lastConnectionError), error);
   }
   return error;
 };
@@ -72,10 +93,13 @@ export const redisConfigProblem = (thrown: unknown): string | undefined => {
   return undefined;
 };
 
-export const redisCall = async <T>(call: () => Promise<T>): Promise<T> => {
+export const redisCall = async <T>(
+  call: () => Promise<T>,
+  lastConnectionError?: LastConnectionError,
+): Promise<T> => {
   try {
     return await call();
   } catch (error) {
-    throw translateRedisError(error);
+    throw translateRedisError(error, lastConnectionError);
   }
 };

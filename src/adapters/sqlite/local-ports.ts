@@ -26,6 +26,8 @@ export type LocalPortsOptions = {
   readonly driver?: DriverName;
   /** better-sqlite3's native addon (object or path), for single executables. */
   readonly nativeBinding?: string | object;
+  /** Only reads: the file must exist, is opened read-only and is not migrated. */
+  readonly readOnly?: boolean;
 };
 
 export const openLocalPorts = async (options: LocalPortsOptions): Promise<LocalPorts> => {
@@ -33,12 +35,21 @@ export const openLocalPorts = async (options: LocalPortsOptions): Promise<LocalP
     file: options.file,
     ...(options.driver === undefined ? {} : { driver: options.driver }),
     ...(options.nativeBinding === undefined ? {} : { nativeBinding: options.nativeBinding }),
+    ...(options.readOnly ? { readOnly: true } : {}),
   };
   // One connection for both, so an in-memory database is the same one for the store and the shim.
   const connection = await acquireConnection(open);
   const store = createSqliteStore(connection.retain(), open);
   const bus = createSqliteBus(connection, options.faults ? { faults: options.faults } : {});
+  const ports: LocalPorts = {
+    store,
+    bus,
+    // On the store's handle: it stays open exactly as long as the store does.
+    registry: createSqliteServiceRegistry(connection),
+    close: () => closeBoth(bus, store),
+  };
   try {
+    if (options.readOnly) return ports;
     const report = await store.migrate();
     if (report.applied.length > 0) {
       options.logger.info(`migrated local file ${options.file}: applied ${report.applied.join(', ')}`, {
@@ -49,13 +60,9 @@ export const openLocalPorts = async (options: LocalPortsOptions): Promise<LocalP
     await Promise.allSettled([bus.close(), store.close()]);
     throw error;
   }
-  return {
-    store,
-    bus,
-    // On the store's handle: it stays open exactly as long as the store does.
-    registry: createSqliteServiceRegistry(connection),
-    close: async () => {
-      await Promise.allSettled([bus.close(), store.close()]);
-    },
-  };
+  return ports;
+};
+
+const closeBoth = async (bus: Bus, store: Store): Promise<void> => {
+  await Promise.allSettled([bus.close(), store.close()]);
 };

@@ -5,6 +5,7 @@ import { readStream } from '../../dlq/commands/report.ts';
 import { createStyle } from '../../dlq/format/style.ts';
 import { type DlqContext, memoryOutput } from '../../dlq/io.ts';
 import { type DeadLetterView, viewOf } from '../../dlq/model/dead-letter-view.ts';
+import type { Place } from '../../dlq/model/place.ts';
 import { buildStreamReport, HOUR_MS, type StreamReport } from '../../dlq/model/report-model.ts';
 import { scanEntries } from '../../dlq/model/scan.ts';
 import type { Bus } from '../../ports/bus.ts';
@@ -20,9 +21,14 @@ export type PageFilter = {
 };
 
 /** mm-dlq's context for one console request: the ports, output kept in memory, the operator's name. */
-export const dlqContext = (ports: { bus: Bus; store: Store | undefined }, actor: string): DlqContext => ({
+export const dlqContext = (
+  ports: { bus: Bus; store: Store | undefined; place: Place },
+  actor: string,
+): DlqContext => ({
   bus: ports.bus,
+  place: ports.place,
   store: ports.store,
+  parking: ports.store?.parking,
   io: memoryOutput().io,
   style: createStyle(false),
   clock: systemClock,

@@ -1,6 +1,6 @@
 // The driver over node:sqlite (DatabaseSync), built into Node >= 22.5 and Deno 2; no native addon needed.
 import { builtinModule } from '../../../core/runtime.ts';
-import type { RawDriver, Row, SqlParams, Statement } from './driver.ts';
+import type { RawDriver, Row, SqlParams, SqlValue, Statement } from './driver.ts';
 
 // @types/node for Node 20 does not describe node:sqlite; this is the part we use.
 type NodeStatement = {
@@ -11,23 +11,33 @@ type NodeStatement = {
 type DatabaseSync = {
   exec(sql: string): void;
   prepare(sql: string): NodeStatement;
+  function(name: string, options: { deterministic: boolean }, fn: (...args: SqlValue[]) => SqlValue): void;
   close(): void;
   readonly isTransaction?: boolean;
 };
-type NodeSqliteModule = { DatabaseSync: new (path: string) => DatabaseSync };
+type NodeSqliteModule = {
+  DatabaseSync: { new (path: string, options?: { readOnly?: boolean }): DatabaseSync; prototype: object };
+};
 
 // A variable specifier keeps bundlers and the type checker from resolving a module Node 20 lacks.
 const moduleName = 'node:sqlite';
 
-const loadModule = async (): Promise<NodeSqliteModule | undefined> => {
-  // getBuiltinModule first: a single executable has no loader behind import().
-  const builtin = builtinModule<NodeSqliteModule>(moduleName);
-  if (builtin) return builtin;
+const importModule = async (): Promise<NodeSqliteModule | undefined> => {
   try {
     return (await import(moduleName)) as NodeSqliteModule;
   } catch {
     return undefined; // Node 20, or Node 22 before the module lost its flag
   }
+};
+
+const loadModule = async (): Promise<NodeSqliteModule | undefined> => {
+  // getBuiltinModule first: a single executable has no loader behind import().
+  const loaded = builtinModule<NodeSqliteModule>(moduleName) ?? (await importModule());
+  // The schema calls SQL functions defined in JavaScript (mm_partition_hash); releases before
+  // DatabaseSync#function (Node 22.13 / 23.5) cannot run it, so better-sqlite3 serves instead.
+  return loaded && typeof Reflect.get(loaded.DatabaseSync.prototype, 'function') === 'function'
+    ? loaded
+    : undefined;
 };
 
 /** Whether this runtime has node:sqlite, so better-sqlite3 (and its native addon) is not needed. */
@@ -45,10 +55,10 @@ const wrapStatement = (statement: NodeStatement): Statement => ({
 });
 
 /** Opens `file` with node:sqlite; resolves undefined when the runtime lacks it. */
-export const openNodeSqlite = async (file: string): Promise<RawDriver | undefined> => {
+export const openNodeSqlite = async (file: string, readOnly = false): Promise<RawDriver | undefined> => {
   const sqlite = await loadModule();
   if (!sqlite) return undefined;
-  const db = new sqlite.DatabaseSync(file);
+  const db = readOnly ? new sqlite.DatabaseSync(file, { readOnly: true }) : new sqlite.DatabaseSync(file);
   let depth = 0; // older node:sqlite lacks isTransaction; BEGIN/COMMIT are tracked as a fallback
   return {
     name: 'node:sqlite',
@@ -61,6 +71,7 @@ export const openNodeSqlite = async (file: string): Promise<RawDriver | undefine
     get inTransaction() {
       return db.isTransaction ?? depth > 0;
     },
+    defineFunction: (name, fn) => db.function(name, { deterministic: true }, fn),
     close: () => db.close(),
   };
 };

@@ -4,6 +4,7 @@ import { ConfigError, coerceError } from '../../../core/errors.ts';
 import { openBetterSqlite3 } from './driver-better-sqlite3.ts';
 import { openNodeSqlite } from './driver-node-sqlite.ts';
 import { sqliteErrorKind } from './errors.ts';
+import { defineSqlFunctions } from './sql-functions.ts';
 
 export type SqlValue = null | number | bigint | string | Uint8Array;
 /**
@@ -32,6 +33,8 @@ export type SqliteDriver = {
   /** Prepared once per SQL text and kept, so hot paths never re-parse. */
   prepare(sql: string): Statement;
   readonly inTransaction: boolean;
+  /** Registers a deterministic scalar SQL function on this connection. */
+  defineFunction(name: string, fn: (...args: SqlValue[]) => SqlValue): void;
   close(): void;
 };
 
@@ -47,6 +50,11 @@ export type OpenSqliteOptions = {
   readonly busyTimeoutMs?: number;
   /** A connection that only reads (it refuses writes), e.g. the shim's snapshot reader. */
   readonly queryOnly?: boolean;
+  /**
+   * Opens the file read-only (it must exist; nothing is created, no journal mode set): tools that
+   * only read work on a read-only file and never change one.
+   */
+  readonly readOnly?: boolean;
   /** `wal` (default) for shared data; `delete` for a lock file that should stay a single file. */
   readonly journalMode?: 'wal' | 'delete';
 };
@@ -71,6 +79,7 @@ const withStatementCache = (raw: RawDriver): SqliteDriver => {
     get inTransaction() {
       return raw.inTransaction;
     },
+    defineFunction: (name, fn) => raw.defineFunction(name, fn),
     close: () => {
       cache.clear();
       raw.close();
@@ -99,23 +108,26 @@ const execPatiently = async (db: SqliteDriver, statement: string, timeoutMs: num
 const configure = async (db: SqliteDriver, options: OpenSqliteOptions): Promise<void> => {
   const busyTimeoutMs = Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5_000));
   db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
-  if (options.file !== ':memory:' && options.journalMode !== 'delete') {
+  if (options.file !== ':memory:' && options.journalMode !== 'delete' && !options.readOnly) {
     await execPatiently(db, 'PRAGMA journal_mode = WAL', Math.max(busyTimeoutMs, 1_000));
   }
+  if (options.readOnly) return;
   db.exec('PRAGMA synchronous = NORMAL');
   db.exec('PRAGMA foreign_keys = ON');
+  defineSqlFunctions(db);
   if (options.queryOnly) db.exec('PRAGMA query_only = ON');
 };
 
 const openRaw = async (options: OpenSqliteOptions): Promise<RawDriver> => {
   const choice = options.driver ?? 'auto';
-  if (choice === 'better-sqlite3') return openBetterSqlite3(options.file, options.nativeBinding);
-  const native = await openNodeSqlite(options.file);
+  const readOnly = options.readOnly === true;
+  if (choice === 'better-sqlite3') return openBetterSqlite3(options.file, options.nativeBinding, readOnly);
+  const native = await openNodeSqlite(options.file, readOnly);
   if (native) return native;
   if (choice === 'node:sqlite') {
     throw new Error('node:sqlite is not available in this runtime (Node >= 22.5 and Deno 2 have it)');
   }
-  return openBetterSqlite3(options.file, options.nativeBinding);
+  return openBetterSqlite3(options.file, options.nativeBinding, readOnly);
 };
 
 /** Opens and configures a connection; an unusable file is a configuration problem (exit 78). */

@@ -5,6 +5,7 @@ import type { StreamFields } from '../../../core/envelope.ts';
 import { PermanentError, TransientError, ValidationError } from '../../../core/errors.ts';
 import type { AddOutcome, Bus, ExecResult } from '../../../ports/bus.ts';
 import { type IdFieldRef, idFieldRefs } from '../../exec-id-fields.ts';
+import { assertPartitionCount, parsePartitionCount } from '../../partition-count.ts';
 import type { SqliteConnection } from '../driver/connection.ts';
 import type { SqliteDriver } from '../driver/driver.ts';
 import {
@@ -19,6 +20,13 @@ import {
 } from './entries.ts';
 import { createGroup, destroyGroup, groupInfos, requireGroup, setGroupId } from './groups.ts';
 import { parseId, rangeEnd, rangeStart } from './ids.ts';
+import {
+  consumerInfos,
+  deleteHeartbeats,
+  readHeartbeats,
+  removeIdleConsumer,
+  writeHeartbeat,
+} from './members.ts';
 import { ackIds, autoClaim, pendingBetween, pendingSummary } from './pending.ts';
 import { createReadGroup } from './read.ts';
 
@@ -186,6 +194,46 @@ export const createSqliteBus = (connection: SqliteConnection, options: SqliteBus
         const target = requireGroup(db, stream, group);
         return autoClaim(db, target.stream, target.group, claim, Date.now());
       }, false),
+
+    partitions: (topic) =>
+      read((db) =>
+        parsePartitionCount(
+          db.prepare('SELECT partitions FROM bus_topics WHERE topic = ?').get<{ partitions: number }>(topic)
+            ?.partitions,
+        ),
+      ),
+
+    setPartitions: (topic, partitions) => {
+      try {
+        assertPartitionCount(partitions);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return write((db) => {
+        db.prepare(
+          'INSERT INTO bus_topics (topic, partitions) VALUES (?, ?) ON CONFLICT (topic) DO UPDATE SET partitions = excluded.partitions',
+        ).run(topic, partitions);
+      }, false);
+    },
+
+    ensureStream: (stream) =>
+      write((db) => {
+        const session = createStreamSession(db);
+        if (session.find(stream)) return false;
+        session.ensure(stream);
+        session.flush();
+        return true;
+      }, false),
+
+    consumers: (stream, group) => read((db) => consumerInfos(db, stream, group)),
+    removeConsumer: (stream, group, consumer) =>
+      write((db) => removeIdleConsumer(db, stream, group, consumer), false),
+    heartbeat: (group, consumer, atMs) => write((db) => writeHeartbeat(db, group, consumer, atMs), false),
+    heartbeats: (group) => read((db) => readHeartbeats(db, group)),
+    forgetHeartbeats: (group, consumers) =>
+      consumers.length === 0
+        ? Promise.resolve()
+        : write((db) => deleteHeartbeats(db, group, consumers), false),
 
     streamsEndingWith: (suffix) =>
       read((db) =>

@@ -200,6 +200,14 @@ describe('operations console in Chromium', { skip: skipUnlessChromium() }, () =>
     assert.equal(await page.locator('tr[data-stream="identity.dlq"] .open-backlog').textContent(), '0');
   });
 
+  it('shows streams and groups with their consumers and parked counts', async () => {
+    await page.goto(`${base}/streams`);
+    const text = (await page.textContent('main')) ?? '';
+    assert.match(text, /markdown-lint-consumer/);
+    assert.match(text, /Parked aggregates: markdown-lint-consumer 0/);
+    await shot(page, 'streams');
+  });
+
   it('refuses a POST without the CSRF token', async () => {
     const status = await page.evaluate(async (url) => {
       const response = await fetch(url, { method: 'POST', body: new URLSearchParams({ note: 'x' }) });

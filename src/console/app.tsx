@@ -165,7 +165,17 @@ export const createConsoleApp = (deps: ConsoleAppDeps): Hono<ConsoleEnv> => {
       streamViews(deps.bus, deps.topics),
       groupViews(deps.bus, deps.topics, nowMs),
     ]);
-    const parked = 'shown once per-aggregate ordering is deployed';
+    // Events parked behind an earlier failure of their aggregate, per group (needs the database).
+    const parked = deps.store
+      ? (
+          await Promise.all(
+            [...new Set(groups.map((g) => g.group))].map(async (group) => {
+              const count = await deps.store?.parking.count(group).catch(() => undefined);
+              return `${group} ${count ?? '?'}`;
+            }),
+          )
+        ).join(', ') || 'no groups'
+      : 'not checked (no --database-url)';
     return page(
       c,
       'Streams & groups',

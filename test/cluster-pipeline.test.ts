@@ -1,10 +1,13 @@
-// The pipeline on a 3-node Redis Cluster with 6 partitions: the relay publishes while the slots of
-// two busy partition streams move to another node (SETSLOT MIGRATING/IMPORTING, MIGRATE, SETSLOT
-// NODE); a group reading all six streams at once gets every event exactly once, in per-aggregate
-// order, and the relay counts no failed publish. Then mm-dlq (list, inspect, reprocess, resolve,
+// The pipeline on a 3-node Redis Cluster with 6 partitions: two relays publish while the slots of
+// two busy partition streams move to another node by hand (SETSLOT MIGRATING/IMPORTING, MIGRATE,
+// SETSLOT NODE) and then 2,000 slots move with `redis-cli --cluster reshard`; a group reading all six
+// streams at once gets every event exactly once, in per-aggregate order, and no relay counts a
+// failed publish. Then mm-dlq (list, inspect, reprocess, resolve,
 // report) and mm-consumer replay work against the cluster.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import type { Redis } from 'ioredis';
 import { createRedisBus } from '../src/adapters/redis/bus.ts';
 import { openRedisClient } from '../src/adapters/redis/client.ts';
@@ -22,6 +25,7 @@ import { assertPerAggregateOrder, jsonMetrics, startTestRelay, writeUserEvents }
 import { skipUnless } from './helpers/services.ts';
 
 const PARTITIONS = 6;
+const run = promisify(execFile);
 
 type SlotOwner = { readonly port: number; readonly id: string };
 
@@ -76,15 +80,15 @@ describe('the pipeline on a Redis Cluster', { skip: await skipUnless('postgres',
     return bus;
   };
 
-  it('6 partitions over the nodes, two slots moving under load: every event once, in order, no failed publish', async () => {
+  it('6 partitions over the nodes, two relays, slots moving under load: every event once, in order, no failed publish', async () => {
     const prefix = randomPrefix();
     const streams = partitionStreams('identity', PARTITIONS);
     const reader = await busOn(prefix);
     for (const stream of streams) await reader.createGroup(stream, GROUP);
-    const relay = await startTestRelay(
-      { store: db.store, bus: await busOn(prefix) },
-      { partitions: PARTITIONS },
-    );
+    const relays = [
+      await startTestRelay({ store: db.store, bus: await busOn(prefix) }, { partitions: PARTITIONS }),
+      await startTestRelay({ store: db.store, bus: await busOn(prefix) }, { partitions: PARTITIONS }),
+    ];
 
     const read = new Map<string, StreamEntry[]>(streams.map((s) => [s, []]));
     const outages: string[] = [];
@@ -115,21 +119,42 @@ describe('the pipeline on a Redis Cluster', { skip: await skipUnless('postgres',
     })();
     const total = (): number => [...read.values()].reduce((n, list) => n + list.length, 0);
 
-    const writing = writeUserEvents(db.store, { users: 150, updatesPerUser: 3, concurrency: 6 });
+    const writing = writeUserEvents(db.store, { users: 200, updatesPerUser: 3, concurrency: 6 });
     const node = cluster.node(cluster.ports[0] as number);
     const moved: Array<[string, SlotOwner]> = [];
+    // The slots of two busy partitions, by hand (MIGRATING/IMPORTING, MIGRATE, SETSLOT NODE) ...
     for (const stream of ['identity:0', 'identity:3']) {
       await eventually(() => (read.get(stream)?.length ?? 0) > 5, 30_000, { message: `${stream} busy` });
       const key = `${prefix}{${stream}}`;
       moved.push([key, await moveSlot(cluster, Number(await node.call('CLUSTER', 'KEYSLOT', key)))]);
     }
+    // ... then 2,000 slots from the first node to the second, as an operator reshards.
+    const [from, to] = await Promise.all(
+      cluster.ports.slice(0, 2).map(async (p) => String(await cluster.node(p).call('CLUSTER', 'MYID'))),
+    );
+    await run(
+      'redis-cli',
+      [
+        ...['--cluster', 'reshard', `127.0.0.1:${cluster.ports[0]}`],
+        ...[
+          '--cluster-from',
+          from as string,
+          '--cluster-to',
+          to as string,
+          '--cluster-slots',
+          '2000',
+          '--cluster-yes',
+        ],
+      ],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
     const written = await writing;
     await eventually(() => total() >= written.length, 60_000, {
       message: `${written.length} events read (${total()} so far)`,
     });
     reading = false;
     await consume;
-    await relay.relay.stop();
+    for (const { relay } of relays) await relay.stop();
 
     const all = [...read.values()].flat();
     const ids = all.map((e) => e.fields.event_id);
@@ -141,12 +166,21 @@ describe('the pipeline on a Redis Cluster', { skip: await skipUnless('postgres',
         assert.equal(streamOfAggregate('identity', entry.fields.aggregate_id ?? '', PARTITIONS), stream);
       }
     }
-    const metrics = await jsonMetrics(relay.relay);
-    assert.equal(metrics.publish_failure_total, 0, 'a moving slot costs no publish attempt');
+    for (const { relay } of relays) {
+      const metrics = await jsonMetrics(relay);
+      assert.equal(metrics.publish_failure_total, 0, 'a moving slot costs no publish attempt');
+    }
     const keys = await cluster.keys(prefix);
     const holders = [...keys.values()].filter((list) => list.some((k) => /\{identity:\d\}$/.test(k)));
     assert.ok(holders.length >= 2, `partition streams on ${holders.length} node(s)`);
-    for (const [key, to] of moved) assert.ok(keys.get(to.port)?.includes(key), `${key} moved to ${to.port}`);
+    for (const [key, owner] of moved) {
+      const now = await ownerOf(node, Number(await node.call('CLUSTER', 'KEYSLOT', key)));
+      assert.ok(keys.get(now.port)?.includes(key), `${key} lives where its slot is served`);
+      assert.ok(
+        now.port === owner.port || owner.port === cluster.ports[0],
+        'moved by hand (or on by the reshard)',
+      );
+    }
     assert.ok(outages.length < 5, `reads failed: ${outages.join('; ')}`);
   });
 
@@ -175,6 +209,9 @@ describe('the pipeline on a Redis Cluster', { skip: await skipUnless('postgres',
     assert.equal(resolved.code, 0, resolved.stderr);
     assert.equal(await bus.len(DLQ), 0);
     assert.equal(await bus.len(`${DLQ}.audit`), 2);
+    const elsewhere = await dlq('list --stream billing.dlq');
+    assert.equal(elsewhere.code, 66, elsewhere.stderr);
+    assert.match(elsewhere.stderr, /the Redis Cluster at .*\(key mmtest:[0-9a-f]+:\{billing\.dlq\}\)/);
     const report = await dlq('report --json');
     assert.equal(report.code, 0, report.stderr);
     assert.match(report.stdout, /identity\.dlq/);

@@ -194,6 +194,35 @@ describe('Redis Cluster', { skip: await skipUnless('redis') }, () => {
   });
 });
 
+describe('a Redis Cluster with a password', { skip: await skipUnless('redis') }, () => {
+  it('the right password carries streams; a wrong one is a configuration error naming the seeds', async () => {
+    const cluster = await startRedisCluster({ password: 'cl-pw-right' });
+    try {
+      assert.match(cluster.url, /^redis\+cluster:\/\/:cl-pw-right@/);
+      const bus = createRedisBus(await openRedisClient({ url: cluster.url, logger: silentLogger }));
+      try {
+        const streams = partitionStreams('identity', 6);
+        for (const stream of streams) await bus.add(stream, { n: stream });
+        assert.deepEqual(await bus.streamsEndingWith(''), [...streams].sort());
+      } finally {
+        await bus.close();
+      }
+      const wrong = cluster.url.replace('cl-pw-right', 'cl-pw-wrong');
+      await assert.rejects(open(wrong), (error: unknown) => {
+        assert.ok(error instanceof ConfigError, String(error));
+        assert.match(
+          error.message,
+          /the Redis Cluster at 127\.0\.0\.1:\d+,.* refused the credentials \(WRONGPASS/,
+        );
+        assert.ok(!error.message.includes('cl-pw-wrong'));
+        return true;
+      });
+    } finally {
+      await cluster.stop();
+    }
+  });
+});
+
 describe('Redis through Sentinel', { skip: await skipUnless('redis') }, () => {
   it('finds the master by name and carries streams', async () => {
     const sentinel = await startSentinel();

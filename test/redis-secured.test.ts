@@ -121,12 +121,20 @@ describe('relay and consumer against a secured Redis', { skip: await skipUnless(
       ),
     );
   });
-  it('a cluster by its seed nodes and a master through Sentinel carry events; bad forms exit 78 naming the problem', async () => {
+  it('a cluster by its seed nodes (with TLS too) and a master through Sentinel carry events; bad forms exit 78 naming the problem', async () => {
     const cluster = await startRedisCluster();
     try {
       await eventsFlow(cluster.url);
     } finally {
       await cluster.stop();
+    }
+    certs = createTestCertificates();
+    const tlsCluster = await startRedisCluster({ tls: certs, password: 'tls-cl-pw' });
+    try {
+      assert.match(tlsCluster.url, /^rediss\+cluster:\/\//);
+      await eventsFlow(tlsCluster.url, { NODE_EXTRA_CA_CERTS: certs.caFile });
+    } finally {
+      await tlsCluster.stop();
     }
     const sentinel = await startSentinel();
     try {

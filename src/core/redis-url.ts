@@ -146,3 +146,19 @@ export const describeRedisTarget = (target: RedisTarget): string => {
       return `the Redis master "${target.name}" of the sentinels at ${list(target.sentinels)}`;
   }
 };
+
+const AUDIT_SUFFIX = '.audit';
+
+/**
+ * The hash tag of a stream on a Redis Cluster: its own name, except that an audit trail shares the
+ * slot of the dead-letter stream it records (`identity.dlq.audit` -> `identity.dlq`).
+ */
+export const clusterSlotTag = (stream: string): string =>
+  stream.endsWith(AUDIT_SUFFIX) ? stream.slice(0, -AUDIT_SUFFIX.length) : stream;
+
+/** The Redis key of a logical name: `<prefix>identity:3`, or on a cluster `<prefix>{identity:3}`. */
+export const redisKeyOf = (prefix: string, cluster: boolean, stream: string): string => {
+  if (!cluster) return prefix + stream;
+  const tag = clusterSlotTag(stream);
+  return `${prefix}{${tag}}${stream.slice(tag.length)}`;
+};

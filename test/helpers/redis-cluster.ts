@@ -2,7 +2,7 @@
 // node's cluster bus listens on its port + 10000), joined with `redis-cli --cluster create`, and
 // a Redis server with one sentinel watching it.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { Cluster, Redis } from 'ioredis';
 import { eventually } from './eventually.ts';
 import { freePort } from './free-port.ts';
 import { type RedisServer, randomPrefix, startRedisServer } from './redis.ts';
+import type { TestCertificates } from './tls-certs.ts';
 
 const run = promisify(execFile);
 
@@ -31,8 +32,26 @@ export const clusterPort = async (taken: readonly number[] = []): Promise<number
   throw new Error('no free port pair for a cluster node');
 };
 
-const ping = async (port: number): Promise<boolean> => {
-  const probe = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+export type ClusterOptions = {
+  /** Every node wants this password (requirepass, and masterauth between nodes). */
+  readonly password?: string;
+  /** TLS only, between clients and nodes and on the cluster bus, with this certificate. */
+  readonly tls?: TestCertificates;
+};
+
+const clientOptions = (options: ClusterOptions) => ({
+  ...(options.password ? { password: options.password } : {}),
+  ...(options.tls ? { tls: { ca: readFileSync(options.tls.caFile) } } : {}),
+});
+
+const ping = async (port: number, options: ClusterOptions): Promise<boolean> => {
+  const probe = new Redis({
+    port,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    ...clientOptions(options),
+  });
   probe.on('error', () => {});
   try {
     await probe.connect();
@@ -59,14 +78,24 @@ export type TestCluster = {
   stop(): Promise<void>;
 };
 
-export const startRedisCluster = async (): Promise<TestCluster> => {
+const listenArgs = (port: number, options: ClusterOptions): string[] => {
+  const secret = options.password
+    ? ['--requirepass', options.password, '--masterauth', options.password]
+    : [];
+  if (!options.tls) return ['--port', String(port), ...secret];
+  return ['--port', '0', '--tls-port', String(port), '--tls-cluster', 'yes', '--tls-replication', 'yes']
+    .concat(['--tls-auth-clients', 'no', '--tls-cert-file', options.tls.certFile])
+    .concat(['--tls-key-file', options.tls.keyFile, '--tls-ca-cert-file', options.tls.caFile, ...secret]);
+};
+
+export const startRedisCluster = async (options: ClusterOptions = {}): Promise<TestCluster> => {
   const dir = mkdtempSync(join(tmpdir(), 'mm-cluster-'));
   const ports: number[] = [];
   for (let i = 0; i < 3; i += 1) ports.push(await clusterPort(ports));
   const children: ChildProcess[] = ports.map((port) =>
     spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes']
+      [...listenArgs(port, options), '--bind', '127.0.0.1', '--cluster-enabled', 'yes']
         .concat(['--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '5000'])
         .concat(['--save', '', '--appendonly', 'no', '--dir', dir]),
       { stdio: 'ignore' },
@@ -76,7 +105,7 @@ export const startRedisCluster = async (): Promise<TestCluster> => {
   const node = (port: number): Redis => {
     let found = nodes.get(port);
     if (!found) {
-      found = new Redis({ port, maxRetriesPerRequest: 1 });
+      found = new Redis({ port, maxRetriesPerRequest: 1, ...clientOptions(options) });
       nodes.set(port, found);
     }
     return found;
@@ -97,8 +126,10 @@ export const startRedisCluster = async (): Promise<TestCluster> => {
   };
   let client: Cluster | undefined;
   try {
-    for (const port of ports) await eventually(() => ping(port), 10_000);
+    for (const port of ports) await eventually(() => ping(port, options), 10_000);
     await run('redis-cli', [
+      ...(options.tls ? ['--tls', '--cacert', options.tls.caFile] : []),
+      ...(options.password ? ['--no-auth-warning', '-a', options.password] : []),
       '--cluster',
       'create',
       ...ports.map((p) => `127.0.0.1:${p}`),
@@ -114,7 +145,7 @@ export const startRedisCluster = async (): Promise<TestCluster> => {
     }, 20_000);
     client = new Cluster(
       ports.map((port) => ({ host: '127.0.0.1', port })),
-      { redisOptions: { maxRetriesPerRequest: 1 } },
+      { redisOptions: { maxRetriesPerRequest: 1, ...clientOptions(options) } },
     );
   } catch (error) {
     await stop();
@@ -135,8 +166,9 @@ export const startRedisCluster = async (): Promise<TestCluster> => {
     }
     return found;
   };
+  const credentials = options.password ? `:${encodeURIComponent(options.password)}@` : '';
   return {
-    url: `redis+cluster://${ports.map((p) => `127.0.0.1:${p}`).join(',')}`,
+    url: `${options.tls ? 'rediss' : 'redis'}+cluster://${credentials}${ports.map((p) => `127.0.0.1:${p}`).join(',')}`,
     ports,
     node,
     client: cluster,

@@ -5,8 +5,8 @@
 // a dead-letter stream's audit trail beside it, `identity.dlq.audit` -> `<prefix>{identity.dlq}.audit`,
 // so closing a dead letter stays one atomic step. N = 1 names are tagged the same way (`{identity}`).
 import { ConfigError } from '../../core/errors.ts';
+import { clusterSlotTag, redisKeyOf } from '../../core/redis-url.ts';
 
-const AUDIT_SUFFIX = '.audit';
 // Where an exec split over slots remembers the adds it made (see cluster-exec.ts).
 const ONCE_SUFFIX = '#once';
 
@@ -21,9 +21,6 @@ export type KeyScheme = {
   /** The hash beside `stream` (same slot) where a split exec keeps its idempotency keys. */
   onceKey(stream: string): string;
 };
-
-const slotTag = (stream: string): string =>
-  stream.endsWith(AUDIT_SUFFIX) ? stream.slice(0, -AUDIT_SUFFIX.length) : stream;
 
 export const keyScheme = (prefix: string, cluster: boolean): KeyScheme => {
   const strip = (k: string): string => (k.startsWith(prefix) ? k.slice(prefix.length) : k);
@@ -43,16 +40,13 @@ export const keyScheme = (prefix: string, cluster: boolean): KeyScheme => {
       `--key-prefix (MM_KEY_PREFIX) "${prefix}" holds a { or }: on a Redis Cluster mm tags every key by its partition itself`,
     ]);
   }
-  const key = (stream: string): string => {
-    const tag = slotTag(stream);
-    return `${prefix}{${tag}}${stream.slice(tag.length)}`;
-  };
+  const key = (stream: string): string => redisKeyOf(prefix, true, stream);
   return {
     cluster,
     prefix,
     key,
     unkey: (k) => strip(k).replace(/^\{([^}]*)\}/, '$1'),
-    tagOf: slotTag,
+    tagOf: clusterSlotTag,
     onceKey: (stream) => key(stream) + ONCE_SUFFIX,
   };
 };

@@ -36,7 +36,9 @@ describe('alert rules, statically', () => {
     expect('OutboxBacklogHigh', 'outbox_backlog', '> 1000');
     expect('OutboxStale', 'outbox_oldest_age_seconds');
     expect('ServiceDown', 'up{job=~"mm-.*"}', '== 0');
-    expect('UnconsumedEntriesTrimmed', 'stream_trimmed_unconsumed_total');
+    expect('UnconsumedEntriesTrimmed', 'stream_trimmed_unconsumed_total', 'group');
+    expect('StreamNearHardLimit', 'stream_hard_limit_fill_ratio', 'group', '>= 0.8');
+    expect('ConsumerGroupDead', 'consumer_group_dead', 'group');
   });
 
   it('gives every alert a severity, a summary, a description and a runbook section', () => {

@@ -49,8 +49,14 @@ describe('relay loop wake-ups', () => {
       trimmer: createTrimmer({
         bus,
         logger: silentLogger,
-        maxLen: 0,
-        hardMax: 0,
+        limits: {
+          maxLen: 0,
+          hardMax: 0,
+          maxAgeMs: 0,
+          maxBytes: 0,
+          hardMaxBytes: 0,
+          deadGroupAfterMs: 600_000,
+        },
         intervalMs: 60_000,
         onTrimmedUnconsumed: metrics.trimmedUnconsumed,
       }),

@@ -115,7 +115,7 @@ describe('mm-relay publishing', { skip: await skipUnless('postgres', 'redis') },
       'events_dlq_total{topic="identity",stage="relay"} 0',
       'publish_success_total 10',
       'publish_failure_total 0',
-      'stream_trimmed_unconsumed_total{stream="identity"} 0',
+      'stream_trimmed_unconsumed_total{stream="identity",group=""} 0',
     ]) {
       assert.ok(text.includes(`\n${line}\n`), `missing "${line}"`);
     }

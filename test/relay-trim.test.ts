@@ -1,5 +1,5 @@
 // Trimming: streams stay near --stream-maxlen, but never lose an entry a consumer group has not
-// acknowledged; only --stream-hard-max does that, and it is counted and logged.
+// acknowledged; only --stream-hard-max does that, and it is counted per group and logged.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { uuidv7 } from '../src/core/ids.ts';
@@ -109,7 +109,9 @@ describe('mm-relay trimming', { skip: await skipUnless('postgres', 'redis') }, (
     const length = await bus.len('identity');
     assert.ok(length >= 100 && length <= 110, `stream capped near 100 once acknowledged, holds ${length}`);
     const metrics = await running?.relay.app.request('/metrics/prometheus');
-    assert.match(await (metrics?.text() ?? ''), /\nstream_trimmed_unconsumed_total\{stream="identity"\} 0\n/);
+    const text = await (metrics?.text() ?? '');
+    assert.match(text, /\nstream_trimmed_unconsumed_total\{stream="identity",group="slow"\} 0\n/);
+    assert.match(text, /\nstream_trimmed_unconsumed_total\{stream="identity",group="fast"\} 0\n/);
   });
 
   it('keeps every entry of a stream no group reads yet, for the consumer that starts later at 0', async () => {
@@ -132,7 +134,9 @@ describe('mm-relay trimming', { skip: await skipUnless('postgres', 'redis') }, (
     const relay = running?.relay ?? assert.fail('no relay');
     const trimmedCount = async (): Promise<number> => {
       const text = await (await relay.app.request('/metrics/prometheus')).text();
-      return Number(/\nstream_trimmed_unconsumed_total\{stream="identity"\} (\d+)\n/.exec(text)?.[1]);
+      return Number(
+        /\nstream_trimmed_unconsumed_total\{stream="identity",group="stuck"\} (\d+)\n/.exec(text)?.[1],
+      );
     };
     // Everything removed was owed to the stuck group, and all of it was counted.
     await eventually(async () => (await trimmedCount()) === 311 - (await bus.len('identity')), 5_000);
@@ -141,7 +145,7 @@ describe('mm-relay trimming', { skip: await skipUnless('postgres', 'redis') }, (
     const loud = running?.logs().filter((line) => line.includes('hit its hard cap of 200 entries')) ?? [];
     assert.ok(loud.length > 0);
     assert.match(loud[0] ?? '', /"level":"error"/);
-    assert.match(loud[0] ?? '', /stuck \(0 pending/);
+    assert.match(loud[0] ?? '', /consumer group stuck had not acknowledged \(0 pending/);
   });
 
   it('counts and logs a hard-cap trim of a stream no group has read yet', async () => {
@@ -150,7 +154,9 @@ describe('mm-relay trimming', { skip: await skipUnless('postgres', 'redis') }, (
     await publish(1);
     const relay = running?.relay ?? assert.fail('no relay');
     const text = await (await relay.app.request('/metrics/prometheus')).text();
-    const counted = Number(/\nstream_trimmed_unconsumed_total\{stream="identity"\} (\d+)\n/.exec(text)?.[1]);
+    const counted = Number(
+      /\nstream_trimmed_unconsumed_total\{stream="identity",group=""\} (\d+)\n/.exec(text)?.[1],
+    );
     assert.equal(counted, 301 - (await bus.len('identity')));
     assert.ok(counted > 0);
     const loud = running?.logs().filter((line) => line.includes('no consumer group has read them yet')) ?? [];

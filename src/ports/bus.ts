@@ -206,6 +206,11 @@ export type Bus = {
   streamsEndingWith(suffix: string): Promise<string[]>;
   /** Resolves once the backend answered; rejects with TransientError when it cannot, or this client is closed. */
   ping(): Promise<void>;
+  /**
+   * Approximate memory a stream takes, in bytes (Redis MEMORY USAGE; the shim estimates it from
+   * the stored entries); 0 when the stream does not exist. Grows with the entries it holds.
+   */
+  streamBytes(stream: string): Promise<number>;
   /** Memory use and eviction policy, where the backend has them (Redis). */
   memory?(): Promise<MemoryInfo>;
   close(): Promise<void>;

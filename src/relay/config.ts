@@ -8,10 +8,17 @@ import {
   type WithDeployment,
 } from '../core/config.ts';
 import { MAX_PARTITIONS } from '../core/partitions.ts';
-import { integer, topicList } from '../core/setting-parsers.ts';
+import { duration, integer, topicList } from '../core/setting-parsers.ts';
+import type { Parser } from '../core/settings.ts';
 import { defaultsOf, defineSettings, type FlagsOf, type ValuesOf } from '../core/settings.ts';
 
 const ms = (max: number) => integer(1, max);
+
+/** A duration (`7d`, `12h`) in milliseconds, or `0` for none. */
+const durationOrOff: Parser<number> = {
+  parse: (raw) => (raw.trim() === '0' ? 0 : duration.parse(raw)),
+  accepts: 'a duration like 12h or 7d, or 0 for none',
+};
 
 export const relaySettings = defineSettings({
   ...serviceSettings(8080),
@@ -92,6 +99,35 @@ export const relaySettings = defineSettings({
     parse: integer(0),
     help: 'hard cap that trims even unacknowledged entries (counted, logged); 0 = none',
   },
+  streamMaxAge: {
+    flag: '--stream-max-age <duration>',
+    env: 'MM_RELAY_STREAM_MAX_AGE',
+    default: 0,
+    parse: durationOrOff,
+    help: 'trim entries older than this (by id time), never unacknowledged ones (soft); 0 = none',
+  },
+  streamMaxBytes: {
+    flag: '--stream-max-bytes <n>',
+    env: 'MM_RELAY_STREAM_MAX_BYTES',
+    default: 0,
+    parse: integer(0),
+    help: 'keep each stream near this memory (approximate), never trimming unacknowledged entries; 0 = none',
+  },
+  streamHardMaxBytes: {
+    flag: '--stream-hard-max-bytes <n>',
+    env: 'MM_RELAY_STREAM_HARD_MAX_BYTES',
+    default: 0,
+    parse: integer(0),
+    help: 'hard memory cap that trims even unacknowledged entries (counted, logged); 0 = none',
+  },
+  deadGroupAfterMs: {
+    flag: '--dead-group-after <duration>',
+    env: 'MM_RELAY_DEAD_GROUP_AFTER',
+    default: 600_000,
+    defaultText: '10m',
+    parse: duration,
+    help: 'a group with a backlog and no live consumer this long is reported dead (health, alert)',
+  },
   trimIntervalMs: {
     flag: '--trim-interval-ms <ms>',
     env: 'MM_RELAY_TRIM_INTERVAL_MS',
@@ -131,6 +167,15 @@ const checkCombinations = (config: RelayConfig, problems: Problems): void => {
   if (config.streamMaxLen > 0 && config.streamHardMax > 0 && config.streamHardMax < config.streamMaxLen) {
     problems.push(
       `--stream-hard-max (${config.streamHardMax}) must be at least --stream-maxlen (${config.streamMaxLen}), or 0 for no hard cap`,
+    );
+  }
+  if (
+    config.streamMaxBytes > 0 &&
+    config.streamHardMaxBytes > 0 &&
+    config.streamHardMaxBytes < config.streamMaxBytes
+  ) {
+    problems.push(
+      `--stream-hard-max-bytes (${config.streamHardMaxBytes}) must be at least --stream-max-bytes (${config.streamMaxBytes}), or 0 for no hard cap`,
     );
   }
   if (config.retryBackoffMaxMs < config.retryBackoffMs) {

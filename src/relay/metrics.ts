@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { successRate, sumByLabel, sumOf } from '../core/metrics.ts';
 import type { OutboxBacklog } from '../ports/outbox.ts';
 import type { BatchReport } from './publish-batch.ts';
+import type { RetentionStatus } from './retention.ts';
 
 export type RelayMetrics = {
   /** Counts a committed batch: published, dead-lettered and failed events, and their latency. */
@@ -11,7 +12,10 @@ export type RelayMetrics = {
   batchFailed(events: number): void;
   backlog(sample: OutboxBacklog): void;
   leader(isLeader: boolean): void;
-  trimmedUnconsumed(stream: string, count: number): void;
+  /** Entries a hard limit trimmed that `group` had not acknowledged (`''`: a stream no group reads). */
+  trimmedUnconsumed(stream: string, group: string, count: number): void;
+  /** How full the hard limits are, who holds each stream back, which groups are dead. */
+  retention(status: RetentionStatus): void;
   /** Starts the per-stream series of these (partition) streams at 0. */
   trackStreams(streams: readonly string[]): void;
   json(): Promise<Record<string, unknown>>;
@@ -55,11 +59,23 @@ export const createRelayMetrics = (registry: Registry, topics: readonly string[]
   });
   const trimmed = new Counter({
     name: 'stream_trimmed_unconsumed_total',
-    help: 'Entries removed by the --stream-hard-max cap before every consumer group acknowledged them',
-    labelNames: ['stream'] as const,
+    help: 'Entries a hard limit trimmed that this consumer group had not acknowledged (group "": no group read the stream yet)',
+    labelNames: ['stream', 'group'] as const,
     registers,
   });
-  for (const topic of topics) trimmed.inc({ stream: topic }, 0);
+  for (const topic of topics) trimmed.inc({ stream: topic, group: '' }, 0);
+  const fill = new Gauge({
+    name: 'stream_hard_limit_fill_ratio',
+    help: 'Share of a hard limit (limit: entries or bytes) the stream takes; group: the one whose oldest unacknowledged entry holds it back ("" when none)',
+    labelNames: ['stream', 'limit', 'group'] as const,
+    registers,
+  });
+  const dead = new Gauge({
+    name: 'consumer_group_dead',
+    help: '1 while the group has a backlog and no live consumer for longer than --dead-group-after',
+    labelNames: ['group'] as const,
+    registers,
+  });
   const leader = new Gauge({
     name: 'relay_leader',
     help: '1 when this relay drained the last batch (holds the outbox lock), 0 on standby',
@@ -99,9 +115,21 @@ export const createRelayMetrics = (registry: Registry, topics: readonly string[]
       oldestAge.set(sample.oldestAgeSeconds);
     },
     leader: (isLeader) => leader.set(isLeader ? 1 : 0),
-    trimmedUnconsumed: (stream, count) => trimmed.inc({ stream }, count),
+    trimmedUnconsumed: (stream, group, count) => trimmed.inc({ stream, group }, count),
+    retention: (status) => {
+      // Reset, then set: the holder of a stream changes, and its old series must not linger.
+      fill.reset();
+      for (const s of status.streams) {
+        for (const f of s.fills)
+          fill.set({ stream: s.stream, limit: f.limit, group: s.heldBy?.group ?? '' }, f.ratio);
+        for (const group of s.groups) trimmed.inc({ stream: s.stream, group }, 0);
+      }
+      dead.reset();
+      for (const group of status.groups) dead.set({ group }, 0);
+      for (const d of status.deadGroups) dead.set({ group: d.group }, 1);
+    },
     trackStreams: (streams) => {
-      for (const stream of streams) trimmed.inc({ stream }, 0);
+      for (const stream of streams) trimmed.inc({ stream, group: '' }, 0);
     },
     json: async () => {
       const succeeded = await sumOf(registry, 'publish_success_total');

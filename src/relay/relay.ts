@@ -14,11 +14,12 @@ import type { Bus } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
 import { createBacklogSampler } from './backlog-sampler.ts';
 import type { RelayConfig } from './config.ts';
-import { outboxCheck, relayCheck } from './health-checks.ts';
+import { outboxCheck, relayCheck, retentionCheck } from './health-checks.ts';
 import { createRelayMetrics } from './metrics.ts';
 import { createPartitionRouter } from './partition-router.ts';
 import { settlePartitions } from './partition-switch.ts';
 import { createRelayLoop, type RelayStatus } from './relay-loop.ts';
+import type { RetentionLimits } from './retention.ts';
 import { createTrimmer } from './trimmer.ts';
 import { createUnlistedTopics } from './unlisted-topics.ts';
 
@@ -47,6 +48,10 @@ export type RelayOptions = Pick<
   | 'retryBackoffMaxMs'
   | 'streamMaxLen'
   | 'streamHardMax'
+  | 'streamMaxAge'
+  | 'streamMaxBytes'
+  | 'streamHardMaxBytes'
+  | 'deadGroupAfterMs'
   | 'trimIntervalMs'
   | 'backlogWarn'
   | 'backlogAgeWarnS'
@@ -65,13 +70,22 @@ export type Relay = ServicePart & { status(): RelayStatus; failed(): Promise<Err
 export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
   const logger = deps.logger.child({ service: 'relay' });
   const metrics = createRelayMetrics(deps.registry, options.topics);
+  const limits: RetentionLimits = {
+    maxLen: options.streamMaxLen,
+    hardMax: options.streamHardMax,
+    maxAgeMs: options.streamMaxAge,
+    maxBytes: options.streamMaxBytes,
+    hardMaxBytes: options.streamHardMaxBytes,
+    deadGroupAfterMs: options.deadGroupAfterMs,
+  };
   const trimmer = createTrimmer({
     bus: deps.bus,
     logger,
-    maxLen: options.streamMaxLen,
-    hardMax: options.streamHardMax,
+    limits,
     intervalMs: options.trimIntervalMs,
+    streams: () => streamsOfTopics(deps.bus, options.topics),
     onTrimmedUnconsumed: metrics.trimmedUnconsumed,
+    onStatus: metrics.retention,
   });
   const unlisted = createUnlistedTopics(options.topics);
   const router = createPartitionRouter(deps.bus, options);
@@ -154,6 +168,8 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
       outboxCheck(() => sampler.read(BACKLOG_FRESH_MS), options),
       relayCheck(loop.status),
       unlisted.check,
+
+      retentionCheck(trimmer.status, limits),
     ],
     healthIntervalMs: options.healthIntervalMs ?? 5_000,
     metrics: { json: metrics.json, path: '/metrics' },
@@ -167,6 +183,7 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
       void ensureDeadLetterStreamsSoon(deps.bus, options.topics, logger, stopping.signal);
       loop.start();
       sampler.start();
+      trimmer.start();
     },
     stop: async ({ deadline }) => {
       stopped = true;
@@ -176,9 +193,11 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
         logger.warn('mm-relay: the batch in flight did not finish in time; it rolls back and is sent again');
       }
       const left = Math.max(100, (deadline ?? Date.now() + 5_000) - Date.now());
-      await withDeadline(Promise.allSettled([sampler.stop(), unwatch?.()]), left, 'relay helpers').catch(
-        () => {},
-      );
+      await withDeadline(
+        Promise.allSettled([sampler.stop(), trimmer.stop(), unwatch?.()]),
+        left,
+        'relay helpers',
+      ).catch(() => {});
     },
   });
   return { ...part, status: loop.status, failed: () => failure };

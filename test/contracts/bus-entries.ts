@@ -130,6 +130,18 @@ export const busEntriesCases = (t: BusKit): void => {
       assert.equal(await t.bus.trim('missing', { minId: added[2] as string }), 0);
     });
 
+    it('reports a stream size in bytes that grows with its entries and shrinks when trimmed', async () => {
+      assert.equal(await t.bus.streamBytes(S), 0, 'a stream that does not exist takes nothing');
+      const big = 'x'.repeat(2_000);
+      for (let i = 0; i < 50; i++) await t.bus.add(S, { n: String(i), payload: big });
+      const full = await t.bus.streamBytes(S);
+      assert.ok(full >= 50 * 2_000, `50 entries of 2 kB take at least 100 kB, said ${full}`);
+      assert.ok(full < 50 * 2_000 * 4, `and not wildly more, said ${full}`);
+      await t.bus.trim(S, { maxLen: 10 });
+      const trimmed = await t.bus.streamBytes(S);
+      assert.ok(trimmed < full / 2, `10 of 50 entries left take less than half, said ${trimmed} of ${full}`);
+    });
+
     it('leaves pending entries pending when trimming', async () => {
       await t.bus.createGroup(S, G);
       await fill(3);

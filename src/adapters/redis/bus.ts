@@ -254,6 +254,9 @@ export const createRedisBus = (redis: RedisConnection, options: RedisBusOptions 
       await redisCall(() => redis.ping());
     },
 
+    streamBytes: async (stream) =>
+      Number((await redisCall(() => redis.call('MEMORY', 'USAGE', key(stream)))) ?? 0),
+
     memory: async () =>
       fullest(
         await Promise.all(

@@ -14,6 +14,7 @@ import {
   encodeFields,
   entriesBetween,
   entryExists,
+  estimateStreamBytes,
   findStream,
   maxLenCutoff,
   toEntry,
@@ -243,6 +244,8 @@ export const createSqliteBus = (connection: SqliteConnection, options: SqliteBus
           .map((row) => row.name)
           .sort(),
       ),
+
+    streamBytes: (stream) => read((db) => estimateStreamBytes(db, stream)),
 
     ping: () => read((db) => void db.prepare('SELECT 1').get()),
 

@@ -46,6 +46,22 @@ const streamColumns = 'id, name, length, last_ms, last_seq, entries_added, max_d
 export const findStream = (db: SqliteDriver, name: string): StreamRow | undefined =>
   db.prepare(`SELECT ${streamColumns} FROM bus_streams WHERE name = ?`).get<StreamRow>(name);
 
+// Per entry besides its fields: the id and the node overhead Redis has for an entry, roughly, so
+// the same --stream-max-bytes means about the same stream in both modes.
+const ENTRY_OVERHEAD_BYTES = 32;
+
+/** The stream's size as Redis would roughly count it: stored field text plus a per-entry overhead. */
+export const estimateStreamBytes = (db: SqliteDriver, name: string): number => {
+  const row = findStream(db, name);
+  if (!row) return 0;
+  const sum = db
+    .prepare(
+      'SELECT COALESCE(SUM(length(CAST(fields AS BLOB))), 0) AS bytes FROM bus_entries WHERE stream_id = ?',
+    )
+    .get<{ bytes: number }>(row.id);
+  return (sum?.bytes ?? 0) + row.length * ENTRY_OVERHEAD_BYTES;
+};
+
 export const firstEntryId = (db: SqliteDriver, streamId: number): EntryId =>
   db
     .prepare('SELECT ms, seq FROM bus_entries WHERE stream_id = ? ORDER BY ms, seq LIMIT 1')

@@ -85,6 +85,9 @@ const common = (info) => ({
   plugins: [inlineMigrations],
   legalComments: 'none',
   logLevel: 'warning',
+  // The console's pages are Hono JSX: compiled here, so no runtime needs a JSX transform.
+  jsx: 'automatic',
+  jsxImportSource: 'hono/jsx',
 });
 
 export const buildEsm = async (info = buildInfo()) => {

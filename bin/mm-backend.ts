@@ -2,7 +2,7 @@
 // mm-backend: the application API (users + outbox), migrations, and the offline drills.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { type Command, Command as Program } from 'commander';
 import {
   backendSettings,
@@ -10,9 +10,17 @@ import {
   loadMigrateConfig,
   migrateSettings,
 } from '../src/backend/config.ts';
+import {
+  addUserSettings,
+  consoleSettings,
+  loadConsoleConfig,
+  resolveAddUser,
+} from '../src/console/config.ts';
 import { versionLine } from '../src/core/build-info.ts';
 import { addSettings, createProgram, flagsOf, runCli } from '../src/core/cli.ts';
+import { localDeployment } from '../src/core/config.ts';
 import { createLogger } from '../src/core/logger.ts';
+import { filePlace, redisPlace } from '../src/dlq/model/place.ts';
 import { drillSettings, loadDrillConfig } from '../src/drills/config.ts';
 import { DrillNames } from '../src/drills/drill.ts';
 import { loadStackConfig, stackSettings } from '../src/stack/config.ts';
@@ -76,17 +84,23 @@ addSettings(program.command('stack'), stackSettings)
   .action((_options, command: Command) =>
     runCli('mm-backend', async () => {
       const config = loadStackConfig(flagsOf(command, stackSettings), process.env);
-      const [{ commandsFor }, { runStack }, { connect, requireStore }] = await Promise.all([
-        import('../src/stack/banner.ts'),
-        import('../src/stack/run-stack.ts'),
-        import('../src/wiring/connect.ts'),
-      ]);
+      const [{ commandsFor }, { runStack }, { connect, requireStore }, { loadConsoleUsers }] =
+        await Promise.all([
+          import('../src/stack/banner.ts'),
+          import('../src/stack/run-stack.ts'),
+          import('../src/wiring/connect.ts'),
+          import('../src/console/auth/users.ts'),
+        ]);
+      const consoleUsers = loadConsoleUsers(config.console.users);
       const logger = createLogger({ level: config.logLevel, file: config.logFile, service: 'stack' });
       const ports = await connect(config.deployment, { logger, role: 'mm-stack' });
       await runStack(config, {
         store: requireStore(ports),
         bus: ports.bus,
         registry: ports.registry,
+        consoleUsers,
+        openCaseFile: (file) =>
+          connect(localDeployment(file, process.env), { logger, role: 'mm-console-export' }),
         close: ports.close,
         logger,
         out: (text) => void process.stdout.write(text),
@@ -94,6 +108,54 @@ addSettings(program.command('stack'), stackSettings)
         consumerName: `${hostname()}-${process.pid}`,
       });
       return undefined;
+    }),
+  );
+
+const consoleCommand = addSettings(program.command('console'), consoleSettings)
+  .description(
+    'serve the operations console (:8090): health, lag, streams, dead letters, actions; prints a sign-in URL',
+  )
+  .action((_options, command: Command) =>
+    runCli('mm-backend', async () => {
+      const config = loadConsoleConfig(flagsOf(command, consoleSettings), process.env);
+      const [{ runConsole }, { loadConsoleUsers }, { connect }] = await Promise.all([
+        import('../src/console/run-console.ts'),
+        import('../src/console/auth/users.ts'),
+        import('../src/wiring/connect.ts'),
+      ]);
+      const users = loadConsoleUsers(config.users);
+      const logger = createLogger({ level: config.logLevel, file: config.logFile });
+      const ports = await connect(config.deployment, { logger, role: 'mm-console', maxDbConnections: 2 });
+      await runConsole(config, {
+        ports,
+        users,
+        logger,
+        openCaseFile: (file) =>
+          connect(localDeployment(file, process.env), { logger, role: 'mm-console-export' }),
+        place:
+          config.deployment.kind === 'local'
+            ? filePlace(resolve(config.deployment.file))
+            : redisPlace(config.deployment.redisUrl, config.deployment.keyPrefix),
+        out: (text) => void process.stdout.write(text),
+      });
+      return undefined;
+    }),
+  );
+
+addSettings(consoleCommand.command('add-user'), addUserSettings)
+  .description(
+    'hash a sign-in token for a console user: prints the token once and the entry (or appends it to --file)',
+  )
+  .argument('<name>', 'the name the audit trail records')
+  .action((name: string, _options, command: Command) =>
+    runCli('mm-backend', async () => {
+      const { addConsoleUser } = await import('../src/console/add-user.ts');
+      const flags = flagsOf(command, addUserSettings);
+      return addConsoleUser(
+        name,
+        resolveAddUser(flags, process.env),
+        (text) => void process.stdout.write(text),
+      );
     }),
   );
 

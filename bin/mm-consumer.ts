@@ -80,7 +80,13 @@ addSettings(program.command('replay'), replaySettings)
       try {
         const report = await runReplay(
           { bus: ports.bus, ledger: ports.store?.ledger },
-          { group: config.group, topic: config.topic, from, dryRun: config.dryRun },
+          {
+            group: config.group,
+            topic: config.topic,
+            from,
+            dryRun: config.dryRun,
+            includeDeadLetters: config.includeDeadLetters,
+          },
         );
         for (const line of describeReplay(report)) process.stdout.write(`${line}\n`);
       } finally {

@@ -282,6 +282,19 @@ describe('production mode (Postgres + Redis)', { skip: hasPostgresRedis }, () =>
     assert.ok(!(await blockedKeys(db.store)).includes(aggregateKey));
   });
 
+  it('with the database unreachable, list still shows the dead letters, their counts not checked', async () => {
+    const seed = await haltBehind(mode(), 1);
+    const unreachable = mmDlq({
+      redisUrl: redis.url,
+      prefix: redis.prefix,
+      databaseUrl: 'postgres://nobody@127.0.0.1:1/none',
+    });
+    const listed = ok(await unreachable('list --stream identity.dlq --json'));
+    const entry = (JSON.parse(listed.stdout) as ListJson).find((row) => row.id === seed.dead.id);
+    assert.equal(entry?.waiting_behind, null);
+    assert.match(listed.stderr, /events waiting behind each dead letter not checked: database unavailable/);
+  });
+
   it('without the database, resolve says nothing was released; a rerun with it releases', async () => {
     const m = mode();
     const seed = await haltBehind(m, 2);

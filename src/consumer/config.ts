@@ -140,7 +140,11 @@ export const replaySettings = defineSettings({
     parse: nonEmpty('a stream id, an ISO time, start or end'),
     help: 'stream id (inclusive), ISO time, start or end',
   },
-  dryRun: toggle('--dry-run', 'only print how many entries would be re-delivered'),
+  dryRun: toggle('--dry-run', 'only print how many entries would be re-delivered, skipped and held back'),
+  includeDeadLetters: toggle(
+    '--include-dead-letters',
+    'also deliver entries dead-lettered for the group (open or closed); by default they are held back',
+  ),
 });
 
 /** `from` stays raw: the replay parses it itself (a bad value is a usage error, exit 64). */

@@ -9,6 +9,7 @@ import { type BatchPlan, type Delivery, planBatch } from './batch-plan.ts';
 import { countBatch, logFailures } from './batch-report.ts';
 import type { FailureMemory } from './failure-memory.ts';
 import type { HandlerMap } from './handler.ts';
+import { withoutHeldFailures } from './held-entries.ts';
 import type { ConsumerMetrics } from './metrics.ts';
 import type { Retrier } from './retrier.ts';
 import { type Settlement, settleBatch, writeSettlement } from './settle.ts';
@@ -58,10 +59,16 @@ export const createBatchProcessor = (
     plan: (deliveries) =>
       planBatch(deliveries, { handlers: deps.handlers, group: settings.group, strict: settings.strict }),
 
-    commit: async (plan) => {
-      if (plan.deliveries.length === 0) return undefined;
+    commit: async (planned) => {
+      if (planned.deliveries.length === 0) return undefined;
       const startedAt = now();
+      let plan = planned;
       try {
+        plan = await retrier.run(
+          'check held entries',
+          () => withoutHeldFailures(deps.store, planned, settings.group),
+          { dependency: 'store' },
+        );
         const result = await retrier.run(
           'apply batch',
           () => applyExactlyOnce(deps.store, plan, { group: settings.group, logger }),

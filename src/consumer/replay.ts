@@ -1,11 +1,13 @@
 // `mm-consumer replay`: moves a group's position back (XGROUP SETID) so entries are delivered again;
-// the ledger skips what the group already applied, so a replay never applies an effect twice. It moves
-// the group on every partition stream of the topic.
-import { NotFoundError, UsageError } from '../core/errors.ts';
+// the ledger skips what the group already applied, so a replay never applies an effect twice, and
+// entries dead-lettered for the group are held back unless --include-dead-letters. It moves the group
+// on every partition stream of the topic.
+import { ConfigError, NotFoundError, UsageError } from '../core/errors.ts';
 import { compareStreamIds, isStreamId, parseStreamId } from '../core/ids.ts';
 import { streamsOfTopic } from '../core/topic-streams.ts';
 import type { Bus } from '../ports/bus.ts';
-import type { LedgerReader } from '../ports/ledger.ts';
+import type { LedgerReader, ReplayHold } from '../ports/ledger.ts';
+import { deadLettersInRange } from './replay-dead-letters.ts';
 
 export type ReplayFrom =
   | { readonly kind: 'start' }
@@ -55,6 +57,8 @@ export type ReplayOptions = {
   readonly topic: string;
   readonly from: ReplayFrom;
   readonly dryRun: boolean;
+  /** Deliver dead-lettered events again too (by default they are held back). */
+  readonly includeDeadLetters?: boolean;
 };
 
 /** One stream's part of a replay (a topic has one stream per partition). */
@@ -78,6 +82,10 @@ export type ReplayReport = {
   readonly skipped: number;
   /** Of the re-delivered entries, how many the ledger already holds for the group (when known). */
   readonly alreadyApplied: number | null;
+  /** Of the re-delivered entries, those dead-lettered for the group, still open or closed. */
+  readonly deadLetters: { readonly open: number; readonly closed: number };
+  /** Whether those are held back (acknowledged without a handler run) or delivered again. */
+  readonly holdsDeadLetters: boolean;
   readonly applied: boolean;
 };
 
@@ -165,7 +173,22 @@ export const runReplay = async (
     const skipped = await countBetween(bus, plan.stream, plan.previousId, plan.newId);
     streams.push({ ...plan, redeliver, skipped });
   }
+  const open: ReplayHold[] = [];
+  const closed: ReplayHold[] = [];
+  for (const plan of plans) {
+    const dead = await deadLettersInRange(bus, {
+      topic: options.topic,
+      stream: plan.stream,
+      group: options.group,
+      after: plan.newId,
+      upTo: plan.previousId,
+    });
+    open.push(...dead.open);
+    closed.push(...dead.closed);
+  }
+  const holdsDeadLetters = options.includeDeadLetters !== true;
   if (!options.dryRun) {
+    await holdOrRelease(ledger, [...open, ...closed], holdsDeadLetters, options.group);
     for (const plan of plans) await bus.setGroupId(plan.stream, options.group, plan.newId);
   }
   return {
@@ -175,8 +198,38 @@ export const runReplay = async (
     redeliver: streams.reduce((sum, s) => sum + s.redeliver, 0),
     skipped: streams.reduce((sum, s) => sum + s.skipped, 0),
     alreadyApplied,
+    deadLetters: { open: open.length, closed: closed.length },
+    holdsDeadLetters,
     applied: !options.dryRun,
   };
+};
+
+/** Before the group moves, so no delivery can come first. */
+const holdOrRelease = async (
+  ledger: LedgerReader | undefined,
+  holds: readonly ReplayHold[],
+  hold: boolean,
+  group: string,
+): Promise<void> => {
+  if (!hold) {
+    if (ledger) await ledger.release(holds);
+    return;
+  }
+  if (holds.length === 0) return;
+  if (!ledger)
+    throw new ConfigError([
+      `${holds.length} of the entries to re-deliver were dead-lettered for ${group}; holding them back needs --database-url (DATABASE_URL), or pass --include-dead-letters to deliver them again`,
+    ]);
+  await ledger.hold(holds);
+};
+
+const deadLetterLine = (report: ReplayReport, verb: string): string | undefined => {
+  const { open, closed } = report.deadLetters;
+  if (open + closed === 0) return undefined;
+  const which = `${open + closed} of them were dead-lettered for ${report.group} (${open} open, ${closed} closed)`;
+  return report.holdsDeadLetters
+    ? `${which}: they ${verb} held back (acknowledged, not applied, not dead-lettered again); --include-dead-letters delivers them`
+    : `${which}: they ${verb} delivered again (--include-dead-letters)`;
 };
 
 export const describeReplay = (report: ReplayReport): string[] => {
@@ -192,6 +245,8 @@ export const describeReplay = (report: ReplayReport): string[] => {
         : `; ${report.alreadyApplied} of them are already in the ledger and ${verb} skipped`
     }`,
   ];
+  const dead = deadLetterLine(report, verb);
+  if (dead) lines.push(dead);
   if (report.skipped > 0)
     lines.push(`warning: ${report.skipped} entries not yet delivered ${verb} skipped by moving forward`);
   if (!report.applied) lines.push('dry run: nothing changed');

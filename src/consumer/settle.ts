@@ -3,6 +3,7 @@
 
 import { deadLetterFields } from '../core/dead-letter.ts';
 import { dlqStreamOf } from '../core/envelope.ts';
+import { isPermanent } from '../core/errors.ts';
 import type { Bus, BusWrite } from '../ports/bus.ts';
 import type { ApplyResult } from './apply-exactly-once.ts';
 import type { BatchPlan, Delivery, PlannedEvent, Rejected } from './batch-plan.ts';
@@ -75,8 +76,10 @@ export const settleBatch = (plan: BatchPlan, result: ApplyResult, options: Settl
     deadLettered.push({ ...rejected, dlqStream: dlqStreamOf(stream), reason, fields });
     options.failures.forget(stream, entry.id);
   };
+  // A permanent failure (PermanentError, ValidationError) would fail every retry the same way.
   const fail = (rejected: Rejected): void => {
-    if (rejected.delivery.deliveries >= options.maxDeliveries) deadLetter(rejected, false);
+    if (isPermanent(rejected.error) || rejected.delivery.deliveries >= options.maxDeliveries)
+      deadLetter(rejected, false);
     else retrying.push(rejected);
   };
   const settled = (delivery: Delivery): void => {
@@ -107,7 +110,15 @@ export const settleBatch = (plan: BatchPlan, result: ApplyResult, options: Settl
 
   const writes: BusWrite[] = [];
   for (const dead of deadLettered) {
-    writes.push({ op: 'add', stream: dead.dlqStream, fields: dead.fields });
+    // `once`: re-run after a crash between the dead letter and its ack (a Redis Cluster writes them
+    // in two steps), the entry still pending is dead-lettered into the same one, not a second.
+    const { stream, entry } = dead.delivery;
+    writes.push({
+      op: 'add',
+      stream: dead.dlqStream,
+      fields: dead.fields,
+      once: `${options.group} ${stream} ${entry.id}`,
+    });
     writes.push({
       op: 'ack',
       stream: dead.delivery.stream,

@@ -103,16 +103,52 @@ export class UsageError extends MmError {
   }
 }
 
-/** Turns anything thrown into an Error, so every catch can read `.message` and `.stack` safely. */
+/** Whether reading an Error's name, message and stack works (a getter may throw or recurse). */
+const isDescribable = (error: Error): boolean => {
+  try {
+    return (
+      typeof String(error.name) === 'string' &&
+      typeof String(error.message) === 'string' &&
+      typeof String(error.stack ?? '') === 'string'
+    );
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Turns anything thrown into an Error, so every catch can read `.message` and `.stack` safely. What
+ * cannot even be described (a stack overflow in its toString or message getter) fails the same way
+ * every time: a PermanentError.
+ */
 export const coerceError = (thrown: unknown): Error => {
-  if (thrown instanceof Error) return thrown;
+  if (thrown instanceof Error) {
+    if (isDescribable(thrown)) return thrown;
+    return new PermanentError('an error was thrown that cannot be described (its message or stack throws)');
+  }
   if (typeof thrown === 'string') return new Error(thrown);
   try {
     return new Error(JSON.stringify(thrown));
   } catch {
-    return new Error(String(thrown));
+    try {
+      return new Error(String(thrown));
+    } catch (describing) {
+      const why = describing instanceof RangeError ? 'a stack overflow' : 'an error';
+      return new PermanentError(`a value was thrown that cannot be described (${why} while describing it)`);
+    }
   }
 };
+
+/**
+ * Fails the same way on every attempt: a PermanentError or ValidationError, from this bundle or from
+ * a handler module with its own copy of the classes (name and code decide across copies).
+ */
+export const isPermanent = (error: unknown): boolean =>
+  error instanceof PermanentError ||
+  error instanceof ValidationError ||
+  (error instanceof Error &&
+    ((error.name === 'PermanentError' && (error as { code?: unknown }).code === ErrorCodes.permanent) ||
+      (error.name === 'ValidationError' && (error as { code?: unknown }).code === ErrorCodes.validation)));
 
 export const isTransient = (error: unknown): error is TransientError => error instanceof TransientError;
 

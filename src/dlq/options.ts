@@ -49,6 +49,8 @@ export type ReprocessOptions = CloseOptions & {
   readonly rate: number;
   /** Stop once this many reprocessed events came back to the DLQ; 0 never stops. */
   readonly maxFailures: number;
+  /** A relay-stage dead letter's event is not republished when larger (the relay would refuse it). */
+  readonly maxEventBytes: number;
 };
 export type ReportOptions = {
   readonly dlq: DlqStream | undefined;
@@ -139,8 +141,18 @@ export const reprocessOptions = (flags: DlqFlags): ReprocessOptions => {
   const target = targetOf(flags, { ...values, filter }, problems, ['limit', 'rate', 'maxFailures']);
   if (flags.force && flags.id === undefined) problems.push('--force works with --id only');
   fail(problems);
-  const { json, note, dryRun, force, rate, maxFailures } = values;
-  return { dlq: values.stream as DlqStream, json, target, note, dryRun, force, rate, maxFailures };
+  const { json, note, dryRun, force, rate, maxFailures, maxEventBytes } = values;
+  return {
+    dlq: values.stream as DlqStream,
+    json,
+    target,
+    note,
+    dryRun,
+    force,
+    rate,
+    maxFailures,
+    maxEventBytes,
+  };
 };
 
 export type ResolveOptions = CloseOptions & {

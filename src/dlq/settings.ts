@@ -101,6 +101,12 @@ export const dlqOptionSettings = {
       '--dry-run',
       'show what would be published and, per consumer group, what would be applied; change nothing',
     ),
+    maxEventBytes: {
+      flag: '--max-event-bytes <n>',
+      default: 1_048_576,
+      parse: integer(256, 512 * 1024 ** 2),
+      help: "largest event republished, as the relay's --max-event-bytes",
+    },
     maxFailures: {
       flag: '--max-failures <n>',
       default: 10,

@@ -106,6 +106,12 @@ export type BusWrite =
        * entry and a record naming it (a DLQ audit record naming the republished event).
        */
       readonly idFields?: Readonly<Record<string, number>>;
+      /**
+       * An idempotency key, for an exec that cannot be one atomic step (see `exec`): while the entry
+       * an earlier run of the same exec added under this key still exists, a re-run returns its id
+       * instead of adding again. Where exec is atomic it has nothing to do.
+       */
+      readonly once?: string;
     }
   | { readonly op: 'ack'; readonly stream: string; readonly group: string; readonly ids: readonly string[] }
   | { readonly op: 'del'; readonly stream: string; readonly ids: readonly string[] };
@@ -146,7 +152,14 @@ export type Bus = {
   addBatch(
     entries: ReadonlyArray<{ readonly stream: string; readonly fields: StreamFields }>,
   ): Promise<AddOutcome[]>;
-  /** All writes, or none, as one step; other clients never observe a partial result. */
+  /**
+   * All writes, or none, as one step; other clients never observe a partial result. On a Redis
+   * Cluster this holds for writes whose streams share a slot (a stream and its `.audit`); writes to
+   * several slots run as one step per slot, in order: adds first (slots of adds that others name in
+   * `idFields` before them), acks and deletes after, the slot of `requireEntry` last (checked once
+   * before the first step too). A run cut short between steps is made whole by running the same exec
+   * again: acks and deletes repeat harmlessly, and adds with `once` are not made twice.
+   */
   exec(writes: readonly BusWrite[], options?: ExecOptions): Promise<ExecResult>;
   range(stream: string, options?: RangeOptions): Promise<StreamEntry[]>;
   len(stream: string): Promise<number>;

@@ -40,6 +40,8 @@ export type LedgerReader = {
   recorded(consumerGroup: string, eventIds: readonly string[]): Promise<Set<string>>;
   /** Holds entries back from the group's claims; returns how many were not held already. */
   hold(holds: readonly ReplayHold[]): Promise<number>;
+  /** Those of `holds` that are held. */
+  held(holds: readonly ReplayHold[]): Promise<ReplayHold[]>;
   /** Lets held entries through again; returns how many were held. */
   release(holds: readonly ReplayHold[]): Promise<number>;
   /** Deletes rows older than the retention (default 30 days), and holds as old; returns how many rows. */

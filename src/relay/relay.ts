@@ -21,6 +21,7 @@ import { settlePartitions } from './partition-switch.ts';
 import { createRelayLoop, type RelayStatus } from './relay-loop.ts';
 import type { RetentionLimits } from './retention.ts';
 import { createTrimmer } from './trimmer.ts';
+import { createUnlistedTopics } from './unlisted-topics.ts';
 
 // /health/detailed reuses the sampler's count while it is this fresh, rather than counting again.
 const BACKLOG_FRESH_MS = 3_000;
@@ -86,6 +87,7 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
     onTrimmedUnconsumed: metrics.trimmedUnconsumed,
     onStatus: metrics.retention,
   });
+  const unlisted = createUnlistedTopics(options.topics);
   const router = createPartitionRouter(deps.bus, options);
   let fail: (error: Error) => void = () => {};
   const failure = new Promise<Error>((resolve) => {
@@ -97,6 +99,7 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
     logger,
     metrics,
     trimmer,
+    onPublished: unlisted.record,
     router,
     beforeFirstDrain: async () => {
       await settlePartitions(
@@ -164,6 +167,8 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
       }),
       outboxCheck(() => sampler.read(BACKLOG_FRESH_MS), options),
       relayCheck(loop.status),
+      unlisted.check,
+
       retentionCheck(trimmer.status, limits),
     ],
     healthIntervalMs: options.healthIntervalMs ?? 5_000,

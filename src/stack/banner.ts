@@ -18,7 +18,12 @@ export const commandsFor = (script: string | undefined, cwd: string): Commands =
 const quote = (value: string): string =>
   /^[\w./:@+-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 
-export const stackBanner = (urls: StackUrls, file: string, commands: Commands): string => {
+export const stackBanner = (
+  urls: StackUrls,
+  file: string,
+  commands: Commands,
+  consoleUrl?: string,
+): string => {
   const local = `--local ${quote(file)}`;
   const body = JSON.stringify({ email: 'ada@example.com', display_name: 'Ada' });
   return [
@@ -27,6 +32,7 @@ export const stackBanner = (urls: StackUrls, file: string, commands: Commands): 
     `  backend   ${urls.backend}    /health  /health/detailed  /monitoring/metrics  /metrics/prometheus  /api/users`,
     `  relay     ${urls.relay}    /health  /health/detailed  /metrics  /metrics/prometheus`,
     `  consumer  ${urls.consumer}    /health  /health/detailed  /metrics  /metrics/prometheus`,
+    ...(consoleUrl ? [`  console   ${consoleUrl}    (sign-in link, valid until the stack stops)`] : []),
     '',
     'Try:',
     `  curl -s -H 'content-type: application/json' -d '${body}' ${urls.backend}/api/users`,

@@ -81,7 +81,16 @@ const consumerOptions = (options: StackOptions, topics: readonly string[]): Cons
   ...options.consumer,
 });
 
-/** Starts a service; a port already taken (the usual failure) names the flag that moves it. */
+/** A port already taken (the usual failure) names the flag that moves it. */
+export const listenProblem = (service: string, port: number, thrown: unknown): Error => {
+  const error = coerceError(thrown);
+  if (!/cannot listen on|not allowed to listen on/.test(error.message)) return error;
+  const problem = `${service} cannot listen on port ${port} (${error.message.replace(/^invalid configuration:\n {2}- /, '')}): use --${service}-port`;
+  // A port another process holds exits 69 like the single services; a privileged one 78.
+  if (error instanceof TransientError) return new TransientError(problem, { cause: error });
+  return new ConfigError([problem]);
+};
+
 const listen = async (
   service: StackService,
   part: { start(): Promise<HttpServer> },
@@ -90,12 +99,7 @@ const listen = async (
   try {
     return (await part.start()).url;
   } catch (thrown) {
-    const error = coerceError(thrown);
-    if (!/cannot listen on|not allowed to listen on/.test(error.message)) throw error;
-    const problem = `${service} cannot listen on port ${port} (${error.message.replace(/^invalid configuration:\n {2}- /, '')}): use --${service}-port`;
-    // A port another process holds exits 69 like the single services; a privileged one 78.
-    if (error instanceof TransientError) throw new TransientError(problem, { cause: error });
-    throw new ConfigError([problem]);
+    throw listenProblem(service, port, thrown);
   }
 };
 

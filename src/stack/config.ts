@@ -1,4 +1,6 @@
 // `mm-backend stack` settings: always local mode (one SQLite file), three listeners, the demo switch.
+
+import { CONSOLE_PORT, consoleAccessSettings } from '../console/config.ts';
 import {
   type Env,
   failOnProblems,
@@ -12,7 +14,7 @@ import {
 } from '../core/config.ts';
 import type { LogLevel } from '../core/logger.ts';
 import { port } from '../core/setting-parsers.ts';
-import { defineSettings, type FlagsOf, resolveSettings, toggle } from '../core/settings.ts';
+import { defineSettings, type FlagsOf, resolveSettings, toggle, type ValuesOf } from '../core/settings.ts';
 
 export type StackPorts = { readonly backend: number; readonly relay: number; readonly consumer: number };
 
@@ -24,6 +26,8 @@ export type StackConfig = {
   readonly host: string;
   readonly ports: StackPorts;
   readonly demo: boolean;
+  /** The console's port, its sign-in settings (its users, sessions, reprocess rate). */
+  readonly console: { readonly port: number } & ValuesOf<typeof consoleAccessSettings>;
   readonly logLevel: LogLevel;
   readonly logFile: string | undefined;
 };
@@ -54,6 +58,14 @@ export const stackSettings = defineSettings({
     parse: port,
     help: 'consumer port',
   },
+  consolePort: {
+    flag: '--console-port <port>',
+    env: 'MM_CONSOLE_PORT',
+    default: CONSOLE_PORT,
+    parse: port,
+    help: 'operations console port',
+  },
+  ...consoleAccessSettings,
   ...loggingSettings(),
 });
 
@@ -73,8 +85,20 @@ export const loadStackConfig = (flags: StackFlags, env: Env): StackConfig => {
       `--backend-port, --relay-port and --consumer-port must differ (got ${ports.backend}, ${ports.relay}, ${ports.consumer})`,
     );
   }
+  if (values.consolePort !== 0 && fixed.includes(values.consolePort))
+    problems.push(`--console-port ${values.consolePort} is already taken by another service of the stack`);
   failOnProblems(problems);
   const deployment = localDeployment(values.local, env);
-  const { host, demo, logLevel, logFile } = values;
-  return { file: deployment.file, deployment, host, ports, demo, logLevel, logFile };
+  const { host, demo, logLevel, logFile, users, sessionTtlMs, secureCookies, reprocessRate } = values;
+  const consoleSettings = { port: values.consolePort, users, sessionTtlMs, secureCookies, reprocessRate };
+  return {
+    file: deployment.file,
+    deployment,
+    host,
+    ports,
+    demo,
+    console: consoleSettings,
+    logLevel,
+    logFile,
+  };
 };

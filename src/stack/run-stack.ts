@@ -1,15 +1,22 @@
 // Runs the local stack until Ctrl-C (SIGINT) or SIGTERM: then the backend stops taking writes, relay
 // and consumer finish what they hold, the file is closed and the process exits 0.
+
+import { resolve } from 'node:path';
+import { backendDefaults } from '../backend/config.ts';
+import type { ConsoleUser } from '../console/auth/users.ts';
+import { type Console, createConsole } from '../console/console.ts';
+import type { OpenCaseFile } from '../console/data/actions.ts';
 import { type Announcer, defaultServiceName, startAnnouncing } from '../core/announce.ts';
 import { onHangup, onShutdownSignal } from '../core/cli.ts';
 import { coerceError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { filePlace } from '../dlq/model/place.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { ServiceRegistry } from '../ports/service-registry.ts';
 import type { Store } from '../ports/store.ts';
 import { relayDefaults } from '../relay/config.ts';
 import { type Commands, stackBanner } from './banner.ts';
-import { createStack, type StackOptions } from './compose-stack.ts';
+import { createStack, listenProblem, type StackOptions } from './compose-stack.ts';
 import type { StackConfig } from './config.ts';
 import { awaitDemoDeadLetters, describeDemo, writeDemo } from './demo.ts';
 
@@ -25,6 +32,9 @@ export type StackRunDeps = {
   readonly consumerName: string;
   /** Where the three services announce themselves (the file's registry). */
   readonly registry?: ServiceRegistry;
+  /** The console's sign-in users and its export files; without a registry no console runs. */
+  readonly consoleUsers?: readonly ConsoleUser[];
+  readonly openCaseFile?: OpenCaseFile;
 };
 
 // The demo's failures should reach the DLQ within seconds, not after the production retry spacing.
@@ -49,10 +59,11 @@ export const runStack = async (config: StackConfig, deps: StackRunDeps): Promise
   onHangup(logger);
 
   const announcers: Announcer[] = [];
+  let consolePart: Console | undefined;
   onShutdownSignal(async (signal) => {
     logger.info(`mm stack stopping on ${signal}`);
     stopDemo.abort();
-    await Promise.all(announcers.map((announcer) => announcer.stop()));
+    await Promise.all([...announcers.map((announcer) => announcer.stop()), consolePart?.stop()]);
     await stack.stop();
     await deps.close();
     logger.info('mm stack stopped');
@@ -75,7 +86,33 @@ export const runStack = async (config: StackConfig, deps: StackRunDeps): Promise
       startAnnouncing({ registry, role: 'consumer', name: deps.consumerName, logger }, urls.consumer),
     );
   }
-  out(stackBanner(urls, config.file, deps.commands));
+  let consoleUrl: string | undefined;
+  if (deps.registry && deps.openCaseFile) {
+    consolePart = createConsole(
+      {
+        bus: deps.bus,
+        store: deps.store,
+        registry: deps.registry,
+        logger,
+        openCaseFile: deps.openCaseFile,
+        place: filePlace(resolve(config.file)),
+      },
+      {
+        ...config.console,
+        host: config.host,
+        topics: backendDefaults.topics,
+        users: deps.consoleUsers ?? [],
+      },
+    );
+    try {
+      consoleUrl = (await consolePart.start()).signInUrl;
+    } catch (error) {
+      await stack.stop();
+      await deps.close();
+      throw listenProblem('console', config.console.port, error);
+    }
+  }
+  out(stackBanner(urls, config.file, deps.commands, consoleUrl));
   if (!config.demo) return;
 
   const written = await writeDemo(

@@ -3,6 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { backendSettings, migrateSettings } from '../../src/backend/config.ts';
+import { consoleSettings } from '../../src/console/config.ts';
 import { consumerSettings, replaySettings } from '../../src/consumer/config.ts';
 import { defaultText, meaningOf, notesOf, type Setting, type Table } from '../../src/core/settings.ts';
 import { dlqSettings } from '../../src/dlq/settings.ts';
@@ -17,6 +18,7 @@ export const settingsCatalog: readonly CatalogEntry[] = [
   { binary: 'mm-backend', command: 'serve', settings: backendSettings },
   { binary: 'mm-backend', command: 'migrate', settings: migrateSettings },
   { binary: 'mm-backend', command: 'stack', settings: stackSettings },
+  { binary: 'mm-backend', command: 'console', settings: consoleSettings },
   { binary: 'mm-backend', command: 'drill', settings: drillSettings },
   { binary: 'mm-relay', command: 'run', settings: relaySettings },
   { binary: 'mm-consumer', command: 'run', settings: consumerSettings },

@@ -84,6 +84,22 @@ export const createPostgresLedgerReader = (sql: postgres.Sql): LedgerReader => (
       return rows.length;
     }),
 
+  held: (holds) =>
+    pgCall(async () => {
+      if (holds.length === 0) return [];
+      const rows = await sql<{ consumer_group: string; event_id: string; stream_id: string }[]>`
+        select h.consumer_group, h.event_id, h.stream_id from replay_holds h join unnest(
+          ${pgArray(holds.map((x) => x.consumerGroup))}::text[],
+          ${pgArray(holds.map((x) => x.eventId))}::uuid[],
+          ${pgArray(holds.map((x) => x.streamId))}::text[]) as r(consumer_group, event_id, stream_id)
+        on h.consumer_group = r.consumer_group and h.event_id = r.event_id and h.stream_id = r.stream_id`;
+      return rows.map((row) => ({
+        consumerGroup: row.consumer_group,
+        eventId: row.event_id,
+        streamId: row.stream_id,
+      }));
+    }),
+
   release: (holds) =>
     pgCall(async () => {
       if (holds.length === 0) return 0;

@@ -10,11 +10,13 @@ import {
 import { describeNetworkError } from '../network-errors.ts';
 
 // Replies of states that pass on their own (loading a dump, failover, script busy, OOM under
-// noeviction until consumers catch up, every client slot taken), and client-side connection failures.
+// noeviction until consumers catch up, every client slot taken, a slot moving between cluster nodes:
+// ioredis follows MOVED and ASK itself, so one that reaches mm outlived its redirections), and
+// client-side connection failures (a cluster whose slots cannot be read is one).
 const transientReplies =
-  /^(LOADING|READONLY|MASTERDOWN|BUSY |TRYAGAIN|CLUSTERDOWN|NOREPLICAS|OOM|MISCONF)|ERR max number of clients/;
+  /^(LOADING|READONLY|MASTERDOWN|BUSY |TRYAGAIN|CLUSTERDOWN|NOREPLICAS|OOM|MISCONF|MOVED |ASK )|ERR max number of clients/;
 const transientClientMessages =
-  /Connection is closed|Stream isn't writeable|Command timed out|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|connect ETIMEDOUT|Reached the max retries|enableOfflineQueue/;
+  /Connection is closed|Stream isn't writeable|Command timed out|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|connect ETIMEDOUT|Reached the max retries|enableOfflineQueue|Too many Cluster redirections|Failed to refresh slots cache|None of startup nodes is available|Cluster is ended|All sentinels are unreachable/;
 
 // A refused password (Redis 6+ WRONGPASS, Redis 5 "invalid password"), or none given to a server
 // that wants one (NOAUTH, also inside ioredis's "Ready check failed: NOAUTH ...").
@@ -83,7 +85,9 @@ export const translateRedisError = (thrown: unknown, lastConnectionError?: LastC
  * missing database, untrusted TLS certificate); undefined for an outage, which is retried.
  */
 export const redisConfigProblem = (thrown: unknown): string | undefined => {
-  const error = coerceError(thrown);
+  // A cluster that could not read its slots says why in the last node's error.
+  const nodeError = (thrown as { lastNodeError?: unknown } | undefined)?.lastNodeError;
+  const error = coerceError(nodeError ?? thrown);
   const code = (error as { code?: unknown }).code;
   if (refusedPassword.test(error.message)) return `refused the credentials (${error.message})`;
   if (noSuchDatabase.test(error.message)) return `has no such database (${error.message})`;

@@ -9,9 +9,10 @@ import type { DlqContext } from '../io.ts';
 import type { AuditAction } from '../model/audit-record.ts';
 import { viewOf } from '../model/dead-letter-view.ts';
 import { type Filter, matches, rangeBounds } from '../model/filters.ts';
-import { type Halted, haltedBehind } from '../model/halted.ts';
+import { type Halted, haltedBehindOrUnchecked } from '../model/halted.ts';
 import type { DlqStream } from '../model/names.ts';
 import { createPacer } from '../model/pacer.ts';
+import { assertPublishable, relayHold, releaseRelayHold, withFullBody } from '../model/relay-hold.ts';
 import { releaseHalted } from '../model/release.ts';
 import { currentPartitionsOf, republish } from '../model/republish.ts';
 import { createReturnWatch } from '../model/return-watch.ts';
@@ -28,6 +29,8 @@ export type BulkRequest = {
   /** Stop after this many reprocessed events came back to the DLQ; 0 never stops. */
   readonly maxFailures: number;
   readonly progress: boolean;
+  /** Reprocess: the relay's limit, for relay-stage dead letters (default 1 MiB). */
+  readonly maxEventBytes?: number | undefined;
 };
 
 export type BulkSummary = {
@@ -82,17 +85,19 @@ type Closed = { readonly done: Halted } | 'already_closed' | { readonly failed: 
 /** Closes one selected entry; an entry whose own data is bad is reported, not fatal. */
 const closeSelected = async (ctx: DlqContext, request: BulkRequest, entry: StreamEntry): Promise<Closed> => {
   try {
+    const fields = withFullBody(entry.fields, await relayHold(ctx, request.dlq, entry.id, entry.fields));
     // The count as recorded now: a bulk run may outlast a switch of the partition count.
     const republished =
       request.action === 'reprocessed'
         ? republish(
-            entry.fields,
+            fields,
             entry.id,
             request.dlq,
             0,
             await currentPartitionsOf(ctx.bus, entry.fields, request.dlq),
           )
         : undefined;
+    if (republished) assertPublishable(fields, republished, request.maxEventBytes ?? 1_048_576);
     const result = await closeEntry(ctx.bus, {
       dlq: request.dlq,
       id: entry.id,
@@ -107,13 +112,14 @@ const closeSelected = async (ctx: DlqContext, request: BulkRequest, entry: Strea
       republish: republished,
       open: true,
     });
+    await releaseRelayHold(ctx, request.dlq, entry.id, entry.fields);
     if (!result.applied) return 'already_closed';
     const eventId = entry.fields.event_id ?? '';
     return {
       done:
         request.action === 'reprocessed'
-          ? await haltedBehind(ctx.parking, eventId)
-          : await releaseHalted(ctx.parking, eventId),
+          ? await haltedBehindOrUnchecked(ctx.parking, eventId)
+          : await releaseHalted(ctx.parking, eventId, entry.id),
     };
   } catch (thrown) {
     const error = coerceError(thrown);

@@ -24,6 +24,7 @@ const runOne = async (
     action,
     note: options.note,
     force,
+    maxEventBytes: 'maxEventBytes' in options ? (options as ReprocessOptions).maxEventBytes : undefined,
   });
   if (options.json) ctx.io.out(`${JSON.stringify(oneOutcomeJson(outcome), null, 2)}\n`);
   else ctx.io.out(`${describeOneOutcome(outcome, options.dlq.audit)}\n`);
@@ -77,6 +78,7 @@ export const runReprocess = async (ctx: DlqContext, options: ReprocessOptions): 
     rate: options.rate,
     maxFailures: options.maxFailures,
     progress: ctx.io.errIsTTY && !options.json,
+    maxEventBytes: options.maxEventBytes,
   });
   return reportBulk(ctx, options.dlq, 'reprocessed', summary, {
     json: options.json,

@@ -4,9 +4,10 @@
 
 import type { DlqContext } from '../io.ts';
 import type { AuditRecord, Closing } from '../model/audit-record.ts';
-import { type Halted, haltedBehind, haltedJson, waitingPhrase } from '../model/halted.ts';
+import { type Halted, haltedBehindOrUnchecked, haltedJson, waitingPhrase } from '../model/halted.ts';
 import { type Located, locate } from '../model/locate.ts';
 import type { DlqStream, IdArg } from '../model/names.ts';
+import { assertPublishable, relayHold, releaseRelayHold, withFullBody } from '../model/relay-hold.ts';
 import { releaseHalted, releasesNow } from '../model/release.ts';
 import { currentPartitionsOf, type Republished, republish } from '../model/republish.ts';
 import { closeEntry } from './close.ts';
@@ -17,6 +18,24 @@ export type OneRequest = {
   readonly action: 'reprocessed' | 'resolved';
   readonly note: string;
   readonly force: boolean;
+  /** Reprocess: the relay's limit, for relay-stage dead letters (default 1 MiB). */
+  readonly maxEventBytes?: number | undefined;
+};
+
+const DEFAULT_MAX_EVENT_BYTES = 1_048_576;
+
+/** What a reprocess republishes: from the dead row's full event for a relay-stage dead letter. */
+const republishOne = async (
+  ctx: DlqContext,
+  request: OneRequest,
+  found: Located,
+  prior: number,
+): Promise<Republished> => {
+  const fields = withFullBody(found.fields, await relayHold(ctx, request.dlq, found.id, found.fields));
+  const partitions = await currentPartitionsOf(ctx.bus, found.fields, request.dlq);
+  const republished = republish(fields, found.id, request.dlq, prior, partitions);
+  assertPublishable(fields, republished, request.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES);
+  return republished;
 };
 
 export type OneOutcome = {
@@ -57,9 +76,13 @@ type Closed = Omit<OneOutcome, 'halted' | 'released'>;
 export const closeOne = async (ctx: DlqContext, request: OneRequest): Promise<OneOutcome> => {
   const closed = await closeOnce(ctx, request);
   if (releasesNow(request.action, closed.previously)) {
-    return { ...closed, halted: await releaseHalted(ctx.parking, closed.eventId), released: true };
+    return { ...closed, halted: await releaseHalted(ctx.parking, closed.eventId, closed.id), released: true };
   }
-  return { ...closed, halted: await haltedBehind(ctx.parking, closed.eventId), released: false };
+  return {
+    ...closed,
+    halted: await haltedBehindOrUnchecked(ctx.parking, closed.eventId),
+    released: false,
+  };
 };
 
 const closeOnce = async (ctx: DlqContext, request: OneRequest): Promise<Closed> => {
@@ -69,14 +92,8 @@ const closeOnce = async (ctx: DlqContext, request: OneRequest): Promise<Closed> 
   if (found.state === 'open') {
     const republished =
       request.action === 'reprocessed'
-        ? republish(
-            found.fields,
-            found.id,
-            request.dlq,
-            0,
-            await currentPartitionsOf(ctx.bus, found.fields, request.dlq),
-          )
-        : undefined;
+        ? await republishOne(ctx, request, found, 0)
+        : await relayHold(ctx, request.dlq, found.id, found.fields).then(() => undefined);
     const result = await closeEntry(ctx.bus, {
       dlq: request.dlq,
       id: found.id,
@@ -86,6 +103,7 @@ const closeOnce = async (ctx: DlqContext, request: OneRequest): Promise<Closed> 
       open: true,
     });
     if (result.applied) {
+      await releaseRelayHold(ctx, request.dlq, found.id, found.fields);
       return {
         ...base,
         eventId,
@@ -100,6 +118,8 @@ const closeOnce = async (ctx: DlqContext, request: OneRequest): Promise<Closed> 
     found = await locate(ctx.bus, request.dlq, { kind: 'entry', id: found.id });
   }
   const previously = firstClose(found);
+  // Closed before, but the run that closed it may have stopped before releasing its row.
+  await releaseRelayHold(ctx, request.dlq, found.id, found.fields);
   if (!(request.force && request.action === 'reprocessed')) {
     return {
       ...base,
@@ -112,8 +132,7 @@ const closeOnce = async (ctx: DlqContext, request: OneRequest): Promise<Closed> 
     };
   }
   const prior = found.audits.filter((record) => record.action === 'reprocessed').length;
-  const partitions = await currentPartitionsOf(ctx.bus, found.fields, request.dlq);
-  const republished = republish(found.fields, found.id, request.dlq, prior, partitions);
+  const republished = await republishOne(ctx, request, found, prior);
   const result = await closeEntry(ctx.bus, {
     dlq: request.dlq,
     id: found.id,

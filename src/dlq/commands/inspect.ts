@@ -7,7 +7,7 @@ import { renderInspect } from '../format/inspect-render.ts';
 import { previewOf } from '../format/payload-preview.ts';
 import type { DlqContext } from '../io.ts';
 import type { AuditRecord } from '../model/audit-record.ts';
-import { type Halted, haltedBehind, haltedJson } from '../model/halted.ts';
+import { type Halted, haltedBehindOrUnchecked, haltedJson } from '../model/halted.ts';
 import { type LedgerStatus, ledgerStatus, streamGroups } from '../model/ledger-status.ts';
 import { locate } from '../model/locate.ts';
 import { requireDlqStream } from '../model/place.ts';
@@ -109,7 +109,7 @@ export const inspect = async (ctx: DlqContext, options: InspectOptions): Promise
     fields: found.fields,
     audits: found.audits,
     ledger: await ledgerStatus(ctx.store, eventId, groups),
-    halted: await haltedBehind(ctx.parking, eventId),
+    halted: await haltedBehindOrUnchecked(ctx.parking, eventId),
   };
 };
 

@@ -83,6 +83,11 @@ export const runList = async (ctx: DlqContext, options: ListOptions): Promise<nu
         views.map((view) => view.eventId),
       )
     : undefined;
+  const unchecked = halted && [...halted.values()].find((h) => !h.checked);
+  if (!halted && views.some((view) => view.stage === 'consumer'))
+    ctx.io.err(`mm-dlq: events waiting behind each dead letter not checked: ${NO_DATABASE}\n`);
+  else if (unchecked && !unchecked.checked)
+    ctx.io.err(`mm-dlq: events waiting behind each dead letter not checked: ${unchecked.reason}\n`);
   if (options.json) {
     ctx.io.out(
       `${JSON.stringify(
@@ -105,9 +110,7 @@ export const runList = async (ctx: DlqContext, options: ListOptions): Promise<nu
     : `the newest ${views.length}`;
   ctx.io.out(`${dlq.name}: ${open} open dead letter${open === 1 ? '' : 's'}, ${which}\n`);
   ctx.io.out(`${renderList(views, now, ctx.io.columns, ctx.style.bold, halted)}\n`);
-  if (!halted && views.some((view) => view.stage === 'consumer'))
-    ctx.io.err(`mm-dlq: events waiting behind each dead letter not checked: ${NO_DATABASE}\n`);
-  else if (halted) {
+  if (halted && !unchecked) {
     const waiting = [...halted.values()].reduce((sum, h) => sum + (h.checked ? h.waiting : 0), 0);
     if (waiting > 0)
       ctx.io.out(

@@ -38,7 +38,7 @@ const readHalted = async (ctx: DlqContext, dlq: DlqStream): Promise<HaltedInput 
   };
 };
 
-const readStream = async (ctx: DlqContext, dlq: DlqStream, window: Window): Promise<StreamInput> => {
+export const readStream = async (ctx: DlqContext, dlq: DlqStream, window: Window): Promise<StreamInput> => {
   const start = `${window.fromMs}-0`;
   const [openCount, oldest] = await Promise.all([
     ctx.bus.len(dlq.name),
@@ -59,7 +59,7 @@ const readStream = async (ctx: DlqContext, dlq: DlqStream, window: Window): Prom
 };
 
 /** Every `*.dlq` stream, skipping names that are not `<topic>.dlq`. */
-const allDlqStreams = async (ctx: DlqContext): Promise<DlqStream[]> => {
+export const allDlqStreams = async (ctx: DlqContext): Promise<DlqStream[]> => {
   const names = await ctx.bus.streamsEndingWith(DLQ_SUFFIX);
   return names.flatMap((name) => {
     try {

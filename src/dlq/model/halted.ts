@@ -1,5 +1,6 @@
 // What a dead letter holds back: per consumer group, the aggregate its event halts and how many of
 // that aggregate's later events are parked behind it (the parking store's blocks and counts).
+import { coerceError, TransientError } from '../../core/errors.ts';
 import type { AggregateBlock, ParkingStore } from '../../ports/parking.ts';
 import { NO_DATABASE } from './ledger-status.ts';
 
@@ -40,7 +41,10 @@ export const haltedBehind = async (parking: ParkingStore | undefined, eventId: s
 // A few lookups at a time: a report over a full DLQ stays quick without flooding a small pool.
 const CONCURRENCY = 4;
 
-/** `haltedBehind` for many event ids (duplicates looked up once), keyed by event id as given. */
+/**
+ * `haltedBehind` for many event ids (duplicates looked up once), keyed by event id as given. For
+ * reading only: an unreachable database makes every count "not checked", the dead letters still show.
+ */
 export const haltedBehindEach = async (
   parking: ParkingStore | undefined,
   eventIds: readonly string[],
@@ -55,9 +59,22 @@ export const haltedBehindEach = async (
       found.set(eventId, await haltedBehind(parking, eventId));
     }
   };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, unique.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, unique.length) }, worker));
+  } catch (thrown) {
+    const error = coerceError(thrown);
+    if (!(error instanceof TransientError)) throw error;
+    const unavailable = notChecked(`database unavailable: ${error.message}`);
+    return new Map(unique.map((eventId) => [eventId, unavailable]));
+  }
   return found;
 };
+
+/** `haltedBehind` of one event for reading only (see `haltedBehindEach`). */
+export const haltedBehindOrUnchecked = async (
+  parking: ParkingStore | undefined,
+  eventId: string,
+): Promise<Halted> => (await haltedBehindEach(parking, [eventId])).get(eventId) ?? notChecked();
 
 /** `N events wait behind this dead letter`, with the right plural. */
 export const waitingPhrase = (waiting: number, behind = 'this dead letter'): string =>

@@ -2,6 +2,7 @@
 // dead-letter stream that does not exist means the wrong place: the relay and every consumer create
 // `<topic>.dlq` empty when they start, so "no dead letters" is only said of a stream that exists.
 import { NotFoundError } from '../../core/errors.ts';
+import { describeRedisTarget, parseRedisUrl, redisKeyOf } from '../../core/redis-url.ts';
 import type { Bus } from '../../ports/bus.ts';
 import { DLQ_SUFFIX, type DlqStream, dlqStream } from './names.ts';
 import { streamExists } from './scan.ts';
@@ -14,12 +15,29 @@ export type Place = {
 };
 
 export const redisPlace = (redisUrl: string, keyPrefix: string): Place => {
-  const url = new URL(redisUrl);
-  const db = url.pathname.replace(/^\//, '') || '0';
-  return {
-    text: `Redis ${url.hostname}:${url.port || '6379'} db ${db}, key prefix "${keyPrefix}"`,
-    keyOf: (stream) => keyPrefix + stream,
-  };
+  const parsed = parseRedisUrl(redisUrl);
+  const target = 'target' in parsed ? parsed.target : undefined;
+  const where = `key prefix "${keyPrefix}"`;
+  switch (target?.kind) {
+    case 'cluster':
+      return {
+        text: `${describeRedisTarget(target)}, ${where}`,
+        keyOf: (stream) => redisKeyOf(keyPrefix, true, stream),
+      };
+    case 'sentinel':
+      return {
+        text: `${describeRedisTarget(target)} db ${target.db}, ${where}`,
+        keyOf: (s) => keyPrefix + s,
+      };
+    default: {
+      const url = URL.canParse(redisUrl) ? new URL(redisUrl) : undefined;
+      const db = url?.pathname.replace(/^\//, '') || '0';
+      return {
+        text: `Redis ${url?.hostname}:${url?.port || '6379'} db ${db}, ${where}`,
+        keyOf: (stream) => keyPrefix + stream,
+      };
+    }
+  }
 };
 
 export const filePlace = (file: string): Place => ({ text: `local file ${file}`, keyOf: (stream) => stream });

@@ -93,6 +93,18 @@ export const createSqliteLedgerReader = (connection: SqliteConnection): LedgerRe
           return added;
         }, 'database'),
 
+  held: (holds) =>
+    holds.length === 0
+      ? Promise.resolve([])
+      : connection.read((db) => {
+          const statement = db.prepare(
+            'SELECT 1 AS found FROM replay_holds WHERE consumer_group = ? AND event_id = ? AND stream_id = ?',
+          );
+          return holds.filter(
+            (h) => statement.get(h.consumerGroup, uuidParam(h.eventId, 'event_id'), h.streamId) !== undefined,
+          );
+        }, 'database'),
+
   release: (holds) =>
     holds.length === 0
       ? Promise.resolve(0)

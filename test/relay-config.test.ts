@@ -74,4 +74,40 @@ describe('loadRelayConfig', () => {
     assert.equal(config.streamMaxLen, 0);
     assert.equal(config.streamHardMax, 0);
   });
+
+  it('reads retention by age and size as durations and bytes, soft under hard, dead groups after 10m', () => {
+    const defaults = loadRelayConfig(db, {});
+    assert.equal(defaults.streamMaxAge, 0);
+    assert.equal(defaults.streamMaxBytes, 0);
+    assert.equal(defaults.streamHardMaxBytes, 0);
+    assert.equal(defaults.deadGroupAfterMs, 600_000);
+    const config = loadRelayConfig(
+      { ...db, streamMaxAge: '7d', streamMaxBytes: '1000000', deadGroupAfterMs: '90s' },
+      { MM_RELAY_STREAM_HARD_MAX_BYTES: '5000000' },
+    );
+    assert.equal(config.streamMaxAge, 7 * 86_400_000);
+    assert.equal(config.streamMaxBytes, 1_000_000);
+    assert.equal(config.streamHardMaxBytes, 5_000_000);
+    assert.equal(config.deadGroupAfterMs, 90_000);
+    assert.equal(loadRelayConfig({ ...db, streamMaxAge: '12h' }, {}).streamMaxAge, 12 * 3_600_000);
+    const text = problemsOf(() =>
+      loadRelayConfig(
+        {
+          ...db,
+          streamMaxAge: 'a week',
+          streamMaxBytes: '2000',
+          streamHardMaxBytes: '1000',
+          deadGroupAfterMs: '0',
+        },
+        {},
+      ),
+    ).join('\n');
+    for (const expected of [
+      '--stream-max-age',
+      '--stream-hard-max-bytes (1000) must be at least --stream-max-bytes (2000)',
+      '--dead-group-after',
+    ]) {
+      assert.ok(text.includes(expected), `missing problem about ${expected} in:\n${text}`);
+    }
+  });
 });

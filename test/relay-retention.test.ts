@@ -196,6 +196,38 @@ for (const [mode, open, skip] of modes) {
       assert.ok(!loud.some((line) => line.includes('group fine')));
     });
 
+    it('keeps a stream near --stream-max-bytes once acknowledged, and --stream-hard-max-bytes trims counted per group', async () => {
+      await setup({ streamMaxLen: 0, streamMaxBytes: 20_000, streamHardMaxBytes: 60_000 });
+      await bus.createGroup(S, 'reader', { startId: '0' });
+      await publish(150); // under the hard byte cap in both modes
+      while ((await consume('reader', 500)).length > 0) {}
+      await eventually(async () => (await bus.streamBytes(S)) <= 20_000 * 1.2, 10_000, {
+        message: 'stream back near the soft byte limit',
+      });
+      assert.ok((await bus.len(S)) > 0);
+      assert.equal(series(await prometheus(), 'stream_trimmed_unconsumed_total', { group: 'reader' }), 0);
+
+      await bus.createGroup(S, 'stuck', { startId: '$' });
+      await publish(600);
+      while ((await consume('reader', 500)).length > 0) {}
+      await eventually(async () => (await bus.streamBytes(S)) <= 60_000, 10_000, {
+        message: 'hard byte cap holds',
+      });
+      const trimmed =
+        series(await prometheus(), 'stream_trimmed_unconsumed_total', { stream: S, group: 'stuck' }) ?? 0;
+      assert.ok(trimmed > 0, 'the hard byte cap trimmed entries stuck owed');
+      const length = await bus.len(S);
+      const kept = (await readStream(bus, S)).length;
+      assert.equal(kept, length);
+      assert.ok(
+        running
+          ?.logs()
+          .some((line) =>
+            /hit its hard cap of 60000 bytes.*consumer group stuck had not acknowledged/.test(line),
+          ),
+      );
+    });
+
     it('reports a group with a backlog and no live consumer for --dead-group-after, and clears it once caught up', async () => {
       await setup({ streamMaxLen: 100, deadGroupAfterMs: 200 });
       await bus.createGroup(S, 'gone', { startId: '0' });

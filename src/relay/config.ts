@@ -133,7 +133,7 @@ export const relaySettings = defineSettings({
     env: 'MM_RELAY_TRIM_INTERVAL_MS',
     default: 1_000,
     parse: integer(0, 3_600_000),
-    help: 'trim touched streams at most this often',
+    help: 'sweep every stream this often (trims without new events, measures hard-limit fill and dead groups); 0 = also after every batch, the timer every 1 s',
   },
   backlogWarn: {
     flag: '--backlog-warn <n>',

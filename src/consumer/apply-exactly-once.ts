@@ -1,6 +1,7 @@
 // Applies a planned batch in ONE transaction: ledger claim for every event, handlers only for events
 // newly claimed. Optimistic first (whole batch, set-based); if a handler fails, the transaction is
-// redone with a savepoint per event so the failing event neither undoes nor blocks the others.
+// redone with a savepoint per event so the failing event undoes nothing else and holds back only the
+// later events of its own aggregate (deferred: they park behind it).
 import { coerceError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Store, Tx } from '../ports/store.ts';
@@ -13,6 +14,8 @@ export type ApplyResult = {
   readonly recorded: ReadonlySet<string>;
   /** Event key -> the handler's error; these events were not recorded. */
   readonly failures: ReadonlyMap<string, Error>;
+  /** Keys of events not run because an earlier event of their aggregate failed in this batch. */
+  readonly deferred: ReadonlySet<string>;
   /** Whether the per-event redo was needed. */
   readonly redone: boolean;
 };
@@ -33,7 +36,7 @@ const optimistic = (store: Store, plan: BatchPlan, options: ApplyOptions): Promi
     for (const run of runsOf(plan.work.filter((p) => recorded.has(p.key)))) {
       await run[0]?.handler?.apply(run, context);
     }
-    return { recorded, failures: new Map(), redone: false };
+    return { recorded, failures: new Map(), deferred: new Set(), redone: false };
   });
 
 const applyOne = (tx: Tx, planned: PlannedEvent, options: ApplyOptions): Promise<boolean> =>
@@ -44,20 +47,34 @@ const applyOne = (tx: Tx, planned: PlannedEvent, options: ApplyOptions): Promise
     return true;
   });
 
+/** Work and unhandled events together, in the order the batch delivered them. */
+const inStreamOrder = (plan: BatchPlan): PlannedEvent[] => {
+  const position = new Map(plan.deliveries.map((delivery, i) => [delivery, i]));
+  const at = (p: PlannedEvent): number => position.get(p.delivery) ?? 0;
+  return [...plan.work, ...plan.unhandled].sort((a, b) => at(a) - at(b));
+};
+
 const eventByEvent = (store: Store, plan: BatchPlan, options: ApplyOptions): Promise<ApplyResult> =>
   store.withTransaction(async (tx) => {
-    const recorded = new Set(await tx.ledger.claim(plan.unhandled.map((p) => ledgerEntry(p, options.group))));
+    const recorded = new Set<string>();
     const failures = new Map<string, Error>();
-    for (const planned of plan.work) {
+    const deferred = new Set<string>();
+    const failedAggregates = new Set<string>();
+    for (const planned of inStreamOrder(plan)) {
+      if (failedAggregates.has(planned.aggregateKey)) {
+        deferred.add(planned.key);
+        continue;
+      }
       try {
         if (await applyOne(tx, planned, options)) recorded.add(planned.key);
       } catch (thrown) {
         const error = coerceError(thrown);
         if (isTransientFailure(error)) throw error;
         failures.set(planned.key, error);
+        failedAggregates.add(planned.aggregateKey);
       }
     }
-    return { recorded, failures, redone: true };
+    return { recorded, failures, deferred, redone: true };
   });
 
 /**
@@ -70,7 +87,7 @@ export const applyExactlyOnce = async (
   options: ApplyOptions,
 ): Promise<ApplyResult> => {
   if (plan.work.length === 0 && plan.unhandled.length === 0) {
-    return { recorded: new Set(), failures: new Map(), redone: false };
+    return { recorded: new Set(), failures: new Map(), deferred: new Set(), redone: false };
   }
   try {
     return await optimistic(store, plan, options);

@@ -1,8 +1,11 @@
-// After the commit: what to acknowledge, what to dead-letter (with its ack, atomically) and what to
-// leave pending for a retry. Computed without I/O, then written in one Redis round trip.
+// After the commit: what to acknowledge, what to park (then acknowledge), what to dead-letter (with
+// its ack, atomically) and what to leave pending for a retry. Computed without I/O, then written in
+// one Redis round trip. Events released from the parking store have no pending entry: they leave
+// the parking store when done instead of being acknowledged.
 
 import { deadLetterFields } from '../core/dead-letter.ts';
 import { dlqStreamOf } from '../core/envelope.ts';
+import { topicOfStream } from '../core/partitions.ts';
 import type { Bus, BusWrite } from '../ports/bus.ts';
 import type { ApplyResult } from './apply-exactly-once.ts';
 import type { BatchPlan, Delivery, PlannedEvent, Rejected } from './batch-plan.ts';
@@ -18,9 +21,15 @@ export type Settlement = {
   /** Stream -> entry ids to acknowledge that are not dead-lettered. */
   readonly acks: ReadonlyMap<string, string[]>;
   readonly deadLettered: readonly DeadLettered[];
-  /** Failed this delivery but have deliveries left: they stay pending. */
+  /** Failed this delivery but have deliveries left: they stay pending (or parked). */
   readonly retrying: readonly Rejected[];
   readonly applied: readonly PlannedEvent[];
+  /** Done in any way (applied, duplicate, skipped): their aggregates' holds end. */
+  readonly done: readonly PlannedEvent[];
+  /** Stream entries behind an earlier event of their aggregate: stored in parking, then acknowledged. */
+  readonly parked: readonly PlannedEvent[];
+  /** Event keys released from parking and now done (or dead-lettered): removed from parking. */
+  readonly unparked: readonly string[];
   /** Stream -> events already recorded by this group (an earlier delivery) or repeated in the batch. */
   readonly duplicatesBy: ReadonlyMap<string, number>;
   /** Stream -> events recorded as `skipped`: no handler for the type. */
@@ -50,11 +59,17 @@ const describe = (rejected: Rejected, attempts: number, unparseable: boolean): s
     ? `${rejected.error.message} (after ${attempts} deliveries)`
     : `${rejected.error.name}: ${rejected.error.message} (after ${attempts} deliveries)`;
 
+/** Partition streams share their topic's one dead-letter stream (`identity:3` -> `identity.dlq`). */
+export const dlqStreamOfPartition = (stream: string): string => dlqStreamOf(topicOfStream(stream).topic);
+
 export const settleBatch = (plan: BatchPlan, result: ApplyResult, options: SettleOptions): Settlement => {
   const acks = new Map<string, string[]>();
   const deadLettered: DeadLettered[] = [];
   const retrying: Rejected[] = [];
   const applied: PlannedEvent[] = [];
+  const done: PlannedEvent[] = [];
+  const parked: PlannedEvent[] = [];
+  const unparked: string[] = [];
   const duplicatesBy = new Map<string, number>();
   const skippedBy = new Map<string, number>();
   const at = options.now.toISOString();
@@ -72,42 +87,66 @@ export const settleBatch = (plan: BatchPlan, result: ApplyResult, options: Settl
       failedAt: at,
     });
     const reason = describe(rejected, deliveries, unparseable);
-    deadLettered.push({ ...rejected, dlqStream: dlqStreamOf(stream), reason, fields });
+    deadLettered.push({ ...rejected, dlqStream: dlqStreamOfPartition(stream), reason, fields });
     options.failures.forget(stream, entry.id);
+    if (rejected.delivery.parked && rejected.eventId) unparked.push(rejected.eventId.toLowerCase());
   };
   const fail = (rejected: Rejected): void => {
     if (rejected.delivery.deliveries >= options.maxDeliveries) deadLetter(rejected, false);
     else retrying.push(rejected);
   };
-  const settled = (delivery: Delivery): void => {
-    pushTo(acks, delivery.stream, delivery.entry.id);
+  const settled = (delivery: Delivery, key?: string): void => {
+    if (delivery.parked) {
+      if (key !== undefined) unparked.push(key);
+    } else pushTo(acks, delivery.stream, delivery.entry.id);
     options.failures.forget(delivery.stream, delivery.entry.id);
+  };
+  const park = (planned: PlannedEvent): void => {
+    // A released event that stays parked needs nothing: it is still in the parking store.
+    if (!planned.delivery.parked) parked.push(planned);
   };
 
   for (const rejected of plan.deadLetters) deadLetter(rejected, true);
   for (const rejected of plan.failed) fail(rejected);
+  for (const planned of plan.parked) park(planned);
   for (const delivery of plan.repeats) {
     bump(duplicatesBy, delivery.stream);
     settled(delivery);
   }
   for (const planned of plan.unhandled) {
+    if (result.deferred.has(planned.key)) {
+      park(planned);
+      continue;
+    }
     bump(result.recorded.has(planned.key) ? skippedBy : duplicatesBy, planned.delivery.stream);
-    settled(planned.delivery);
+    settled(planned.delivery, planned.key);
+    done.push(planned);
   }
   for (const planned of plan.work) {
+    if (result.deferred.has(planned.key)) {
+      park(planned);
+      continue;
+    }
     const error = result.failures.get(planned.key);
     if (error) {
-      fail({ delivery: planned.delivery, eventId: planned.event.eventId, error });
+      fail({
+        delivery: planned.delivery,
+        eventId: planned.event.eventId,
+        error,
+        aggregateKey: planned.aggregateKey,
+      });
       continue;
     }
     if (result.recorded.has(planned.key)) applied.push(planned);
     else bump(duplicatesBy, planned.delivery.stream);
-    settled(planned.delivery);
+    settled(planned.delivery, planned.key);
+    done.push(planned);
   }
 
   const writes: BusWrite[] = [];
   for (const dead of deadLettered) {
     writes.push({ op: 'add', stream: dead.dlqStream, fields: dead.fields });
+    if (dead.delivery.parked) continue;
     writes.push({
       op: 'ack',
       stream: dead.delivery.stream,
@@ -115,9 +154,21 @@ export const settleBatch = (plan: BatchPlan, result: ApplyResult, options: Settl
       ids: [dead.delivery.entry.id],
     });
   }
+  for (const planned of parked) pushTo(acks, planned.delivery.stream, planned.delivery.entry.id);
   for (const rejected of retrying)
     options.failures.remember(rejected.delivery.stream, rejected.delivery.entry.id, at);
-  return { acks, deadLettered, retrying, applied, duplicatesBy, skippedBy, writes };
+  return {
+    acks,
+    deadLettered,
+    retrying,
+    applied,
+    done,
+    parked,
+    unparked,
+    duplicatesBy,
+    skippedBy,
+    writes,
+  };
 };
 
 /** One round trip: plain acks on the happy path, one atomic script when dead letters are involved. */

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { readMigrations } from '../src/adapters/migration-files.ts';
 import { bodyOf } from './helpers/backend.ts';
 import { runBinary, startBinary } from './helpers/binaries.ts';
 import { useTestDatabase } from './helpers/postgres.ts';
@@ -30,11 +31,12 @@ describe('mm-backend bundle', { skip: await skipUnless('postgres', 'redis') }, (
     assert.equal(first.code, 0, first.stderr);
     assert.equal(second.code, 0, second.stderr);
     const applied = [first.stdout, second.stdout].map((out) => /migrations: (\d+) applied/.exec(out)?.[1]);
-    assert.deepEqual(applied.sort(), ['0', '4']);
+    const total = readMigrations('postgres').length;
+    assert.deepEqual(applied.sort(), ['0', String(total)]);
     const again = await runBinary('mm-backend', ['migrate', '--database-url', db.url]);
-    assert.match(again.stdout, /migrations: 0 applied, 4 already applied/);
+    assert.match(again.stdout, new RegExp(`migrations: 0 applied, ${total} already applied`));
     const recorded = await db.sql`select name from mm_migrations order by name`;
-    assert.equal(recorded.length, 4);
+    assert.equal(recorded.length, total);
     assert.deepEqual((await db.sql`select cleanup_event_ledger() as removed`)[0], { removed: '0' });
   });
 

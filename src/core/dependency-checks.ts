@@ -16,9 +16,13 @@ export const busCheckName = (bus: Bus): string => (bus.kind === 'redis' ? 'redis
 
 /**
  * Reachability and latency, memory and eviction policy (any policy but `noeviction` can delete
- * whole streams under memory pressure), and the length of each stream named.
+ * whole streams under memory pressure), and the length of each stream named (a list, or a function
+ * giving it at each run: a topic's partition streams change with its recorded count).
  */
-export const busCheck = (bus: Bus, options: { streams?: readonly string[] } = {}): HealthCheck => ({
+export const busCheck = (
+  bus: Bus,
+  options: { streams?: readonly string[] | (() => Promise<readonly string[]>) } = {},
+): HealthCheck => ({
   name: busCheckName(bus),
   run: async () => {
     const base = await timedCheck(async () => {
@@ -36,9 +40,10 @@ export const busCheck = (bus: Bus, options: { streams?: readonly string[] } = {}
         reason = `maxmemory-policy is ${memory.policy}: eviction can delete whole streams; set noeviction`;
       }
     }
-    if (options.streams && options.streams.length > 0) {
-      const lengths = await Promise.all(options.streams.map((s) => bus.len(s)));
-      details.streams = Object.fromEntries(options.streams.map((s, i) => [s, lengths[i]]));
+    const streams = typeof options.streams === 'function' ? await options.streams() : options.streams;
+    if (streams && streams.length > 0) {
+      const lengths = await Promise.all(streams.map((s) => bus.len(s)));
+      details.streams = Object.fromEntries(streams.map((s, i) => [s, lengths[i]]));
     }
     return reason ? { ...base, ...details, status: 'degraded', reason } : { ...base, ...details };
   },

@@ -11,6 +11,8 @@
 // - Range bounds are inclusive; a start or end prefixed with `(` is exclusive. `-` and `+` are the ends.
 // - Failures: unreachable or busy backends throw TransientError; a key of the wrong type throws
 //   PermanentError; a missing group throws NoGroupError; an existing group on create is `created: false`.
+// - A topic's partition count (core/partitions.ts) is recorded with the streams: `partitions` reads it
+//   (undefined until recorded), `setPartitions` replaces it; every client sees the last value set.
 import type { StreamFields } from '../core/envelope.ts';
 
 export type StreamEntry = { readonly id: string; readonly fields: StreamFields };
@@ -152,6 +154,10 @@ export type Bus = {
   pending(stream: string, group: string): Promise<PendingSummary>;
   pendingRange(stream: string, group: string, options: PendingRangeOptions): Promise<PendingEntry[]>;
   autoClaim(stream: string, group: string, options: AutoClaimOptions): Promise<AutoClaimResult>;
+  /** The partition count recorded for `topic`, or undefined when none is. */
+  partitions(topic: string): Promise<number | undefined>;
+  /** Records `topic`'s partition count (an integer >= 1), replacing any earlier one. */
+  setPartitions(topic: string, partitions: number): Promise<void>;
   /** Logical names of existing streams whose names end with `suffix` (e.g. `.dlq`). */
   streamsEndingWith(suffix: string): Promise<string[]>;
   /** Resolves once the backend answered; rejects with TransientError when it cannot, or this client is closed. */

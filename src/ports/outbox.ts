@@ -79,7 +79,8 @@ export type OutboxRelay = {
    * the transaction, and skip the write lock when there are none).
    */
   withRelayTransaction<T>(work: (statements: RelayStatements) => Promise<T>): Promise<T>;
-  backlog(): Promise<OutboxBacklog>;
+  /** Rows waiting (all, or one topic's: a topic is drained when it has none). */
+  backlog(options?: { readonly topic?: string }): Promise<OutboxBacklog>;
   /** Calls `onInsert` soon after rows are committed (LISTEN/NOTIFY, file polling); returns an unsubscribe. */
   watch?(onInsert: () => void): Promise<() => Promise<void>>;
 };

@@ -6,6 +6,7 @@
 // - `savepoint` undoes only what its callback wrote when it throws, and rethrows.
 // - Driver failures arrive translated: unreachable or busy -> TransientError, unique violations ->
 //   ConflictError, missing rows -> NotFoundError.
+import type { LeaseFenceCheck, LeaseStore } from './leases.ts';
 import type { LedgerReader, LedgerWriter } from './ledger.ts';
 import type { LintProfileWriter } from './lint-profiles.ts';
 import type { OutboxRelay, OutboxWriter } from './outbox.ts';
@@ -16,6 +17,8 @@ export type Tx = {
   readonly users: UserRepository;
   readonly ledger: LedgerWriter;
   readonly lintProfiles: LintProfileWriter;
+  /** Fails the transaction (FencedError) unless the caller's leases still hold, locked until commit. */
+  readonly fences: LeaseFenceCheck;
   /**
    * Raw SQL for custom handlers, with `$1`-style placeholders in both dialects. The SQL itself is
    * dialect-specific; handlers that must run in both modes stick to portable statements.
@@ -31,6 +34,8 @@ export type Store = {
   withTransaction<T>(callback: (tx: Tx) => Promise<T>): Promise<T>;
   readonly outbox: OutboxRelay;
   readonly ledger: LedgerReader;
+  /** Each call in its own transaction; fence effects with `tx.fences` instead. */
+  readonly leases: LeaseStore;
   migrate(): Promise<MigrationReport>;
   /** Resolves once the database answered; rejects with TransientError when it cannot, or this store is closed. */
   ping(): Promise<void>;

@@ -14,10 +14,10 @@ export type BatchEffects = {
 
 const idsByStream = (report: BatchReport): Map<string, string[]> => {
   const streams = new Map<string, string[]>();
-  for (const { row, streamId } of report.published) {
-    const ids = streams.get(row.topic);
+  for (const { stream, streamId } of report.published) {
+    const ids = streams.get(stream);
     if (ids) ids.push(streamId);
-    else streams.set(row.topic, [streamId]);
+    else streams.set(stream, [streamId]);
   }
   return streams;
 };

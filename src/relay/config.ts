@@ -7,6 +7,7 @@ import {
   serviceSettings,
   type WithDeployment,
 } from '../core/config.ts';
+import { MAX_PARTITIONS } from '../core/partitions.ts';
 import { integer, topicList } from '../core/setting-parsers.ts';
 import { defaultsOf, defineSettings, type FlagsOf, type ValuesOf } from '../core/settings.ts';
 
@@ -20,6 +21,13 @@ export const relaySettings = defineSettings({
     default: ['identity'],
     parse: topicList,
     help: 'topics whose metrics and streams are reported',
+  },
+  partitions: {
+    flag: '--partitions <n>',
+    env: 'MM_PARTITIONS',
+    default: 1,
+    parse: integer(1, MAX_PARTITIONS),
+    help: 'partitions per topic: an event goes to hash(aggregate_id) mod n; changed only once drained',
   },
   batchSize: {
     flag: '--batch-size <n>',

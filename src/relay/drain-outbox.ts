@@ -29,6 +29,8 @@ export type DrainOptions = {
    * moment is visible to it, so a wake-up for such an insert needs no drain of its own.
    */
   readonly beforeLook?: () => void;
+  /** Called once the relay lock is held, as the first claim is sent (the relay reads what it routes by). */
+  readonly onLeader?: () => void;
 };
 
 /** Ids are bigints as decimal text without leading zeros: shorter is smaller. */
@@ -59,7 +61,7 @@ const putBack = async (
  */
 export const drainOutbox = async (
   outbox: OutboxRelay,
-  { limit, maxBatches = 1, beforeLook }: DrainOptions,
+  { limit, maxBatches = 1, beforeLook, onLeader }: DrainOptions,
   handle: (rows: OutboxRow[]) => Promise<DrainOutcome>,
 ): Promise<DrainResult> => {
   // Before the transaction opens: a store may look whether anything is due as it opens it.
@@ -73,6 +75,7 @@ export const drainOutbox = async (
     // rows put back for batch k are seen by the claim of batch k+2 (the publisher keeps their
     // aggregates waiting across batches meanwhile).
     let next = statements.claimBatch({ limit });
+    onLeader?.();
     for (;;) {
       const rows = (await next).sort(byId);
       if (rows.length === 0) break;

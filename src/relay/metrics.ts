@@ -12,6 +12,8 @@ export type RelayMetrics = {
   backlog(sample: OutboxBacklog): void;
   leader(isLeader: boolean): void;
   trimmedUnconsumed(stream: string, count: number): void;
+  /** Starts the per-stream series of these (partition) streams at 0. */
+  trackStreams(streams: readonly string[]): void;
   json(): Promise<Record<string, unknown>>;
 };
 
@@ -96,6 +98,9 @@ export const createRelayMetrics = (registry: Registry, topics: readonly string[]
     },
     leader: (isLeader) => leader.set(isLeader ? 1 : 0),
     trimmedUnconsumed: (stream, count) => trimmed.inc({ stream }, count),
+    trackStreams: (streams) => {
+      for (const stream of streams) trimmed.inc({ stream }, 0);
+    },
     json: async () => {
       const succeeded = await sumOf(registry, 'publish_success_total');
       const failed = await sumOf(registry, 'publish_failure_total');

@@ -17,7 +17,7 @@ export type PublishPolicy = {
   readonly backoff: BackoffPolicy;
 };
 
-export type Published = { readonly row: OutboxRow; readonly streamId: string };
+export type Published = { readonly row: OutboxRow; readonly stream: string; readonly streamId: string };
 export type DeadLettered = { readonly row: OutboxRow; readonly reason: string; readonly attempts: number };
 export type FailedAttempt = {
   readonly row: OutboxRow;
@@ -40,6 +40,11 @@ export type BatchResult = { readonly outcome: DrainOutcome; readonly report: Bat
 type Entry = { readonly stream: string; readonly fields: StreamFields };
 type Planned = { readonly row: OutboxRow; readonly dead?: { reason: string; attempts: number } };
 
+/** The stream of each row, in order (its topic's partition stream). */
+export type RouteRows = (rows: readonly OutboxRow[]) => Promise<readonly string[]>;
+
+const ownTopics: RouteRows = async (rows) => rows.map((row) => row.topic);
+
 const aggregateKey = (row: OutboxRow): string => `${row.aggregateType}\u0000${row.aggregateId}`;
 
 export type BatchPublisher = { publish(rows: readonly OutboxRow[]): Promise<BatchResult> };
@@ -53,14 +58,16 @@ export const createBatchPublisher = (
   bus: Bus,
   policy: PublishPolicy,
   now: () => number = Date.now,
+  route: RouteRows = ownTopics,
 ): BatchPublisher => {
   const blocked = new Map<string, Date>();
-  return { publish: (rows) => publishRows(bus, rows, policy, now, blocked) };
+  return { publish: async (rows) => publishRows(bus, rows, await route(rows), policy, now, blocked) };
 };
 
 const publishRows = async (
   bus: Bus,
   rows: readonly OutboxRow[],
+  streams: readonly string[],
   policy: PublishPolicy,
   now: () => number,
   blocked: Map<string, Date>,
@@ -69,7 +76,7 @@ const publishRows = async (
   const retry: RetryRow[] = [];
 
   /** Counts one failed attempt: a dead letter to write at max attempts, otherwise a retry. */
-  const fail = (row: OutboxRow, fields: StreamFields, error: Error): Entry | undefined => {
+  const fail = (row: OutboxRow, stream: string, fields: StreamFields, error: Error): Entry | undefined => {
     const attempts = row.attempts + 1;
     const failedAt = new Date(now()).toISOString();
     if (attempts >= policy.maxAttempts) {
@@ -77,7 +84,7 @@ const publishRows = async (
         stream: dlqStreamOf(row.topic),
         fields: deadLetterFields(fields, {
           stage: 'relay',
-          originStream: row.topic,
+          originStream: stream,
           error,
           attempts,
           firstFailedAt: row.firstFailedAt ?? failedAt,
@@ -107,7 +114,7 @@ const publishRows = async (
       const entry = entries[index] as Entry;
       if ('id' in outcome) {
         if (dead) report.deadLettered.push({ row, ...dead });
-        else report.published.push({ row, streamId: outcome.id });
+        else report.published.push({ row, stream: entry.stream, streamId: outcome.id });
         return;
       }
       const error = coerceError(outcome.error);
@@ -116,7 +123,7 @@ const publishRows = async (
         retryLater(row, new PermanentError(`dead letter not written: ${error.message}`), dead.attempts + 1);
         return;
       }
-      const deadLetter = fail(row, entry.fields, error);
+      const deadLetter = fail(row, entry.stream, entry.fields, error);
       if (deadLetter) {
         laterEntries.push(deadLetter);
         laterPlanned.push({ row, dead: { reason: error.message, attempts: row.attempts + 1 } });
@@ -127,7 +134,8 @@ const publishRows = async (
 
   const entries: Entry[] = [];
   const planned: Planned[] = [];
-  for (const row of rows) {
+  for (const [index, row] of rows.entries()) {
+    const stream = streams[index] ?? row.topic;
     const waitFor = blocked.get(aggregateKey(row));
     if (waitFor) {
       retry.push({
@@ -141,14 +149,14 @@ const publishRows = async (
     }
     const fields = rowStreamFields(row);
     if (!isOversized(fields, policy.maxEventBytes)) {
-      entries.push({ stream: row.topic, fields });
+      entries.push({ stream, fields });
       planned.push({ row });
       continue;
     }
     const error = new PermanentError(
       `event is ${entryBytes(fields)} bytes, over --max-event-bytes ${policy.maxEventBytes}`,
     );
-    const deadLetter = fail(row, fields, error);
+    const deadLetter = fail(row, stream, fields, error);
     if (deadLetter) {
       entries.push(deadLetter);
       planned.push({ row, dead: { reason: error.message, attempts: row.attempts + 1 } });

@@ -5,13 +5,14 @@
 // poll, so whoever holds the lock is the leader of that batch and per-aggregate order holds.
 import { type BackoffPolicy, backoffDelay } from '../core/backoff.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
-import { coerceError, isTransient, type TransientError } from '../core/errors.ts';
+import { coerceError, ErrorCodes, isTransient, type MmError, type TransientError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
 import { applyBatchReport } from './batch-effects.ts';
 import { drainOutbox } from './drain-outbox.ts';
 import type { RelayMetrics } from './metrics.ts';
+import type { PartitionRouter } from './partition-router.ts';
 import { type BatchReport, createBatchPublisher, type PublishPolicy } from './publish-batch.ts';
 import type { Trimmer } from './trimmer.ts';
 import { createWakeSignal } from './wake-signal.ts';
@@ -45,6 +46,12 @@ export type RelayLoopOptions = {
   /** Batches claimed and published in one drain transaction (the next claimed while one publishes). */
   readonly batchesPerCommit: number;
   readonly pollIntervalMs: number;
+  /** Routes rows to their partition streams; absent: each row to its topic's own stream. */
+  readonly router?: PartitionRouter;
+  /** Runs once before the first drain (retried like a drain); a configuration error ends the loop. */
+  readonly beforeFirstDrain?: () => Promise<void>;
+  /** Called when the loop ended on an error it cannot retry (a configuration error). */
+  readonly onFatal?: (error: Error) => void;
   /** Backoff while a dependency is down (default 100 ms doubling up to 5 s). */
   readonly transientBackoff?: BackoffPolicy;
   readonly clock?: Clock;
@@ -90,7 +97,8 @@ export const createRelayLoop = (options: RelayLoopOptions): RelayLoop => {
    * returns whether it stopped on a full batch (more rows are likely waiting).
    */
   const drainOnce = async (): Promise<boolean> => {
-    const publisher = createBatchPublisher(bus, options.policy, clock.now);
+    const { router } = options;
+    const publisher = createBatchPublisher(bus, options.policy, clock.now, router?.route);
     const published: Array<{ report: BatchReport; durationS: number }> = [];
     let claimed = 0;
     try {
@@ -101,6 +109,7 @@ export const createRelayLoop = (options: RelayLoopOptions): RelayLoop => {
           maxBatches: options.batchesPerCommit,
           // Notifications that came before the drain looked are answered by this drain.
           beforeLook: () => doorbell.clear(),
+          ...(router ? { onLeader: router.refresh } : {}),
         },
         async (rows) => {
           claimed += rows.length;
@@ -179,16 +188,29 @@ export const createRelayLoop = (options: RelayLoopOptions): RelayLoop => {
     await doorbell.wait(options.pollIntervalMs, abort.signal);
   };
 
+  const isFatal = (error: Error): boolean => (error as Partial<MmError>).code === ErrorCodes.config;
+
   const loop = async (): Promise<void> => {
     state = 'running';
+    let ready = options.beforeFirstDrain === undefined;
     while (!abort.signal.aborted) {
       try {
         if (outage) await probe(outage);
+        if (!ready) {
+          await options.beforeFirstDrain?.();
+          ready = true;
+        }
         const full = await drainOnce();
         recovered();
         if (!full && !abort.signal.aborted) await waitForWork();
       } catch (thrown) {
-        const delay = onFailure(thrown);
+        const error = coerceError(thrown);
+        if (isFatal(error)) {
+          logger.error(`mm-relay cannot go on: ${error.message}`);
+          options.onFatal?.(error);
+          break;
+        }
+        const delay = onFailure(error);
         await clock.sleep(delay, abort.signal);
       }
     }

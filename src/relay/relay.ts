@@ -7,6 +7,7 @@ import { busCheck, databaseCheck } from '../core/dependency-checks.ts';
 import { dlqStreamOf } from '../core/envelope.ts';
 import { coerceError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { streamsOfTopics } from '../core/topic-streams.ts';
 import { createServicePart, type ServicePart } from '../http/service-part.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
@@ -14,6 +15,8 @@ import { createBacklogSampler } from './backlog-sampler.ts';
 import type { RelayConfig } from './config.ts';
 import { outboxCheck, relayCheck } from './health-checks.ts';
 import { createRelayMetrics } from './metrics.ts';
+import { createPartitionRouter } from './partition-router.ts';
+import { settlePartitions } from './partition-switch.ts';
 import { createRelayLoop, type RelayStatus } from './relay-loop.ts';
 import { createTrimmer } from './trimmer.ts';
 
@@ -32,6 +35,7 @@ export type RelayOptions = Pick<
   | 'host'
   | 'port'
   | 'topics'
+  | 'partitions'
   | 'batchSize'
   | 'batchesPerCommit'
   | 'pollIntervalMs'
@@ -50,8 +54,11 @@ export type RelayOptions = Pick<
   readonly transientBackoff?: BackoffPolicy;
 };
 
-/** `stop` finishes the batch in flight and stops everything; it gives up waiting at the deadline. */
-export type Relay = ServicePart & { status(): RelayStatus };
+/**
+ * `stop` finishes the batch in flight and stops everything; it gives up waiting at the deadline.
+ * `failed` resolves with the error that ended the relay for good (a --partitions change refused).
+ */
+export type Relay = ServicePart & { status(): RelayStatus; failed(): Promise<Error> };
 
 export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
   const logger = deps.logger.child({ service: 'relay' });
@@ -64,12 +71,32 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
     intervalMs: options.trimIntervalMs,
     onTrimmedUnconsumed: metrics.trimmedUnconsumed,
   });
+  const router = createPartitionRouter(deps.bus, options);
+  let fail: (error: Error) => void = () => {};
+  const failure = new Promise<Error>((resolve) => {
+    fail = resolve;
+  });
   const loop = createRelayLoop({
     store: deps.store,
     bus: deps.bus,
     logger,
     metrics,
     trimmer,
+    router,
+    beforeFirstDrain: async () => {
+      await settlePartitions(
+        {
+          bus: deps.bus,
+          outbox: deps.store.outbox,
+          logger,
+          sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+        },
+        options.topics,
+        options.partitions,
+      );
+      metrics.trackStreams(await streamsOfTopics(deps.bus, options.topics));
+    },
+    onFatal: fail,
     batchSize: options.batchSize,
     batchesPerCommit: options.batchesPerCommit,
     pollIntervalMs: options.pollIntervalMs,
@@ -113,7 +140,12 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
     port: options.port,
     checks: [
       databaseCheck(deps.store),
-      busCheck(deps.bus, { streams: options.topics.flatMap((t) => [t, dlqStreamOf(t)]) }),
+      busCheck(deps.bus, {
+        streams: async () => [
+          ...(await streamsOfTopics(deps.bus, options.topics)),
+          ...options.topics.map(dlqStreamOf),
+        ],
+      }),
       outboxCheck(() => sampler.read(BACKLOG_FRESH_MS), options),
       relayCheck(loop.status),
     ],
@@ -141,5 +173,5 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
       );
     },
   });
-  return { ...part, status: loop.status };
+  return { ...part, status: loop.status, failed: () => failure };
 };

@@ -22,4 +22,9 @@ export const runRelay = async (
     name: 'mm-relay',
     shutdownTimeoutMs: config.shutdownTimeoutMs,
   });
+  // Until then the process runs until a signal; a refused --partitions change ends it (exit 78).
+  const error = await relay.failed();
+  await relay.stop({ deadline: Date.now() + config.shutdownTimeoutMs });
+  await ports.close().catch(() => {});
+  throw error;
 };

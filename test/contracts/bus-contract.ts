@@ -8,6 +8,7 @@ import { busGroupsCases } from './bus-groups.ts';
 import type { BusFactory, BusFixture, BusKit } from './bus-kit.ts';
 import { G, S } from './bus-kit.ts';
 import { busPendingCases } from './bus-pending.ts';
+import { busTopicsCases } from './bus-topics.ts';
 import { busWritesCases } from './bus-writes.ts';
 
 export type { BusFactory, BusFixture } from './bus-kit.ts';
@@ -65,5 +66,6 @@ export const describeBusContract = (
     busGroupsCases(kit);
     busPendingCases(kit);
     busWritesCases(kit);
+    busTopicsCases(kit);
   });
 };

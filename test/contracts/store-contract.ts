@@ -5,7 +5,9 @@ import { uuidv7 } from '../../src/core/ids.ts';
 import type { OutboxRow } from '../../src/ports/outbox.ts';
 import { drainOutbox } from '../../src/relay/drain-outbox.ts';
 import type { StoreFactory, StoreFixture, StoreKit } from './store-kit.ts';
+import { storeLeasesCases } from './store-leases.ts';
 import { storeOutboxCases } from './store-outbox.ts';
+import { storePartitionsCases } from './store-partitions.ts';
 import { storeRecordsCases } from './store-records.ts';
 import { storeRelayStatementsCases } from './store-relay-statements.ts';
 import { storeTransactionsCases } from './store-transactions.ts';
@@ -58,5 +60,7 @@ export const describeStoreContract = (
     storeOutboxCases(kit);
     storeRelayStatementsCases(kit);
     storeRecordsCases(kit);
+    storePartitionsCases(kit);
+    storeLeasesCases(kit);
   });
 };

@@ -249,6 +249,14 @@ export const storeOutboxCases = (t: StoreKit): void => {
       await eventually(async () => (await t.store.outbox.backlog()).oldestAgeSeconds >= 0.05, 5_000);
     });
 
+    it("reports one topic's backlog, so a topic is known drained while others still wait", async () => {
+      await insert(event('a', 1), event('b', 2, { topic: 'billing' }), event('c', 3, { topic: 'billing' }));
+      assert.equal((await t.store.outbox.backlog({ topic: 'identity' })).count, 1);
+      assert.equal((await t.store.outbox.backlog({ topic: 'billing' })).count, 2);
+      assert.deepEqual(await t.store.outbox.backlog({ topic: 'audit' }), { count: 0, oldestAgeSeconds: 0 });
+      assert.equal((await t.store.outbox.backlog()).count, 3);
+    });
+
     it('gives ids that keep growing after the newest rows were drained', async () => {
       await insert(event('a', 1));
       const [first] = await drainAll();

@@ -26,7 +26,7 @@ export const createPostgresOutboxRelay = (sql: postgres.Sql): OutboxRelay => ({
         ) as Promise<never>,
     ),
 
-  backlog: () => pgCall(() => readBacklog(sql)),
+  backlog: (options = {}) => pgCall(() => readBacklog(sql, options.topic)),
 
   watch: async (onInsert) => {
     const listener = await pgCall(() => sql.listen('mm_outbox', () => onInsert()));

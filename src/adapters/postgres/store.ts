@@ -3,6 +3,7 @@ import postgres from 'postgres';
 import type { Store, Tx } from '../../ports/store.ts';
 import { readMigrations } from '../migration-files.ts';
 import { pgCall } from './errors.ts';
+import { createPostgresFences, createPostgresLeases } from './leases.ts';
 import { createPostgresLedgerReader, createPostgresLedgerWriter } from './ledger.ts';
 import { createPostgresLintProfiles } from './lint-profiles.ts';
 import { migratePostgres } from './migrate.ts';
@@ -22,6 +23,7 @@ const createTx = (sql: postgres.TransactionSql): Tx => ({
   users: createPostgresUsers(sql),
   ledger: createPostgresLedgerWriter(sql),
   lintProfiles: createPostgresLintProfiles(sql),
+  fences: createPostgresFences(sql),
   query: async <Row>(text: string, params: readonly unknown[] = []) =>
     (await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as Row[],
   savepoint: (callback) => sql.savepoint((inner) => callback(createTx(inner))) as never,
@@ -43,6 +45,7 @@ export const createPostgresStore = (options: PostgresStoreOptions): Store => {
     withTransaction: (callback) => pgCall(() => sql.begin((tx) => callback(createTx(tx))) as Promise<never>),
     outbox: createPostgresOutboxRelay(sql),
     ledger: createPostgresLedgerReader(sql),
+    leases: createPostgresLeases(sql),
     migrate: () => migratePostgres(sql, readMigrations('postgres')),
     ping: () => pgCall(async () => void (await sql`select 1`)),
     close: () => sql.end({ timeout: 2 }),

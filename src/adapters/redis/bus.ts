@@ -1,6 +1,8 @@
 // The Redis Bus: Redis Streams through ioredis, keys under a prefix; the relay's batches of adds
 // and the consumer's blocked reads each on a connection of their own.
+import { partitionCountKey } from '../../core/partitions.ts';
 import type { Bus, ExecResult } from '../../ports/bus.ts';
+import { assertPartitionCount, parsePartitionCount } from '../partition-count.ts';
 import { createAddBatch } from './add-batch.ts';
 import { createBlockedRead } from './blocked-read.ts';
 import { createSendOnceConnection, type RedisConnection } from './connection.ts';
@@ -153,6 +155,14 @@ export const createRedisBus = (redis: RedisConnection, options: RedisBusOptions 
         ),
       )) as [string, RawEntry[], string[] | undefined];
       return { next, entries: toEntries(raw), deleted: [...(deleted ?? []), ...deletedIds(raw)] };
+    },
+
+    partitions: async (topic) =>
+      parsePartitionCount(await redisCall(() => redis.get(key(partitionCountKey(topic))))),
+
+    setPartitions: async (topic, partitions) => {
+      assertPartitionCount(partitions);
+      await redisCall(() => redis.set(key(partitionCountKey(topic)), String(partitions)));
     },
 
     streamsEndingWith: async (suffix) => {

@@ -3,10 +3,11 @@
 import type postgres from 'postgres';
 import type { OutboxBacklog } from '../../../ports/outbox.ts';
 
-export const readBacklog = async (sql: postgres.Sql): Promise<OutboxBacklog> => {
+export const readBacklog = async (sql: postgres.Sql, topic?: string): Promise<OutboxBacklog> => {
   const [row] = await sql<{ count: number; oldest: number | null }[]>`
     select count(*)::int as count,
            extract(epoch from (now() - min(occurred_at)))::float8 as oldest
-    from outbox`;
+    from outbox
+    ${topic === undefined ? sql`` : sql`where topic = ${topic}`}`;
   return { count: row?.count ?? 0, oldestAgeSeconds: Math.max(0, row?.oldest ?? 0) };
 };

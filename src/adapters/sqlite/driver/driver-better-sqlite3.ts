@@ -51,6 +51,9 @@ export const openBetterSqlite3 = async (
     get inTransaction() {
       return db.inTransaction;
     },
+    defineFunction: (name, fn) => {
+      db.function(name, { deterministic: true }, fn as (...args: unknown[]) => unknown);
+    },
     close: () => db.close(),
   };
 };

@@ -1,6 +1,6 @@
 // The driver over node:sqlite (DatabaseSync), built into Node >= 22.5 and Deno 2; no native addon needed.
 import { builtinModule } from '../../../core/runtime.ts';
-import type { RawDriver, Row, SqlParams, Statement } from './driver.ts';
+import type { RawDriver, Row, SqlParams, SqlValue, Statement } from './driver.ts';
 
 // @types/node for Node 20 does not describe node:sqlite; this is the part we use.
 type NodeStatement = {
@@ -11,23 +11,31 @@ type NodeStatement = {
 type DatabaseSync = {
   exec(sql: string): void;
   prepare(sql: string): NodeStatement;
+  function(name: string, options: { deterministic: boolean }, fn: (...args: SqlValue[]) => SqlValue): void;
   close(): void;
   readonly isTransaction?: boolean;
 };
-type NodeSqliteModule = { DatabaseSync: new (path: string) => DatabaseSync };
+type NodeSqliteModule = { DatabaseSync: { new (path: string): DatabaseSync; prototype: object } };
 
 // A variable specifier keeps bundlers and the type checker from resolving a module Node 20 lacks.
 const moduleName = 'node:sqlite';
 
-const loadModule = async (): Promise<NodeSqliteModule | undefined> => {
-  // getBuiltinModule first: a single executable has no loader behind import().
-  const builtin = builtinModule<NodeSqliteModule>(moduleName);
-  if (builtin) return builtin;
+const importModule = async (): Promise<NodeSqliteModule | undefined> => {
   try {
     return (await import(moduleName)) as NodeSqliteModule;
   } catch {
     return undefined; // Node 20, or Node 22 before the module lost its flag
   }
+};
+
+const loadModule = async (): Promise<NodeSqliteModule | undefined> => {
+  // getBuiltinModule first: a single executable has no loader behind import().
+  const loaded = builtinModule<NodeSqliteModule>(moduleName) ?? (await importModule());
+  // The schema calls SQL functions defined in JavaScript (mm_partition_hash); releases before
+  // DatabaseSync#function (Node 22.13 / 23.5) cannot run it, so better-sqlite3 serves instead.
+  return loaded && typeof Reflect.get(loaded.DatabaseSync.prototype, 'function') === 'function'
+    ? loaded
+    : undefined;
 };
 
 /** Whether this runtime has node:sqlite, so better-sqlite3 (and its native addon) is not needed. */
@@ -61,6 +69,7 @@ export const openNodeSqlite = async (file: string): Promise<RawDriver | undefine
     get inTransaction() {
       return db.isTransaction ?? depth > 0;
     },
+    defineFunction: (name, fn) => db.function(name, { deterministic: true }, fn),
     close: () => db.close(),
   };
 };

@@ -4,6 +4,7 @@ import { ConfigError, coerceError } from '../../../core/errors.ts';
 import { openBetterSqlite3 } from './driver-better-sqlite3.ts';
 import { openNodeSqlite } from './driver-node-sqlite.ts';
 import { sqliteErrorKind } from './errors.ts';
+import { defineSqlFunctions } from './sql-functions.ts';
 
 export type SqlValue = null | number | bigint | string | Uint8Array;
 /**
@@ -32,6 +33,8 @@ export type SqliteDriver = {
   /** Prepared once per SQL text and kept, so hot paths never re-parse. */
   prepare(sql: string): Statement;
   readonly inTransaction: boolean;
+  /** Registers a deterministic scalar SQL function on this connection. */
+  defineFunction(name: string, fn: (...args: SqlValue[]) => SqlValue): void;
   close(): void;
 };
 
@@ -71,6 +74,7 @@ const withStatementCache = (raw: RawDriver): SqliteDriver => {
     get inTransaction() {
       return raw.inTransaction;
     },
+    defineFunction: (name, fn) => raw.defineFunction(name, fn),
     close: () => {
       cache.clear();
       raw.close();
@@ -104,6 +108,7 @@ const configure = async (db: SqliteDriver, options: OpenSqliteOptions): Promise<
   }
   db.exec('PRAGMA synchronous = NORMAL');
   db.exec('PRAGMA foreign_keys = ON');
+  defineSqlFunctions(db);
   if (options.queryOnly) db.exec('PRAGMA query_only = ON');
 };
 

@@ -71,7 +71,7 @@ export const createSqliteOutboxRelay = (
     }
   },
 
-  backlog: () => connection.read(readBacklog, 'database'),
+  backlog: (options = {}) => connection.read((db) => readBacklog(db, options.topic), 'database'),
 
   watch: (onInsert) => watchInserts(connection, watchers, onInsert),
 });

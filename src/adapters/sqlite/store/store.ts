@@ -9,6 +9,7 @@ import type { SqliteDriver } from '../driver/driver.ts';
 import { translateSqliteError } from '../driver/errors.ts';
 import { migrateSqlite } from '../driver/migrate.ts';
 import { numberedValues } from '../driver/sql-values.ts';
+import { createSqliteFences, createSqliteLeases } from './leases.ts';
 import { createSqliteLedgerReader, createSqliteLedgerWriter } from './ledger.ts';
 import { createSqliteLintProfiles } from './lint-profiles.ts';
 import { createRelayLock } from './outbox/relay-lock.ts';
@@ -43,6 +44,7 @@ const createTx = (connection: SqliteConnection, db: SqliteDriver, isOpen: () => 
     users: createSqliteUsers(scope),
     ledger: createSqliteLedgerWriter(scope),
     lintProfiles: createSqliteLintProfiles(scope),
+    fences: createSqliteFences(scope),
     query: <Row>(sql: string, params: readonly unknown[] = []) =>
       scope.run((inner) => inner.prepare(sql).rows<Row>(numberedValues(params))),
     savepoint: (callback) => savepoint(db, connection.nextSavepoint(), scope, () => callback(tx)),
@@ -71,6 +73,7 @@ export const createSqliteStore = (
       }, 'database'),
     outbox: createSqliteOutboxRelay(connection, lock, watchers),
     ledger: createSqliteLedgerReader(connection),
+    leases: createSqliteLeases(connection),
     migrate: () => migrateSqlite(connection, readMigrations('sqlite')),
     // The file stays open while another store or the shim of this process holds it; a closed store
     // must still say it cannot answer, as a closed Postgres client does.

@@ -5,6 +5,7 @@ import type { StreamFields } from '../../../core/envelope.ts';
 import { PermanentError, TransientError, ValidationError } from '../../../core/errors.ts';
 import type { AddOutcome, Bus, ExecResult } from '../../../ports/bus.ts';
 import { type IdFieldRef, idFieldRefs } from '../../exec-id-fields.ts';
+import { assertPartitionCount, parsePartitionCount } from '../../partition-count.ts';
 import type { SqliteConnection } from '../driver/connection.ts';
 import type { SqliteDriver } from '../driver/driver.ts';
 import {
@@ -186,6 +187,27 @@ export const createSqliteBus = (connection: SqliteConnection, options: SqliteBus
         const target = requireGroup(db, stream, group);
         return autoClaim(db, target.stream, target.group, claim, Date.now());
       }, false),
+
+    partitions: (topic) =>
+      read((db) =>
+        parsePartitionCount(
+          db.prepare('SELECT partitions FROM bus_topics WHERE topic = ?').get<{ partitions: number }>(topic)
+            ?.partitions,
+        ),
+      ),
+
+    setPartitions: (topic, partitions) => {
+      try {
+        assertPartitionCount(partitions);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return write((db) => {
+        db.prepare(
+          'INSERT INTO bus_topics (topic, partitions) VALUES (?, ?) ON CONFLICT (topic) DO UPDATE SET partitions = excluded.partitions',
+        ).run(topic, partitions);
+      }, false);
+    },
 
     streamsEndingWith: (suffix) =>
       read((db) =>

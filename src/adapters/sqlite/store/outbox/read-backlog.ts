@@ -2,10 +2,12 @@
 import type { OutboxBacklog } from '../../../../ports/outbox.ts';
 import type { SqliteDriver } from '../../driver/driver.ts';
 
-export const readBacklog = (db: SqliteDriver): OutboxBacklog => {
-  const row = db
-    .prepare('SELECT count(*) AS count, min(occurred_at) AS oldest FROM outbox')
-    .get<{ count: number; oldest: string | null }>();
+export const readBacklog = (db: SqliteDriver, topic?: string): OutboxBacklog => {
+  const select = 'SELECT count(*) AS count, min(occurred_at) AS oldest FROM outbox';
+  const row =
+    topic === undefined
+      ? db.prepare(select).get<{ count: number; oldest: string | null }>()
+      : db.prepare(`${select} WHERE topic = ?`).get<{ count: number; oldest: string | null }>(topic);
   const oldest = row?.oldest ? Date.parse(row.oldest) : Number.NaN;
   return {
     count: row?.count ?? 0,

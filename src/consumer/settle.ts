@@ -28,8 +28,10 @@ export type Settlement = {
   readonly done: readonly PlannedEvent[];
   /** Stream entries behind an earlier event of their aggregate: stored in parking, then acknowledged. */
   readonly parked: readonly PlannedEvent[];
-  /** Event keys released from parking and now done (or dead-lettered): removed from parking. */
+  /** Event keys released from parking and now done: removed from parking with the effects. */
   readonly unparked: readonly string[];
+  /** Released events dead-lettered: removed from parking once the dead letter is written. */
+  readonly deadUnparked: readonly string[];
   /** Stream -> events already recorded by this group (an earlier delivery) or repeated in the batch. */
   readonly duplicatesBy: ReadonlyMap<string, number>;
   /** Stream -> events recorded as `skipped`: no handler for the type. */
@@ -70,6 +72,7 @@ export const settleBatch = (plan: BatchPlan, result: ApplyResult, options: Settl
   const done: PlannedEvent[] = [];
   const parked: PlannedEvent[] = [];
   const unparked: string[] = [];
+  const deadUnparked: string[] = [];
   const duplicatesBy = new Map<string, number>();
   const skippedBy = new Map<string, number>();
   const at = options.now.toISOString();
@@ -89,7 +92,7 @@ export const settleBatch = (plan: BatchPlan, result: ApplyResult, options: Settl
     const reason = describe(rejected, deliveries, unparseable);
     deadLettered.push({ ...rejected, dlqStream: dlqStreamOfPartition(stream), reason, fields });
     options.failures.forget(stream, entry.id);
-    if (rejected.delivery.parked && rejected.eventId) unparked.push(rejected.eventId.toLowerCase());
+    if (rejected.delivery.parked && rejected.eventId) deadUnparked.push(rejected.eventId.toLowerCase());
   };
   const fail = (rejected: Rejected): void => {
     if (rejected.delivery.deliveries >= options.maxDeliveries) deadLetter(rejected, false);
@@ -165,18 +168,22 @@ export const settleBatch = (plan: BatchPlan, result: ApplyResult, options: Settl
     done,
     parked,
     unparked,
+    deadUnparked,
     duplicatesBy,
     skippedBy,
     writes,
   };
 };
 
-/** One round trip: plain acks on the happy path, one atomic script when dead letters are involved. */
-export const writeSettlement = async (bus: Bus, group: string, settlement: Settlement): Promise<void> => {
+/**
+ * One round trip: plain acks on the happy path, one atomic script when dead letters are involved.
+ * Returns the dead letters' ids, in the order of `settlement.deadLettered`.
+ */
+export const writeSettlement = async (bus: Bus, group: string, settlement: Settlement): Promise<string[]> => {
   if (settlement.writes.length === 0) {
     await Promise.all([...settlement.acks].map(([stream, ids]) => bus.ack(stream, group, ids)));
-    return;
+    return [];
   }
   const acks: BusWrite[] = [...settlement.acks].map(([stream, ids]) => ({ op: 'ack', stream, group, ids }));
-  await bus.exec([...settlement.writes, ...acks]);
+  return (await bus.exec([...settlement.writes, ...acks])).addedIds;
 };

@@ -53,6 +53,8 @@ export const startConsumer = async (
       blockMs: 200,
       claimIdleMs: 30_000,
       maxDeliveries: 5,
+      leaseMs: consumerDefaults.leaseMs,
+      onDeadLetter: consumerDefaults.onDeadLetter,
       startId: '0',
       lagWarnS: 60,
       strict: false,

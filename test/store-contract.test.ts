@@ -20,7 +20,8 @@ describeStoreContract(
   async () => {
     database ??= await createTestDatabase();
     const { url } = database;
-    await database.sql`truncate outbox, event_ledger, users, lint_profiles, leases, lease_members restart identity`;
+    await database.sql`truncate outbox, event_ledger, users, lint_profiles, leases, lease_members,
+      parked_events, aggregate_blocks restart identity`;
     const opened = [createPostgresStore({ url, maxConnections: 5 })];
     return {
       store: opened[0] as Store,

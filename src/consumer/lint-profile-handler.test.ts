@@ -32,7 +32,11 @@ describe('userChangeOf', () => {
       displayName: 'A',
       status: 'active',
       lastEventId: '0190a1b2-c3d4-7e5f-8a9b-000000000001',
+      lastOutboxId: null,
     });
+    const payload = { id: userId, email: 'a@example.com' };
+    assert.equal(userChangeOf({ ...eventOf(payload), outboxId: '42' }).lastOutboxId, 42);
+    assert.equal(userChangeOf({ ...eventOf(payload), outboxId: 'x1' }).lastOutboxId, null);
     assert.equal(
       userChangeOf(eventOf({ id: userId, email: 'a@example.com' }, 'user.disabled')).status,
       'disabled',

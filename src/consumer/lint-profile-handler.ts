@@ -33,6 +33,12 @@ const text = (
   return value;
 };
 
+/** The event's outbox id, which orders the events of one aggregate; null when it has none. */
+const positionOf = (event: ConsumedEvent): number | null => {
+  const id = event.outboxId;
+  return id !== undefined && /^\d{1,15}$/.test(id) ? Number(id) : null;
+};
+
 /**
  * The user as written by mm-backend (`userPayload`) to a profile change; every problem is named at
  * once, so the dead letter says exactly what is wrong with the payload.
@@ -65,6 +71,7 @@ export const userChangeOf = (event: ConsumedEvent): LintProfileChange => {
     displayName: displayName ?? email.split('@')[0] ?? email,
     status: finalStatus,
     lastEventId: event.eventId,
+    lastOutboxId: positionOf(event),
   };
 };
 

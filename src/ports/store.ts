@@ -10,6 +10,7 @@ import type { LeaseFenceCheck, LeaseStore } from './leases.ts';
 import type { LedgerReader, LedgerWriter } from './ledger.ts';
 import type { LintProfileWriter } from './lint-profiles.ts';
 import type { OutboxRelay, OutboxWriter } from './outbox.ts';
+import type { ParkingStore } from './parking.ts';
 import type { UserRepository } from './users.ts';
 
 export type Tx = {
@@ -19,6 +20,8 @@ export type Tx = {
   readonly lintProfiles: LintProfileWriter;
   /** Fails the transaction (FencedError) unless the caller's leases still hold, locked until commit. */
   readonly fences: LeaseFenceCheck;
+  /** Parking inside this transaction: park, release or block together with the ledger rows. */
+  readonly parking: ParkingStore;
   /**
    * Raw SQL for custom handlers, with `$1`-style placeholders in both dialects. The SQL itself is
    * dialect-specific; handlers that must run in both modes stick to portable statements.
@@ -36,6 +39,8 @@ export type Store = {
   readonly ledger: LedgerReader;
   /** Each call in its own transaction; fence effects with `tx.fences` instead. */
   readonly leases: LeaseStore;
+  /** Each call in its own transaction. */
+  readonly parking: ParkingStore;
   migrate(): Promise<MigrationReport>;
   /** Resolves once the database answered; rejects with TransientError when it cannot, or this store is closed. */
   ping(): Promise<void>;

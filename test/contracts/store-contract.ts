@@ -7,6 +7,7 @@ import { drainOutbox } from '../../src/relay/drain-outbox.ts';
 import type { StoreFactory, StoreFixture, StoreKit } from './store-kit.ts';
 import { storeLeasesCases } from './store-leases.ts';
 import { storeOutboxCases } from './store-outbox.ts';
+import { storeParkingCases } from './store-parking.ts';
 import { storePartitionsCases } from './store-partitions.ts';
 import { storeRecordsCases } from './store-records.ts';
 import { storeRelayStatementsCases } from './store-relay-statements.ts';
@@ -62,5 +63,6 @@ export const describeStoreContract = (
     storeRecordsCases(kit);
     storePartitionsCases(kit);
     storeLeasesCases(kit);
+    storeParkingCases(kit);
   });
 };

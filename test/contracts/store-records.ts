@@ -159,16 +159,62 @@ export const storeRecordsCases = (t: StoreKit): void => {
       await t.store.withTransaction((tx) => tx.lintProfiles.apply([created]));
       assert.deepEqual(await t.store.withTransaction((tx) => tx.lintProfiles.get(userId)), {
         ...created,
+        lastOutboxId: null,
         version: 1,
       });
       const batch = [change('b@example.com'), change('c@example.com'), change('d@example.com', 'disabled')];
       await t.store.withTransaction((tx) => tx.lintProfiles.apply(batch));
       assert.deepEqual(await t.store.withTransaction((tx) => tx.lintProfiles.get(userId)), {
         ...batch[2],
+        lastOutboxId: null,
         version: 4,
       });
       assert.equal(await t.store.withTransaction((tx) => tx.lintProfiles.get(uuidv7())), undefined);
       await t.store.withTransaction((tx) => tx.lintProfiles.apply([]));
+    });
+
+    it('never moves a profile backwards: an older outbox id is ignored, in a batch and across', async () => {
+      const userId = uuidv7();
+      const other = uuidv7();
+      const change = (email: string, lastOutboxId: number | null, id = userId) => ({
+        userId: id,
+        email,
+        displayName: 'Ada',
+        status: 'active' as const,
+        lastEventId: uuidv7(),
+        lastOutboxId,
+      });
+      const get = (id = userId) => t.store.withTransaction((tx) => tx.lintProfiles.get(id));
+      await t.store.withTransaction((tx) => tx.lintProfiles.apply([change('v10@example.com', 10)]));
+      // Older, and equal (the same position again), change nothing.
+      await t.store.withTransaction((tx) =>
+        tx.lintProfiles.apply([change('v7@example.com', 7), change('again@example.com', 10)]),
+      );
+      assert.deepEqual(
+        [(await get())?.email, (await get())?.lastOutboxId, (await get())?.version],
+        ['v10@example.com', 10, 1],
+      );
+      // In one batch: a later change wins even when an older one follows it; other users still apply.
+      await t.store.withTransaction((tx) =>
+        tx.lintProfiles.apply([
+          change('v12@example.com', 12),
+          change('other@example.com', 3, other),
+          change('v11@example.com', 11),
+        ]),
+      );
+      assert.deepEqual(
+        [(await get())?.email, (await get())?.lastOutboxId, (await get())?.version],
+        ['v12@example.com', 12, 2],
+      );
+      assert.equal((await get(other))?.lastOutboxId, 3);
+      // A change without a position always applies and keeps the known position.
+      await t.store.withTransaction((tx) => tx.lintProfiles.apply([change('free@example.com', null)]));
+      assert.deepEqual(
+        [(await get())?.email, (await get())?.lastOutboxId, (await get())?.version],
+        ['free@example.com', 12, 3],
+      );
+      await t.store.withTransaction((tx) => tx.lintProfiles.apply([change('v11@example.com', 11)]));
+      assert.equal((await get())?.email, 'free@example.com');
     });
   });
 

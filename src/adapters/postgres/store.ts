@@ -8,6 +8,7 @@ import { createPostgresLedgerReader, createPostgresLedgerWriter } from './ledger
 import { createPostgresLintProfiles } from './lint-profiles.ts';
 import { migratePostgres } from './migrate.ts';
 import { createPostgresOutboxRelay, createPostgresOutboxWriter } from './outbox.ts';
+import { createPostgresParking } from './parking.ts';
 import { createPostgresUsers } from './users.ts';
 
 export type PostgresStoreOptions = {
@@ -24,6 +25,7 @@ const createTx = (sql: postgres.TransactionSql): Tx => ({
   ledger: createPostgresLedgerWriter(sql),
   lintProfiles: createPostgresLintProfiles(sql),
   fences: createPostgresFences(sql),
+  parking: createPostgresParking(sql),
   query: async <Row>(text: string, params: readonly unknown[] = []) =>
     (await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as Row[],
   savepoint: (callback) => sql.savepoint((inner) => callback(createTx(inner))) as never,
@@ -46,6 +48,7 @@ export const createPostgresStore = (options: PostgresStoreOptions): Store => {
     outbox: createPostgresOutboxRelay(sql),
     ledger: createPostgresLedgerReader(sql),
     leases: createPostgresLeases(sql),
+    parking: createPostgresParking(sql),
     migrate: () => migratePostgres(sql, readMigrations('postgres')),
     ping: () => pgCall(async () => void (await sql`select 1`)),
     close: () => sql.end({ timeout: 2 }),

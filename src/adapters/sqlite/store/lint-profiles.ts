@@ -9,18 +9,23 @@ type ProfileRecord = {
   display_name: string;
   status: LintProfile['status'];
   last_event_id: string;
+  last_outbox_id: number | null;
   version: number;
 };
 
-const upsertSql = `INSERT INTO lint_profiles (user_id, email, display_name, status, last_event_id, version, updated_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?)
+const upsertSql = `INSERT INTO lint_profiles
+    (user_id, email, display_name, status, last_event_id, last_outbox_id, version, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (user_id) DO UPDATE SET
     email = excluded.email,
     display_name = excluded.display_name,
     status = excluded.status,
     last_event_id = excluded.last_event_id,
+    last_outbox_id = coalesce(excluded.last_outbox_id, lint_profiles.last_outbox_id),
     version = lint_profiles.version + excluded.version,
-    updated_at = excluded.updated_at`;
+    updated_at = excluded.updated_at
+  WHERE excluded.last_outbox_id IS NULL OR lint_profiles.last_outbox_id IS NULL
+    OR excluded.last_outbox_id > lint_profiles.last_outbox_id`;
 
 export const createSqliteLintProfiles = (scope: TxScope): LintProfileWriter => ({
   apply: async (changes) => {
@@ -36,6 +41,7 @@ export const createSqliteLintProfiles = (scope: TxScope): LintProfileWriter => (
           c.displayName,
           c.status,
           uuidParam(c.lastEventId, 'last event id'),
+          c.lastOutboxId,
           c.changes,
           at,
         );
@@ -46,7 +52,7 @@ export const createSqliteLintProfiles = (scope: TxScope): LintProfileWriter => (
   get: (userId) =>
     scope.run((db) => {
       const row = db
-        .prepare(`SELECT user_id, email, display_name, status, last_event_id, version
+        .prepare(`SELECT user_id, email, display_name, status, last_event_id, last_outbox_id, version
           FROM lint_profiles WHERE user_id = ?`)
         .get<ProfileRecord>(uuidParam(userId, 'user id'));
       return row
@@ -56,6 +62,7 @@ export const createSqliteLintProfiles = (scope: TxScope): LintProfileWriter => (
             displayName: row.display_name,
             status: row.status,
             lastEventId: row.last_event_id,
+            lastOutboxId: row.last_outbox_id === null ? null : Number(row.last_outbox_id),
             version: row.version,
           }
         : undefined;

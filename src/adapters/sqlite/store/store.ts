@@ -14,6 +14,7 @@ import { createSqliteLedgerReader, createSqliteLedgerWriter } from './ledger.ts'
 import { createSqliteLintProfiles } from './lint-profiles.ts';
 import { createRelayLock } from './outbox/relay-lock.ts';
 import { createSqliteOutboxRelay, createSqliteOutboxWriter } from './outbox.ts';
+import { connectionRunner, createSqliteParking, scopeRunner } from './parking.ts';
 import { createTxScope, type TxScope } from './scope.ts';
 import { createSqliteUsers } from './users.ts';
 
@@ -45,6 +46,7 @@ const createTx = (connection: SqliteConnection, db: SqliteDriver, isOpen: () => 
     ledger: createSqliteLedgerWriter(scope),
     lintProfiles: createSqliteLintProfiles(scope),
     fences: createSqliteFences(scope),
+    parking: createSqliteParking(scopeRunner(scope)),
     query: <Row>(sql: string, params: readonly unknown[] = []) =>
       scope.run((inner) => inner.prepare(sql).rows<Row>(numberedValues(params))),
     savepoint: (callback) => savepoint(db, connection.nextSavepoint(), scope, () => callback(tx)),
@@ -74,6 +76,7 @@ export const createSqliteStore = (
     outbox: createSqliteOutboxRelay(connection, lock, watchers),
     ledger: createSqliteLedgerReader(connection),
     leases: createSqliteLeases(connection),
+    parking: createSqliteParking(connectionRunner(connection)),
     migrate: () => migrateSqlite(connection, readMigrations('sqlite')),
     // The file stays open while another store or the shim of this process holds it; a closed store
     // must still say it cannot answer, as a closed Postgres client does.

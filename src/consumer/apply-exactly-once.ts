@@ -107,7 +107,12 @@ export const applyExactlyOnce = async (
   plan: BatchPlan,
   options: ApplyOptions,
 ): Promise<ApplyResult> => {
-  const nothing: ApplyResult = { recorded: new Set(), failures: new Map(), deferred: new Set(), redone: false };
+  const nothing: ApplyResult = {
+    recorded: new Set(),
+    failures: new Map(),
+    deferred: new Set(),
+    redone: false,
+  };
   if (plan.work.length === 0 && plan.unhandled.length === 0) {
     // Parked events and blocks still need their parking writes, under the same fences.
     if (!options.inTx || plan.deliveries.length === 0) return nothing;

@@ -84,7 +84,7 @@ export const consumerSettings = defineSettings({
     env: 'MM_LEASE_MS',
     default: 10_000,
     parse: integer(300, 600_000),
-    help: 'partition lease time: a dead consumer\'s partitions move to others within it',
+    help: "partition lease time: a dead consumer's partitions move to others within it",
   },
   onDeadLetter: {
     flag: '--on-dead-letter <mode>',

@@ -89,7 +89,6 @@ describe('order gate', () => {
       eventId: 'a-e2',
       attempts: 1,
       retryAt: 500,
-      firstFailedAt: new Date(0).toISOString(),
     });
     assert.equal(gate.verdict(item('a', 1)), 'park', 'nothing overtakes a failing parked event');
     assert.deepEqual(gate.takeReleases(100), []);

@@ -29,7 +29,6 @@ export type Hold =
       /** Handler attempts so far. */
       readonly attempts: number;
       readonly retryAt: number;
-      readonly firstFailedAt: string;
     };
 
 type AggregateState = {
@@ -57,6 +56,8 @@ export type OrderGate = {
   /** The block is gone: the parked events may follow. */
   unblocked(aggregateKey: string): void;
   isBlocked(aggregateKey: string): boolean;
+  /** The dead-lettered event that blocks the aggregate, if any. */
+  blockOf(aggregateKey: string): string | undefined;
   blockedKeys(): string[];
   hold(aggregateKey: string): Hold | undefined;
   /** After a release round: the parked events still waiting, per stream (empty: none left). */
@@ -64,6 +65,8 @@ export type OrderGate = {
   /** Aggregates whose parked events may be released now (queued, or a parked retry that is due). */
   takeReleases(now: number): string[];
   queueRelease(aggregateKey: string): void;
+  /** The held entry is gone from the pending list (trimmed): its aggregate goes on. */
+  dropHold(stream: string, id: string): void;
   /** Pending holds older than `before`: the caller checks they are still pending. */
   staleHolds(before: number): Array<{ aggregateKey: string; stream: string; id: string }>;
   /** The partition changed hands: forget what the gate knew about it. */
@@ -161,6 +164,7 @@ export const createOrderGate = (): OrderGate => {
       tidy(aggregateKey);
     },
     isBlocked: (aggregateKey) => states.get(aggregateKey)?.block !== undefined,
+    blockOf: (aggregateKey) => states.get(aggregateKey)?.block,
     blockedKeys: () => [...states].filter(([, s]) => s.block !== undefined).map(([key]) => key),
     hold: (aggregateKey) => states.get(aggregateKey)?.hold,
     setFronts: (aggregateKey, fronts) => {
@@ -186,6 +190,15 @@ export const createOrderGate = (): OrderGate => {
     },
     queueRelease: (aggregateKey) => {
       releases.add(aggregateKey);
+    },
+    dropHold: (stream, id) => {
+      for (const [key, state] of states) {
+        const hold = state.hold;
+        if (hold?.kind !== 'pending' || hold.stream !== stream || hold.id !== id) continue;
+        delete state.hold;
+        if (hasFronts(state)) releases.add(key);
+        tidy(key);
+      }
     },
     staleHolds: (before) => {
       const stale: Array<{ aggregateKey: string; stream: string; id: string }> = [];

@@ -37,6 +37,10 @@ export const startConsumer = async (
   });
   const group = options.group ?? consumerDefaults.group;
   counter += 1;
+  // Tests add entries themselves, without the relay that records each topic's partition count.
+  for (const topic of options.topics ?? ['identity']) {
+    if ((await bus.partitions(topic)) === undefined) await bus.setPartitions(topic, 1);
+  }
   const service = createConsumerService(
     {
       store: target.store,

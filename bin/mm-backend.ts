@@ -34,13 +34,18 @@ addSettings(program.command('serve', { isDefault: true }), backendSettings)
           import('../src/core/serve-part.ts'),
           import('../src/wiring/connect.ts'),
         ]);
-      const logger = createLogger({ level: config.logLevel, file: config.logFile });
+      const logger = createLogger({ level: config.logLevel, file: config.logFile, service: 'backend' });
       const ports = await connect(config.deployment, { logger, role: 'mm-backend' });
       const backend = createBackend(
         { store: requireStore(ports), bus: ports.bus, logger, registry: createMetricsRegistry() },
         config,
       );
-      await runUntilSignal(backend, { logger, close: ports.close, name: 'mm-backend' });
+      await runUntilSignal(backend, {
+        logger,
+        close: ports.close,
+        name: 'mm-backend',
+        announce: { registry: ports.registry, role: 'backend', logger },
+      });
       return undefined;
     }),
   );
@@ -51,7 +56,7 @@ addSettings(program.command('migrate'), migrateSettings)
     runCli('mm-backend', async () => {
       const config = loadMigrateConfig(flagsOf(command, migrateSettings), process.env);
       const { connect, requireStore } = await import('../src/wiring/connect.ts');
-      const logger = createLogger({ level: config.logLevel, file: config.logFile });
+      const logger = createLogger({ level: config.logLevel, file: config.logFile, service: 'migrate' });
       const ports = await connect(config.deployment, { logger, role: 'mm-backend-migrate' });
       try {
         const report = await requireStore(ports).migrate();
@@ -76,11 +81,12 @@ addSettings(program.command('stack'), stackSettings)
         import('../src/stack/run-stack.ts'),
         import('../src/wiring/connect.ts'),
       ]);
-      const logger = createLogger({ level: config.logLevel, file: config.logFile });
+      const logger = createLogger({ level: config.logLevel, file: config.logFile, service: 'stack' });
       const ports = await connect(config.deployment, { logger, role: 'mm-stack' });
       await runStack(config, {
         store: requireStore(ports),
         bus: ports.bus,
+        registry: ports.registry,
         close: ports.close,
         logger,
         out: (text) => void process.stdout.write(text),
@@ -101,13 +107,14 @@ addSettings(program.command('drill'), drillSettings)
       const config = loadDrillConfig(name, flagsOf(command, drillSettings), process.env, () =>
         join(mkdtempSync(join(tmpdir(), 'mm-drill-')), 'drill.db'),
       );
-      const [{ runDrills }, { connect, requireStore }] = await Promise.all([
+      const [{ runDrills }, { connect, localSideFiles, requireStore }] = await Promise.all([
         import('../src/drills/run-drills.ts'),
         import('../src/wiring/connect.ts'),
       ]);
       const lines: string[] = [];
       const logger = createLogger({
         level: 'info',
+        service: 'drill',
         file: config.logFile,
         sink: (line) => void lines.push(line),
       });
@@ -126,6 +133,8 @@ addSettings(program.command('drill'), drillSettings)
         await ports.close();
         logger.close();
         if (config.temporary) rmSync(dirname(config.file), { recursive: true, force: true });
+        // The drill had the file to itself (README): only the database file stays for inspection.
+        else for (const side of localSideFiles(config.file)) rmSync(side, { force: true });
       }
     }),
   );

@@ -41,7 +41,7 @@ addSettings(program.command('run', { isDefault: true }), consumerSettings)
       const handlers = config.handlerModule
         ? await loadHandlerModule(config.handlerModule, process.cwd())
         : builtinHandlersFor(config.group);
-      const logger = createLogger({ level: config.logLevel, file: config.logFile });
+      const logger = createLogger({ level: config.logLevel, file: config.logFile, service: 'consumer' });
       const ports = await connect(config.deployment, { logger, role: 'mm-consumer', maxDbConnections: 4 });
       const service = createConsumerService(
         { store: requireStore(ports), bus: ports.bus, logger, registry: createMetricsRegistry(), handlers },
@@ -51,7 +51,12 @@ addSettings(program.command('run', { isDefault: true }), consumerSettings)
         logger.close();
         process.exit(1);
       });
-      await runUntilSignal(service, { logger, close: ports.close, name: 'mm-consumer' });
+      await runUntilSignal(service, {
+        logger,
+        close: ports.close,
+        name: 'mm-consumer',
+        announce: { registry: ports.registry, role: 'consumer', name: config.name, logger },
+      });
       return undefined;
     }),
   );
@@ -66,7 +71,7 @@ addSettings(program.command('replay'), replaySettings)
         import('../src/wiring/connect.ts'),
       ]);
       const from = parseReplayFrom(config.from);
-      const logger = createLogger({ level: config.logLevel, file: config.logFile });
+      const logger = createLogger({ level: config.logLevel, file: config.logFile, service: 'consumer' });
       const ports = await connect(config.deployment, {
         logger,
         role: 'mm-consumer-replay',
@@ -75,7 +80,13 @@ addSettings(program.command('replay'), replaySettings)
       try {
         const report = await runReplay(
           { bus: ports.bus, ledger: ports.store?.ledger },
-          { group: config.group, topic: config.topic, from, dryRun: config.dryRun },
+          {
+            group: config.group,
+            topic: config.topic,
+            from,
+            dryRun: config.dryRun,
+            includeDeadLetters: config.includeDeadLetters,
+          },
         );
         for (const line of describeReplay(report)) process.stdout.write(`${line}\n`);
       } finally {

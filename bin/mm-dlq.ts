@@ -2,6 +2,7 @@
 // mm-dlq: the dead-letter toolkit (list, inspect, reprocess, resolve, report, purge, export).
 import { existsSync, rmSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { type Command, Command as Program } from 'commander';
 import { versionLine } from '../src/core/build-info.ts';
@@ -13,6 +14,7 @@ import { runExport } from '../src/dlq/commands/export.ts';
 import { type DlqCommand, prepareDlqCommand } from '../src/dlq/commands.ts';
 import { wantsColor } from '../src/dlq/format/style.ts';
 import { contextStyle, type DlqContext, type Output } from '../src/dlq/io.ts';
+import { filePlace, redisPlace } from '../src/dlq/model/place.ts';
 import { exportOptions } from '../src/dlq/options.ts';
 import { type DlqCommandName, type DlqFlags, dlqSettings, loadDlqConnection } from '../src/dlq/settings.ts';
 import type { connect as connectPorts } from '../src/wiring/connect.ts';
@@ -53,6 +55,9 @@ const confirmOnTerminal = async (question: string): Promise<boolean> => {
   }
 };
 
+// Never create, migrate or write the file they read (a read-only file is fine).
+const readOnlyCommands = new Set<DlqCommand>(['list', 'inspect', 'report']);
+
 type Runner = (ctx: DlqContext, logger: Logger) => Promise<number>;
 
 // Loaded when a command runs, so --help and --version start without the clients' modules.
@@ -60,21 +65,29 @@ const connect: typeof connectPorts = async (...args) =>
   (await import('../src/wiring/connect.ts')).connect(...args);
 
 /** Connects to where the dead letters are, runs the command, closes; usage errors come first. */
-const withContext = (flags: DlqFlags, run: Runner): Promise<number> => {
+const withContext = (flags: DlqFlags, run: Runner, readOnly: boolean): Promise<number> => {
   const config = loadDlqConnection(flags, process.env);
   const logger = createLogger({
     level: config.logLevel,
+    service: 'dlq',
     file: config.logFile,
     sink: (line) => void process.stderr.write(line),
   });
   return (async () => {
-    const ports = await connect(config.deployment, { logger, role: 'mm-dlq', maxDbConnections: 2 });
+    const ports = await connect(config.deployment, { logger, role: 'mm-dlq', maxDbConnections: 2, readOnly });
+    const { deployment } = config;
+    const place =
+      deployment.kind === 'local'
+        ? filePlace(resolve(deployment.file))
+        : redisPlace(deployment.redisUrl, deployment.keyPrefix);
     const io = terminalOutput();
     try {
       return await run(
         {
           bus: ports.bus,
+          place,
           store: ports.store,
+          parking: ports.store?.parking,
           io,
           style: contextStyle(io),
           clock: systemClock,
@@ -94,7 +107,7 @@ const action = (name: DlqCommand) => (_options: unknown, command: Command) =>
   runCli('mm-dlq', async () => {
     const flags = flagsOf(command, dlqSettings(name));
     const run = prepareDlqCommand(name, flags);
-    return withContext(flags, (ctx) => run(ctx));
+    return withContext(flags, (ctx) => run(ctx), readOnlyCommands.has(name));
   });
 
 const command = (name: DlqCommandName, description: string): Command =>
@@ -120,14 +133,17 @@ command(
     const flags = flagsOf(cmd, dlqSettings('export'));
     const options = exportOptions(flags);
     const target = localDeployment(options.to, process.env);
-    return withContext(flags, (ctx, logger) =>
-      runExport(ctx, options, {
-        exists: () => existsSync(options.to),
-        open: () => connect(target, { logger, role: 'mm-dlq-export' }),
-        discard: () => {
-          for (const suffix of ['', '-wal', '-shm']) rmSync(`${options.to}${suffix}`, { force: true });
-        },
-      }),
+    return withContext(
+      flags,
+      (ctx, logger) =>
+        runExport(ctx, options, {
+          exists: () => existsSync(options.to),
+          open: () => connect(target, { logger, role: 'mm-dlq-export' }),
+          discard: () => {
+            for (const suffix of ['', '-wal', '-shm']) rmSync(`${options.to}${suffix}`, { force: true });
+          },
+        }),
+      true,
     );
   }),
 );

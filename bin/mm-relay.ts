@@ -21,12 +21,13 @@ addSettings(program.command('run', { isDefault: true }), relaySettings)
         import('../src/relay/run-relay.ts'),
         import('../src/wiring/connect.ts'),
       ]);
-      const logger = createLogger({ level: config.logLevel, file: config.logFile });
+      const logger = createLogger({ level: config.logLevel, file: config.logFile, service: 'relay' });
       const ports = await connect(config.deployment, { logger, role: 'mm-relay', maxDbConnections: 4 });
       await runRelay(config, {
         ports: { ...ports, store: requireStore(ports) },
         logger,
         registry: createMetricsRegistry(),
+        announce: { registry: ports.registry, role: 'relay', logger },
       });
       return undefined;
     }),

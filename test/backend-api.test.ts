@@ -73,7 +73,7 @@ describe('users API', { skip: await skipUnless('postgres', 'redis') }, () => {
       assert.match((await bodyOf(response)).detail, detail);
     }
     const wrongType = await backend.app.request('/api/users', { method: 'POST', body: 'email=a@b.c' });
-    assert.equal(wrongType.status, 400);
+    assert.equal(wrongType.status, 415);
     assert.deepEqual(await counts(), before);
   });
 

@@ -73,6 +73,7 @@ describe('mm-consumer observability', { skip: await skipUnless('postgres', 'redi
       events_processed_failure: 0,
       success_rate: 100,
       events_skipped_total: { no_handler: 0, duplicate: 0 },
+      events_duplicates: 0,
       events_dlq_total: { identity: 0 },
       events_parked: 0,
       last_processed_event_id: null,

@@ -39,21 +39,21 @@ describe('mm-dlq: the runbook commands as typed', { skip: await skipUnless('post
   });
   after(() => bus.close());
 
-  it('list --stream identity.dlq --count 20: newest first, plain text', async () => {
+  it('list --stream identity.dlq --count 20: newest first, plain text, with the events waiting behind each', async () => {
     const result = await run('list --stream identity.dlq --count 20');
     assert.equal(result.code, 0, result.stderr);
     const lines = result.stdout.trimEnd().split('\n');
     assert.equal(lines[0], 'identity.dlq: 2 open dead letters, the newest 2');
-    assert.match(lines[1] ?? '', /^ID +AGE +EVENT TYPE +EVENT ID +STAGE\/GROUP +ATTEMPTS +ERROR$/);
+    assert.match(lines[1] ?? '', /^ID +AGE +EVENT TYPE +EVENT ID +STAGE\/GROUP +ATTEMPTS +WAITING +ERROR$/);
     assert.match(
       lines[2] ?? '',
       new RegExp(
-        `^${consumer.id} .* user\\.created +${consumer.event.eventId} +consumer/${GROUP} +5 +ValidationError: payload of`,
+        `^${consumer.id} .* user\\.created +${consumer.event.eventId} +consumer/${GROUP} +5 +0 +ValidationError: payload of`,
       ),
     );
     assert.match(
       lines[3] ?? '',
-      new RegExp(`^${relay.id} .* ${relay.event.eventId} +relay +2 +PermanentError: event`),
+      new RegExp(`^${relay.id} .* ${relay.event.eventId} +relay +2 +0 +PermanentError: event`),
     );
     assert.ok(!result.stdout.includes(ESC), 'no escape codes when not on a terminal');
     for (const line of lines) assert.ok(line.length <= 160, `fits the width: ${line}`);
@@ -223,7 +223,7 @@ describe('mm-dlq: the runbook commands as typed', { skip: await skipUnless('post
     assert.equal(again.code, 0);
     assert.match(again.stdout, /was already resolved at .*; nothing to do/);
     const list = await run('list --stream identity.dlq --count 20');
-    assert.equal(list.stdout, 'identity.dlq is empty: no open dead letters\n');
+    assert.equal(list.stdout, 'identity.dlq: 0 open dead letters\n');
   });
 
   it('report --stream identity.dlq --hours 24: new, closed by action, open backlog, breakdowns, histogram', async () => {

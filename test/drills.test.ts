@@ -1,7 +1,7 @@
 // `mm-backend drill`: the runbook's recovery drills offline, in one process on a local file. They pass
 // on a working build, say FAIL (exit 1) when the pipeline does not recover, and read like the runbook.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -54,7 +54,8 @@ describe('mm-backend drill', () => {
       assert.match(out, new RegExp(line.startsWith('$ ') ? `\\${line}` : line));
     assert.match(out, /"status": "unhealthy"/, 'health JSON as evidence');
     assert.match(out, /By error fingerprint/, 'the DLQ report as evidence');
-    // The file is the operator's: it stays, with what the drills did in it.
+    // The file is the operator's: it stays, with what the drills did in it, and nothing beside it.
+    assert.deepEqual(readdirSync(dir), ['drill.db']);
     const db = new Database(file, { readonly: true });
     try {
       const rows = db

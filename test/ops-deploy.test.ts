@@ -112,6 +112,8 @@ describe('ops/compose.yaml', () => {
       assert.equal(service.depends_on?.migrate?.condition, 'service_completed_successfully');
     }
     assert.equal(services.migrate?.depends_on?.postgres?.condition, 'service_healthy');
+    // Published on every interface: the users API must not be open to anyone who reaches the host.
+    assert.match(services.backend?.environment?.MM_API_TOKENS ?? '', /^\$\{MM_API_TOKENS:\?/);
   });
 
   it('gives Redis an append-only file and noeviction', () => {

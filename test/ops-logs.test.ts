@@ -2,7 +2,6 @@
 // runbook's grep commands (taken from ops/RUNBOOK.md, run with the real grep) find the lines of each
 // provoked condition and only those: health changes, dead letters, failing handlers, consumer lag.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,40 +19,10 @@ import {
   RELAY_MAX_EVENT_BYTES,
   startLocalStack,
 } from './helpers/local-stack.ts';
-import { fencedBlocks, readOps } from './helpers/ops-files.ts';
 import { useTestDatabase } from './helpers/postgres.ts';
 import { type RedisServer, startRedisServer } from './helpers/redis.ts';
+import { grepFor, type LogLine, runbookGreps, runGrep } from './helpers/runbook-greps.ts';
 import { skipUnless } from './helpers/services.ts';
-
-type LogLine = Record<string, unknown> & { time: string; level: string; msg: string };
-
-/** The grep commands of the runbook's "Log-Based Monitoring" block, keyed by their pattern and files. */
-const runbookGreps = (): string[] => {
-  const block = fencedBlocks(readOps('RUNBOOK.md')).find(
-    (b) => b.heading === 'Log-Based Monitoring' && b.body.includes('grep "unhealthy'),
-  );
-  assert.ok(block, 'the runbook has its log patterns block');
-  return block.body.split('\n').filter((line) => line.startsWith('grep '));
-};
-
-/** Runs one runbook grep line with the real grep, the log directory in MM_LOG_DIR; parsed matches. */
-const runGrep = (command: string, logDir: string): LogLine[] => {
-  const result = spawnSync('bash', ['-c', command], {
-    env: { ...process.env, MM_LOG_DIR: logDir },
-    encoding: 'utf8',
-  });
-  assert.ok(result.status === 0 || result.status === 1, `${command}: ${result.stderr}`);
-  return result.stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line.slice(line.indexOf('{'))) as LogLine);
-};
-
-const grepFor = (greps: string[], needle: string, files: string): string => {
-  const found = greps.find((g) => g.includes(needle) && g.endsWith(files));
-  assert.ok(found, `the runbook greps ${needle} in ${files}`);
-  return found;
-};
 
 const readLines = (file: string): LogLine[] =>
   readFileSync(file, 'utf8')

@@ -1,13 +1,14 @@
 // The built relay and consumer against a password-protected and a TLS-only redis-server: events flow
 // end to end; a wrong password, a missing database, a database that is no number or an untrusted
 // certificate at start-up stops every binary with exit 78 and a clear line, instead of retrying
-// forever as if Redis were down.
+// forever as if Redis were down. A Redis Cluster and a master through Sentinel carry events too.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { assertNoBinariesLeft, type BinaryName, runBinary, startBinary } from './helpers/binaries.ts';
 import { eventually } from './helpers/eventually.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
 import { type RedisServer, startRedisServer } from './helpers/redis.ts';
+import { startRedisCluster, startSentinel } from './helpers/redis-cluster.ts';
 import { type WrittenEvent, writeUserEvents } from './helpers/relay.ts';
 import { skipUnless } from './helpers/services.ts';
 import { createTestCertificates, type TestCertificates } from './helpers/tls-certs.ts';
@@ -118,6 +119,34 @@ describe('relay and consumer against a secured Redis', { skip: await skipUnless(
       new RegExp(
         `Redis at 127.0.0.1:${server.port} presented a TLS certificate this process does not trust .*NODE_EXTRA_CA_CERTS`,
       ),
+    );
+  });
+  it('a cluster by its seed nodes and a master through Sentinel carry events; bad forms exit 78 naming the problem', async () => {
+    const cluster = await startRedisCluster();
+    try {
+      await eventsFlow(cluster.url);
+    } finally {
+      await cluster.stop();
+    }
+    const sentinel = await startSentinel();
+    try {
+      await eventsFlow(sentinel.url);
+    } finally {
+      await sentinel.stop();
+    }
+    await everyBinaryRefuses(
+      'redis+sentinel://u:s3cr3t-pw@127.0.0.1:1',
+      /--redis-url \(REDIS_URL\): a redis\+sentinel:\/\/ URL needs the master name after the hosts/,
+      { secret: 's3cr3t-pw' },
+    );
+    await everyBinaryRefuses(
+      'redis+cluster://u:s3cr3t-pw@127.0.0.1:1,127.0.0.1:x',
+      /--redis-url \(REDIS_URL\): a redis\+cluster:\/\/ URL needs host:port pairs separated by commas, got "127.0.0.1:x"/,
+      { secret: 's3cr3t-pw' },
+    );
+    await everyBinaryRefuses(
+      'redis+cluster://127.0.0.1:1/2',
+      /--redis-url \(REDIS_URL\): the redis\+cluster:\/\/ URL names the database "2": a Redis Cluster has database 0 only/,
     );
   });
 });

@@ -1,8 +1,10 @@
-// Events that fail on their own merits: attempts counted with backoff, then <topic>.dlq with every
-// field of the event plus the relay-stage failure; the row leaves the outbox only once that is written.
+// Events that fail on their own merits: attempts counted with backoff (a poison row: none), then
+// <topic>.dlq with every field of the event plus the relay-stage failure; once that is written the
+// row stays in the outbox as dead, holding its aggregate's later rows.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { afterEach, describe, it } from 'node:test';
-import { compareStreamIds, uuidv7 } from '../src/core/ids.ts';
+import { uuidv7 } from '../src/core/ids.ts';
 import type { Bus } from '../src/ports/bus.ts';
 import type { NewOutboxEvent } from '../src/ports/outbox.ts';
 import { eventually } from './helpers/eventually.ts';
@@ -49,8 +51,13 @@ describe('mm-relay dead letters', { skip: await skipUnless('postgres', 'redis') 
     db.store.withTransaction((tx) => tx.outbox.insert(events));
   const outboxRows = async (): Promise<Array<{ event_id: string; attempts: number }>> =>
     [...(await db.sql`select event_id::text, attempts from outbox order by id`)] as never;
+  const deadRows = async (): Promise<Array<{ event_id: string; dlq_stream: string; dlq_id: string }>> =>
+    [
+      ...(await db.sql`select event_id::text, dlq_stream, dlq_id from outbox where dead_at is not null
+        order by id`),
+    ] as never;
 
-  it('moves an oversized event to identity.dlq after max attempts without blocking other aggregates', async () => {
+  it('moves an oversized event to identity.dlq at once, holding its aggregate, without blocking others', async () => {
     await setup();
     const poisonAggregate = uuidv7();
     const poison = event(poisonAggregate, { notes: 'x'.repeat(1_500) });
@@ -62,19 +69,10 @@ describe('mm-relay dead letters', { skip: await skipUnless('postgres', 'redis') 
 
     running = await startTestRelay(
       { store: db.store, bus },
-      { ...fast, retryBackoffMs: 400, retryBackoffMaxMs: 800, maxEventBytes: 1_000, maxAttempts: 3 },
+      { ...fast, maxEventBytes: 1_000, maxAttempts: 3 },
     );
-    // Between attempts: the poison counts one failure, the event behind it waits without counting any.
-    const between = await eventually(async () => {
-      const rows = await outboxRows();
-      return rows.length === 2 && rows[0]?.attempts === 1 ? rows : undefined;
-    }, 5_000);
-    assert.deepEqual(between, [
-      { event_id: poison.eventId, attempts: 1 },
-      { event_id: behindPoison.eventId, attempts: 0 },
-    ]);
     await eventually(async () => (await bus.len('identity.dlq')) === 1, 10_000, { message: 'dead letter' });
-    await eventually(async () => (await bus.len('identity')) === 6, 5_000, { message: 'the other events' });
+    await eventually(async () => (await bus.len('identity')) === 5, 5_000, { message: 'the other events' });
 
     const [dead] = await readStream(bus, 'identity.dlq');
     assert.ok(dead);
@@ -84,7 +82,12 @@ describe('mm-relay dead letters', { skip: await skipUnless('postgres', 'redis') 
     assert.equal(f.topic, 'identity');
     assert.equal(f.aggregate_type, 'user');
     assert.equal(f.aggregate_id, poisonAggregate);
-    assert.equal(f.payload, stored.payload);
+    // At most --max-event-bytes of payload: a preview, its size and hash; the row keeps the rest.
+    assert.ok(Buffer.byteLength(f.payload ?? '') <= 1_000);
+    assert.ok(stored.payload.startsWith(f.payload ?? '-'));
+    assert.equal(f.dlq_payload_truncated, 'true');
+    assert.equal(f.dlq_payload_bytes, String(Buffer.byteLength(stored.payload)));
+    assert.equal(f.dlq_payload_sha256, createHash('sha256').update(stored.payload).digest('hex'));
     assert.equal(f.occurred_at, stored.occurred_at.toISOString());
     assert.equal(f.outbox_id, stored.id);
     assert.deepEqual(JSON.parse(f.headers ?? ''), { correlation_id: 'c-1' });
@@ -92,30 +95,40 @@ describe('mm-relay dead letters', { skip: await skipUnless('postgres', 'redis') 
     assert.equal(f.dlq_stage, 'relay');
     assert.equal(f.dlq_origin_stream, 'identity');
     assert.equal(f.dlq_error_class, 'PermanentError');
-    assert.match(f.dlq_error_message ?? '', /bytes, over --max-event-bytes 1000/);
-    assert.equal(f.dlq_attempts, '3');
-    assert.ok(f.dlq_first_failed_at && f.dlq_failed_at && f.dlq_first_failed_at < f.dlq_failed_at);
+    assert.match(f.dlq_error_message ?? '', /payload: event is \d+ bytes, over --max-event-bytes 1000/);
+    assert.equal(f.dlq_attempts, '1');
+    assert.ok(f.dlq_first_failed_at && f.dlq_failed_at);
     assert.match(f.dlq_fingerprint ?? '', /^[0-9a-f]{12}$/);
 
     const published = await readStream(bus, 'identity');
-    const position = (eventId: string): string =>
-      published.find((e) => e.fields.event_id === eventId)?.id ?? assert.fail(`${eventId} not published`);
-    for (const other of others) {
-      assert.ok(compareStreamIds(position(other.eventId), dead.id) < 0, 'others went ahead of the poison');
-    }
-    // Same pipeline at best, so the same millisecond (ids are per stream): never earlier.
-    assert.ok(compareStreamIds(position(behindPoison.eventId), dead.id) >= 0, 'its aggregate waited');
-    await eventually(async () => (await outboxRows()).length === 0, 5_000, { message: 'outbox emptied' });
+    assert.deepEqual(
+      published.map((e) => e.fields.event_id),
+      others.map((o) => o.eventId),
+    );
+    // The dead row stays (full payload) and its aggregate's later event waits behind it.
+    await eventually(async () => (await deadRows()).length === 1, 5_000, { message: 'row kept as dead' });
+    assert.deepEqual(await deadRows(), [
+      { event_id: poison.eventId, dlq_stream: 'identity.dlq', dlq_id: dead.id },
+    ]);
+    assert.deepEqual(
+      (await outboxRows()).map((r) => r.event_id),
+      [poison.eventId, behindPoison.eventId],
+    );
+    const [kept] =
+      (await db.sql`select payload::text from outbox where event_id = ${poison.eventId}`) as never as [
+        { payload: string },
+      ];
+    assert.equal(kept.payload, stored.payload);
 
     const relay = running.relay;
     const metrics = await metricsWhen(
       relay,
-      (m) => (m.events_published_total as Record<string, number>).identity === 6,
+      (m) => (m.events_published_total as Record<string, number>).identity === 5,
     );
     assert.deepEqual(metrics.events_dlq_total, { identity: 1 });
-    assert.deepEqual(metrics.events_published_total, { identity: 6 });
-    assert.equal(metrics.publish_failure_total, 3);
-    assert.equal(metrics.success_rate, Math.round((6 / 9) * 10_000) / 100);
+    // The held row waits; the dead row is the DLQ's to count.
+    assert.equal((await db.store.outbox.backlog()).count, 1);
+    assert.equal(metrics.publish_failure_total, 1);
     const moved = running.logs().filter((line) => line.includes(`Moved event ${poison.eventId} to DLQ: `));
     assert.equal(moved.length, 1);
     assert.equal(running.logs().filter((line) => line.includes('Moved event')).length, 1);
@@ -144,7 +157,12 @@ describe('mm-relay dead letters', { skip: await skipUnless('postgres', 'redis') 
     await eventually(async () => (await bus.len('identity')) === 1, 5_000, { message: 'the other event' });
     const [published] = await readStream(bus, 'identity');
     assert.equal(published?.fields.event_id, other.eventId);
-    assert.deepEqual(await outboxRows(), [
+    // Published before the commit: wait for the committed outcome.
+    const rows = await eventually(async () => {
+      const found = await outboxRows();
+      return found.length === 2 ? found : undefined;
+    }, 5_000);
+    assert.deepEqual(rows, [
       { event_id: poison.eventId, attempts: 1 },
       { event_id: behind.eventId, attempts: 0 },
     ]);
@@ -161,7 +179,10 @@ describe('mm-relay dead letters', { skip: await skipUnless('postgres', 'redis') 
     assert.equal(dead?.fields.event_id, wrong.eventId);
     assert.match(dead?.fields.dlq_error_message ?? '', /^WRONGTYPE/);
     assert.equal(dead?.fields.dlq_attempts, '2');
-    await eventually(async () => (await outboxRows()).length === 0, 5_000, { message: 'outbox emptied' });
+    await eventually(async () => (await deadRows()).length === 1, 5_000, { message: 'row kept as dead' });
+    assert.deepEqual(await deadRows(), [
+      { event_id: wrong.eventId, dlq_stream: 'identity.dlq', dlq_id: dead?.id },
+    ]);
   });
 
   it('keeps the row in the outbox while its dead letter cannot be written', async () => {
@@ -184,7 +205,7 @@ describe('mm-relay dead letters', { skip: await skipUnless('postgres', 'redis') 
     await redis.client.del(`${redis.prefix}identity.dlq`);
     await eventually(async () => (await bus.len('identity.dlq')) === 1, 10_000, { message: 'dead letter' });
     const relay = running.relay;
-    await eventually(async () => (await outboxRows()).length === 0, 5_000);
+    await eventually(async () => (await deadRows()).length === 1, 5_000, { message: 'row kept as dead' });
     await eventually(
       async () => ((await jsonMetrics(relay)).events_dlq_total as Record<string, number>).identity === 1,
       5_000,

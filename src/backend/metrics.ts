@@ -4,6 +4,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { withDeadline } from '../core/bounded.ts';
 import { dlqStreamOf } from '../core/envelope.ts';
 import { sumByLabel } from '../core/metrics.ts';
+import { streamsOfTopics } from '../core/topic-streams.ts';
 import type { Bus, MemoryInfo } from '../ports/bus.ts';
 
 export type BackendMetrics = {
@@ -19,7 +20,6 @@ export const createBackendMetrics = (
   bus: Bus,
   topics: readonly string[],
 ): BackendMetrics => {
-  const streams = topics.flatMap((t) => [t, dlqStreamOf(t)]);
   const written = new Counter({
     name: 'outbox_rows_written_total',
     help: 'Outbox rows written with their domain change, by topic',
@@ -30,7 +30,14 @@ export const createBackendMetrics = (
 
   // One bounded probe of Redis serves every gauge of a scrape; a failed or stalled probe keeps the
   // previous values.
-  type Sample = { memory?: MemoryInfo | undefined; lengths?: number[] | undefined };
+  // Lengths by stream name: every partition stream of each topic (under its recorded count), then
+  // each topic's one dead-letter stream.
+  type Sample = { memory?: MemoryInfo | undefined; lengths?: Map<string, number> | undefined };
+  const readLengths = async (): Promise<Map<string, number>> => {
+    const streams = [...(await streamsOfTopics(bus, topics)), ...topics.map(dlqStreamOf)];
+    const lengths = await Promise.all(streams.map((s) => bus.len(s)));
+    return new Map(streams.map((s, i) => [s, lengths[i] ?? 0]));
+  };
   let cached: { at: number; sample: Promise<Sample> } | undefined;
   const sampleBus = (): Promise<Sample> => {
     if (cached && Date.now() - cached.at < SAMPLE_TTL_MS) return cached.sample;
@@ -38,9 +45,7 @@ export const createBackendMetrics = (
       memory: bus.memory
         ? await withDeadline(bus.memory(), PROBE_MS, 'redis').catch(() => undefined)
         : undefined,
-      lengths: await withDeadline(Promise.all(streams.map((s) => bus.len(s))), PROBE_MS, 'redis').catch(
-        () => undefined,
-      ),
+      lengths: await withDeadline(readLengths(), PROBE_MS, 'redis').catch(() => undefined),
     }))();
     cached = { at: Date.now(), sample };
     return sample;
@@ -66,13 +71,14 @@ export const createBackendMetrics = (
   });
   new Gauge({
     name: 'stream_length',
-    help: 'Entries in each topic stream and its dead-letter stream',
+    help: 'Entries in each topic (partition) stream and its dead-letter stream',
     labelNames: ['stream'] as const,
     registers: [registry],
     async collect() {
       const { lengths } = await sampleBus();
       if (!lengths) return;
-      for (const [i, stream] of streams.entries()) this.set({ stream }, lengths[i] ?? 0);
+      this.reset(); // streams of an earlier partition count drop out
+      for (const [stream, length] of lengths) this.set({ stream }, length);
     },
   });
   // A dead letter leaves <topic>.dlq when it is reprocessed or resolved (mm-dlq deletes it and keeps
@@ -85,7 +91,7 @@ export const createBackendMetrics = (
     async collect() {
       const { lengths } = await sampleBus();
       if (!lengths) return;
-      for (const [i, topic] of topics.entries()) this.set({ topic }, lengths[2 * i + 1] ?? 0);
+      for (const topic of topics) this.set({ topic }, lengths.get(dlqStreamOf(topic)) ?? 0);
     },
   });
 
@@ -109,11 +115,9 @@ export const createBackendMetrics = (
         redis: memory
           ? { used_memory: memory.usedMemory, maxmemory: memory.maxMemory, maxmemory_policy: memory.policy }
           : { available: false },
-        streams: lengths
-          ? Object.fromEntries(streams.map((s, i) => [s, lengths[i] ?? 0]))
-          : { available: false },
+        streams: lengths ? Object.fromEntries(lengths) : { available: false },
         dlq_backlog: lengths
-          ? Object.fromEntries(topics.map((t, i) => [t, lengths[2 * i + 1] ?? 0]))
+          ? Object.fromEntries(topics.map((t) => [t, lengths.get(dlqStreamOf(t)) ?? 0]))
           : { available: false },
       };
     },

@@ -1,5 +1,5 @@
 // The users API: JSON in, JSON out, problem+json for anything that cannot be written.
-import type { Context, Hono } from 'hono';
+import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { EventHeaders } from '../core/envelope.ts';
 import { ValidationError } from '../core/errors.ts';
@@ -11,9 +11,11 @@ import type { UserService, UserWritten } from './user-service.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
+/** `application/json`, with parameters (`; charset=utf-8`) or without; no other type. */
+export const isJsonContentType = (header: string | undefined): boolean =>
+  header?.split(';')[0]?.trim().toLowerCase() === 'application/json';
+
 const readJson = async (c: Context): Promise<unknown> => {
-  const type = c.req.header('content-type') ?? '';
-  if (!type.includes('json')) throw new ValidationError('content-type must be application/json');
   const text = await c.req.text();
   try {
     return JSON.parse(text);
@@ -22,9 +24,20 @@ const readJson = async (c: Context): Promise<unknown> => {
   }
 };
 
-const eventHeaders = (c: Context): EventHeaders => ({
-  correlation_id: c.req.header('x-correlation-id') ?? c.req.header('x-request-id') ?? uuidv7(),
-});
+// Copied into every event the request writes, so it is bounded and printable.
+const correlationIdPattern = /^[\x21-\x7e]{1,128}$/;
+
+const eventHeaders = (c: Context): EventHeaders => {
+  for (const name of ['x-correlation-id', 'x-request-id']) {
+    const given = c.req.header(name);
+    if (given === undefined) continue;
+    if (!correlationIdPattern.test(given)) {
+      throw new ValidationError(`${name} must be 1 to 128 printable ASCII characters without spaces`);
+    }
+    return { correlation_id: given };
+  }
+  return { correlation_id: uuidv7() };
+};
 
 const written = (c: Context, result: UserWritten, status: 200 | 201): Response => {
   c.header('mm-event-id', result.eventId);
@@ -42,10 +55,16 @@ export const mountUserRoutes = (
   users: UserService,
   onWritten: (result: UserWritten) => void,
 ): void => {
-  const limit = bodyLimit({
+  const bodyLimited = bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: (c) => problem(c, 413, `body is larger than ${MAX_BODY_BYTES} bytes`),
   });
+  const limit: MiddlewareHandler = async (c, next) => {
+    if (!isJsonContentType(c.req.header('content-type'))) {
+      return problem(c, 415, 'content-type must be application/json');
+    }
+    return bodyLimited(c, next);
+  };
   const unknownUser = (c: Context): Response => problem(c, 404, `user ${c.req.param('id')} not found`);
 
   app.post('/api/users', limit, async (c) => {

@@ -52,3 +52,26 @@ describe('users API input', () => {
     assert.deepEqual(parseUserPatch({ display_name: 'New' }), { displayName: 'New' });
   });
 });
+
+describe('users API input: text both stores keep alike', () => {
+  it('refuses NUL and lone surrogates in every field', () => {
+    assert.deepEqual(
+      problemsOf(() => parseNewUser({ email: 'a\u0000b@example.com', display_name: 'x\ud800y' })),
+      ['email must not contain NUL (\\u0000)', 'display_name contains a lone surrogate (not valid Unicode)'],
+    );
+    assert.deepEqual(
+      problemsOf(() => parseUserPatch({ display_name: '\udc00' })),
+      ['display_name contains a lone surrogate (not valid Unicode)'],
+    );
+    assert.deepEqual(parseUserPatch({ display_name: 'ok \ud83d\ude00' }), { displayName: 'ok \ud83d\ude00' });
+  });
+
+  it('counts characters, not UTF-16 units: 200 emoji are a valid name, 201 are not', () => {
+    const emoji = '\ud83d\ude00';
+    assert.equal(parseUserPatch({ display_name: emoji.repeat(200) }).displayName, emoji.repeat(200));
+    assert.deepEqual(
+      problemsOf(() => parseUserPatch({ display_name: emoji.repeat(201) })),
+      ['display_name is longer than 200 characters'],
+    );
+  });
+});

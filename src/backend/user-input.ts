@@ -18,13 +18,33 @@ const checkUnknown = (
   for (const key of Object.keys(body)) if (!allowed.includes(key)) problems.push(`unknown field "${key}"`);
 };
 
+/** Characters as a person counts them (code points), not UTF-16 units: an emoji is one. */
+const characters = (text: string): number => {
+  let count = 0;
+  for (const _ of text) count += 1;
+  return count;
+};
+
+// A surrogate without its partner is no character at all: Postgres cannot store it as UTF-8 and
+// SQLite would, so it is refused before either sees it (both modes the same).
+const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** NUL and lone surrogates, which no text column takes the same way in both stores. */
+const unstorable = (field: string, text: string, problems: string[]): boolean => {
+  if (text.includes('\u0000')) problems.push(`${field} must not contain NUL (\\u0000)`);
+  else if (loneSurrogate.test(text)) problems.push(`${field} contains a lone surrogate (not valid Unicode)`);
+  else return false;
+  return true;
+};
+
 const checkEmail = (value: unknown, problems: string[]): string | undefined => {
   if (typeof value !== 'string') {
     problems.push('email must be a string');
     return undefined;
   }
   const email = value.trim();
-  if (email.length > limits.email) problems.push(`email is longer than ${limits.email} characters`);
+  if (unstorable('email', email, problems)) return email;
+  if (characters(email) > limits.email) problems.push(`email is longer than ${limits.email} characters`);
   else if (!emailPattern.test(email)) problems.push(`email "${email.slice(0, 80)}" is not a valid address`);
   return email;
 };
@@ -35,8 +55,9 @@ const checkDisplayName = (value: unknown, problems: string[]): string | undefine
     return undefined;
   }
   const name = value.trim();
+  if (unstorable('display_name', name, problems)) return name;
   if (name.length === 0) problems.push('display_name must not be empty');
-  if (name.length > limits.displayName)
+  if (characters(name) > limits.displayName)
     problems.push(`display_name is longer than ${limits.displayName} characters`);
   return name;
 };
@@ -54,7 +75,9 @@ export const parseNewUser = (body: unknown): NewUserInput => {
   // A display name is optional on creation: it defaults to the part of the email before the @.
   const displayName =
     body.display_name === undefined
-      ? email?.split('@')[0]?.slice(0, limits.displayName)
+      ? Array.from(email?.split('@')[0] ?? '')
+          .slice(0, limits.displayName)
+          .join('')
       : checkDisplayName(body.display_name, problems);
   if (problems.length > 0 || email === undefined || displayName === undefined) return fail(problems);
   return { email, displayName };

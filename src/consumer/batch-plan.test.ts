@@ -88,8 +88,9 @@ describe('planBatch', () => {
 
 describe('settleBatch', () => {
   it('acks what committed, keeps retryable failures pending and dead-letters the last attempt', () => {
-    const failing = entry(user('user.updated', uuidv7(), { broken: true }), 2);
-    const lastTry = entry(user('user.updated', uuidv7(), { broken: true }), 5);
+    // Failures of the apply step that may pass next time (plain errors) keep their retries.
+    const failing = entry(user(), 2);
+    const lastTry = entry(user(), 5);
     const good = entry(user());
     const dup = entry(user());
     const plan = planBatch([good, failing, lastTry, dup], {
@@ -97,12 +98,16 @@ describe('settleBatch', () => {
       group: 'g',
       strict: false,
     });
-    const goodKey = plan.work[0]?.key as string;
+    const [goodKey, failingKey, lastTryKey] = plan.work.map((w) => w.key) as [string, string, string];
     const failures = createFailureMemory();
     failures.remember('identity', lastTry.entry.id, '2024-01-01T00:00:00.000Z');
+    const applyFailures = new Map([
+      [failingKey, new Error('deadlock detected')],
+      [lastTryKey, new Error('deadlock detected')],
+    ]);
     const settlement = settleBatch(
       plan,
-      { recorded: new Set([goodKey]), failures: new Map(), deferred: new Set(), redone: false },
+      { recorded: new Set([goodKey]), failures: applyFailures, deferred: new Set(), redone: false },
       { group: 'g', maxDeliveries: 5, failures, now: new Date('2024-01-02T00:00:00Z') },
     );
     assert.deepEqual(settlement.acks.get('identity'), [good.entry.id, dup.entry.id]);
@@ -120,6 +125,35 @@ describe('settleBatch', () => {
     );
     assert.equal(failures.firstFailedAt('identity', failing.entry.id), '2024-01-02T00:00:00.000Z');
     assert.equal(failures.firstFailedAt('identity', lastTry.entry.id), undefined);
+  });
+
+  it('dead-letters a permanent failure on its first delivery', () => {
+    const invalid = entry(user('user.updated', uuidv7(), { broken: true }), 1);
+    const refused = entry(user(), 1);
+    const plan = planBatch([invalid, refused], { handlers: lintProfileHandlers, group: 'g', strict: false });
+    const refusedKey = plan.work[0]?.key as string;
+    const settlement = settleBatch(
+      plan,
+      {
+        recorded: new Set(),
+        failures: new Map([[refusedKey, new PermanentError('never')]]),
+        deferred: new Set(),
+        redone: false,
+      },
+      { group: 'g', maxDeliveries: 5, failures: createFailureMemory(), now: new Date() },
+    );
+    assert.equal(settlement.retrying.length, 0);
+    assert.deepEqual(
+      settlement.deadLettered.map((d) => [
+        d.delivery.entry.id,
+        d.fields.dlq_error_class,
+        d.fields.dlq_attempts,
+      ]),
+      [
+        [invalid.entry.id, 'ValidationError', '1'],
+        [refused.entry.id, 'PermanentError', '1'],
+      ],
+    );
   });
 });
 

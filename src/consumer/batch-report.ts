@@ -26,9 +26,10 @@ const tallies = (plan: BatchPlan, settlement: Settlement): Map<string, Tally> =>
     return tally;
   };
   for (const delivery of plan.deliveries) if (!delivery.parked) of(delivery.stream).consumed += 1;
-  // Parked events are acknowledged but not processed yet: they count once released and done.
-  for (const planned of settlement.done) of(planned.delivery.stream).success += 1;
-  for (const delivery of plan.repeats) of(delivery.stream).success += 1;
+  // Parked events are acknowledged but not processed yet: they count once released and applied.
+  // Duplicates are not successes.
+  for (const planned of settlement.applied) of(planned.delivery.stream).success += 1;
+  for (const [stream, n] of settlement.skippedBy) of(stream).success += n;
   for (const rejected of settlement.retrying) of(rejected.delivery.stream).failure += 1;
   for (const dead of settlement.deadLettered) {
     of(dead.delivery.stream).failure += 1;

@@ -107,6 +107,13 @@ export const consumerSettings = defineSettings({
     parse: seconds,
     help: 'warn and report degraded above this lag, in seconds',
   },
+  staleConsumerMs: {
+    flag: '--stale-consumer-ms <ms>',
+    env: 'MM_STALE_CONSUMER_MS',
+    default: 300_000,
+    parse: integer(100, 86_400_000),
+    help: 'remove a consumer name from the group after this long with nothing pending and no heartbeat',
+  },
   strict: toggle(
     '--strict',
     'dead-letter events no handler takes instead of recording them as skipped',
@@ -156,7 +163,11 @@ export const replaySettings = defineSettings({
     parse: nonEmpty('a stream id, an ISO time, start or end'),
     help: 'stream id (inclusive), ISO time, start or end',
   },
-  dryRun: toggle('--dry-run', 'only print how many entries would be re-delivered'),
+  dryRun: toggle('--dry-run', 'only print how many entries would be re-delivered, skipped and held back'),
+  includeDeadLetters: toggle(
+    '--include-dead-letters',
+    'also deliver entries dead-lettered for the group (open or closed); by default they are held back',
+  ),
 });
 
 /** `from` stays raw: the replay parses it itself (a bad value is a usage error, exit 64). */

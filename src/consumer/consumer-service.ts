@@ -10,7 +10,8 @@ import { streamsOfTopics } from '../core/topic-streams.ts';
 import { createServicePart, type ServicePart } from '../http/service-part.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
-import type { ConsumerSettings } from './config.ts';
+import { type ConsumerSettings, consumerDefaults } from './config.ts';
+import { createConsumerRegistry } from './consumer-registry.ts';
 import { createDeliverySource } from './deliveries.ts';
 import { createFailureMemory } from './failure-memory.ts';
 import type { HandlerMap } from './handler.ts';
@@ -34,7 +35,9 @@ export type ConsumerDeps = {
   readonly clock?: Clock;
 };
 
-export type ConsumerOptions = ConsumerSettings & {
+export type ConsumerOptions = Omit<ConsumerSettings, 'staleConsumerMs'> & {
+  /** Default: --stale-consumer-ms's default. */
+  readonly staleConsumerMs?: number;
   readonly host: string;
   readonly port: number;
   readonly healthIntervalMs?: number;
@@ -81,6 +84,15 @@ export const createConsumerService = (deps: ConsumerDeps, options: ConsumerOptio
     { ...options, ...(options.drainMs === undefined ? {} : { drainMs: options.drainMs }) },
   );
   const parked = (): Promise<number> => deps.store.parking.count(options.group);
+  const registry = createConsumerRegistry({
+    bus: deps.bus,
+    group: options.group,
+    name: options.name,
+    topics: options.topics,
+    staleMs: options.staleConsumerMs ?? consumerDefaults.staleConsumerMs,
+    logger,
+    now: () => clock.now(),
+  });
   const lag = createLagMonitor({
     bus: deps.bus,
     group: options.group,
@@ -110,7 +122,12 @@ export const createConsumerService = (deps: ConsumerDeps, options: ConsumerOptio
           ...options.topics.map(dlqStreamOf),
         ],
       }),
-      groupCheck(deps.bus, { ...options, now: () => clock.now(), parked }),
+      groupCheck(deps.bus, {
+        ...options,
+        now: () => clock.now(),
+        parked,
+        liveConsumers: registry.live,
+      }),
       workerCheck(worker, { name: options.name, now: () => clock.now(), lags: () => lag.last() }),
     ],
     healthIntervalMs: options.healthIntervalMs ?? 10_000,
@@ -124,6 +141,7 @@ export const createConsumerService = (deps: ConsumerDeps, options: ConsumerOptio
       }
       await worker.start();
       lag.start();
+      registry.start();
       logger.info(
         `mm-consumer ${options.name} in group ${options.group} on ${options.topics.join(',')}, listening on ${server.url}`,
         { port: server.port, handlers: handled },
@@ -137,6 +155,7 @@ export const createConsumerService = (deps: ConsumerDeps, options: ConsumerOptio
       startGrace.abort();
       await worker.stop(stopOptions);
       lag.stop();
+      await registry.stop();
     },
   });
   return { ...part, worker };

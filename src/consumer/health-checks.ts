@@ -24,6 +24,8 @@ export const groupCheck = (
     now?: () => number;
     /** Events of the group waiting in the parking store (they count in its lag). */
     parked?: () => Promise<number>;
+    /** Consumers with a live heartbeat (null while unknown): `consumers` counts these. */
+    liveConsumers?: () => number | null;
   },
 ): HealthCheck => ({
   name: 'consumer_group',
@@ -45,7 +47,7 @@ export const groupCheck = (
         lag_entries: lag.entries,
         pending: lag.pending,
         undelivered: lag.undelivered,
-        consumers: lag.consumers,
+        registered_consumers: lag.consumers,
         oldest_unacked_id: lag.oldestUnackedId,
         last_delivered_id: lag.lastDeliveredId,
         ...(lag.partitions.length > 1
@@ -54,6 +56,7 @@ export const groupCheck = (
       };
     }
     const status: HealthStatus = reasons.length > 0 ? 'degraded' : 'healthy';
+    const registered = Math.max(0, ...lags.map((l) => l.consumers));
     return {
       status,
       ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}),
@@ -62,7 +65,9 @@ export const groupCheck = (
       lag_entries: lags.reduce((sum, l) => sum + l.entries, 0) + parked,
       pending: lags.reduce((sum, l) => sum + l.pending, 0),
       parked,
-      consumers: Math.max(0, ...lags.map((l) => l.consumers)),
+      // Live: holding a heartbeat; registered: names the group knows, stale ones included until removed.
+      consumers: options.liveConsumers?.() ?? registered,
+      registered_consumers: registered,
       lag_warn_s: options.lagWarnS,
       topics,
     };

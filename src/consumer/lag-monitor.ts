@@ -7,6 +7,7 @@ import type { Logger } from '../core/logger.ts';
 import { groupBacklog, lagSeconds } from '../core/stream-backlog.ts';
 import { streamsOfTopic } from '../core/topic-streams.ts';
 import type { Bus } from '../ports/bus.ts';
+import { lastProcessedId } from './group-position.ts';
 import type { ConsumerMetrics } from './metrics.ts';
 
 export type GroupLag = {
@@ -148,6 +149,15 @@ export const createLagMonitor = (options: LagMonitorOptions): LagMonitor => {
     }
   };
 
+  const recordPositions = async (lags: readonly TopicLag[]): Promise<void> => {
+    for (const lag of lags) {
+      for (const partition of lag.partitions) {
+        const id = await lastProcessedId(options.bus, partition);
+        if (id !== null) options.metrics.processed(lag.topic, id);
+      }
+    }
+  };
+
   const sample = async (): Promise<TopicLag[]> => {
     const at = now();
     const lags = await Promise.all(
@@ -158,6 +168,7 @@ export const createLagMonitor = (options: LagMonitorOptions): LagMonitor => {
       judge(lag);
     }
     if (options.parked) options.metrics.parked(await options.parked());
+    await recordPositions(lags);
     latest = lags;
     return lags;
   };

@@ -14,6 +14,9 @@ export type TopicCounts = {
   readonly skipped: Readonly<Record<SkipReason, number>>;
 };
 
+/** Duplicates are acknowledged without a handler run; they are not successes of this consumer. */
+export const successesOf = (acked: number, duplicates: number): number => Math.max(0, acked - duplicates);
+
 export type LagValues = { readonly seconds: number; readonly entries: number; readonly pending: number };
 
 export type ConsumerMetrics = {
@@ -47,7 +50,7 @@ export const createConsumerMetrics = (
   // Counters under the runbook's names, which lack the `_total` suffix promtool's lint asks for.
   const success = new Counter({
     name: 'events_processed_success',
-    help: 'Deliveries processed to completion (applied, duplicate or skipped)',
+    help: 'Deliveries processed to completion (applied, or skipped for want of a handler); duplicates not included',
     labelNames,
     registers,
   });
@@ -61,6 +64,12 @@ export const createConsumerMetrics = (
     name: 'events_skipped_total',
     help: 'Events acknowledged without running a handler, by reason (no_handler, duplicate)',
     labelNames: ['topic', 'consumer_group', 'reason'] as const,
+    registers,
+  });
+  const duplicates = new Counter({
+    name: 'events_duplicates_total',
+    help: 'Deliveries of events the group had already recorded in the ledger (acknowledged without a handler run)',
+    labelNames,
     registers,
   });
   const dlq = new Counter({
@@ -124,6 +133,7 @@ export const createConsumerMetrics = (
     success.inc(labels, 0);
     failure.inc(labels, 0);
     for (const reason of SkipReasons) skipped.inc({ ...labels, reason }, 0);
+    duplicates.inc(labels, 0);
     dlq.inc({ ...labels, stage: 'consumer' }, 0);
     lagSeconds.set(labels, 0);
     lagEntries.set(labels, 0);
@@ -142,6 +152,7 @@ export const createConsumerMetrics = (
       for (const reason of SkipReasons) {
         if (counts.skipped[reason] > 0) skipped.inc({ ...labels, reason }, counts.skipped[reason]);
       }
+      if (counts.skipped.duplicate > 0) duplicates.inc(labels, counts.skipped.duplicate);
     },
     batchSeconds: (topic, seconds) => batch.observe({ topic, consumer_group: group }, seconds),
     endToEnd: (topic, occurredAtMs, nowMs) => {
@@ -175,6 +186,7 @@ export const createConsumerMetrics = (
         events_processed_failure: failed,
         success_rate: successRate(succeeded, failed),
         events_skipped_total: await sumByLabel(registry, 'events_skipped_total', 'reason'),
+        events_duplicates: await sumOf(registry, 'events_duplicates_total'),
         events_dlq_total: await sumByLabel(registry, 'events_dlq_total', 'topic'),
         events_parked: await sumOf(registry, 'events_parked'),
         last_processed_event_id: Object.values(lastByTopic).find((id) => id !== null) ?? null,

@@ -14,6 +14,7 @@ import { type BatchPlan, type Delivery, type PlannedEvent, planBatch } from './b
 import { countBatch, logFailures } from './batch-report.ts';
 import type { FailureMemory } from './failure-memory.ts';
 import type { HandlerMap } from './handler.ts';
+import { withoutHeldFailures } from './held-entries.ts';
 import type { ConsumerMetrics } from './metrics.ts';
 import type { GateItem, OrderGate } from './order-gate.ts';
 import type { Retrier } from './retrier.ts';
@@ -158,11 +159,17 @@ export const createBatchProcessor = (
         gate: gate.verdict,
       }),
 
-    commit: async (plan, fences) => {
-      if (plan.deliveries.length === 0) return undefined;
+    commit: async (planned, fences) => {
+      if (planned.deliveries.length === 0) return undefined;
       const startedAt = now();
+      let plan = planned;
       let settlement: Settlement | undefined;
       try {
+        plan = await retrier.run(
+          'check held entries',
+          () => withoutHeldFailures(deps.store, planned, settings.group),
+          { dependency: 'store' },
+        );
         const outcome = await retrier.run(
           'apply batch',
           async () => {

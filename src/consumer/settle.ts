@@ -5,6 +5,7 @@
 
 import { deadLetterFields } from '../core/dead-letter.ts';
 import { dlqStreamOf } from '../core/envelope.ts';
+import { isPermanent } from '../core/errors.ts';
 import { topicOfStream } from '../core/partitions.ts';
 import type { Bus, BusWrite } from '../ports/bus.ts';
 import type { ApplyResult } from './apply-exactly-once.ts';
@@ -94,8 +95,10 @@ export const settleBatch = (plan: BatchPlan, result: ApplyResult, options: Settl
     options.failures.forget(stream, entry.id);
     if (rejected.delivery.parked && rejected.eventId) deadUnparked.push(rejected.eventId.toLowerCase());
   };
+  // A permanent failure (PermanentError, ValidationError) would fail every retry the same way.
   const fail = (rejected: Rejected): void => {
-    if (rejected.delivery.deliveries >= options.maxDeliveries) deadLetter(rejected, false);
+    if (isPermanent(rejected.error) || rejected.delivery.deliveries >= options.maxDeliveries)
+      deadLetter(rejected, false);
     else retrying.push(rejected);
   };
   const settled = (delivery: Delivery, key?: string): void => {
@@ -148,7 +151,16 @@ export const settleBatch = (plan: BatchPlan, result: ApplyResult, options: Settl
 
   const writes: BusWrite[] = [];
   for (const dead of deadLettered) {
-    writes.push({ op: 'add', stream: dead.dlqStream, fields: dead.fields });
+    // `once`: re-run after a crash between the dead letter and its ack (a Redis Cluster writes them
+    // in two steps), the entry still pending is dead-lettered into the same one, not a second. A
+    // released event re-run after a crash before it left parking is dead-lettered once too.
+    const { stream, entry } = dead.delivery;
+    writes.push({
+      op: 'add',
+      stream: dead.dlqStream,
+      fields: dead.fields,
+      once: `${options.group} ${stream} ${entry.id}`,
+    });
     if (dead.delivery.parked) continue;
     writes.push({
       op: 'ack',

@@ -8,6 +8,7 @@
 // leases released) -> stopped. While a dependency is down the loop stays in its state and retries
 // (`retrier.waiting()` says why).
 import type { Clock } from '../core/clock.ts';
+import { ensureDeadLetterStreams } from '../core/dead-letter-streams.ts';
 import { coerceError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Bus } from '../ports/bus.ts';
@@ -239,6 +240,15 @@ export const createWorker = (deps: WorkerDeps, settings: WorkerSettings): Worker
       await clock.sleep(COUNT_POLL_MS, stopReading.signal);
     }
     if (stopping()) return;
+    // An empty <topic>.dlq from the start: a missing one tells operators they look in the wrong place.
+    await retrier.run(
+      'create dead-letter streams',
+      () => ensureDeadLetterStreams(deps.bus, settings.topics),
+      {
+        signal: stopReading.signal,
+        dependency: 'bus',
+      },
+    );
     await tick();
     lastTickAt = clock.now();
     ticker = setInterval(() => {

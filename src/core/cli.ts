@@ -79,3 +79,14 @@ export const onShutdownSignal = (stop: (signal: string) => Promise<void>): void 
   process.on('SIGTERM', handle);
   process.on('SIGINT', handle);
 };
+
+/**
+ * SIGHUP reopens the log file (logrotate moved it away) instead of ending the process, which is
+ * Node's default for SIGHUP.
+ */
+export const onHangup = (logger: { reopen(): void; info(message: string): void }): void => {
+  process.on('SIGHUP', () => {
+    logger.reopen();
+    logger.info('Log file reopened on SIGHUP');
+  });
+};

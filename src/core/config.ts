@@ -3,6 +3,7 @@
 import { isAbsolute, join } from 'node:path';
 import { ConfigError } from './errors.ts';
 import { type LogLevel, LogLevels } from './logger.ts';
+import { hasRedisScheme, REDIS_URL_FORMS } from './redis-url.ts';
 import { nonEmpty, oneOf, port, text, url } from './setting-parsers.ts';
 import {
   defineSettings,
@@ -60,8 +61,11 @@ export const connectionSettings = defineSettings({
     flag: '--redis-url <url>',
     env: 'REDIS_URL',
     default: 'redis://127.0.0.1:6379',
-    parse: url(['redis:', 'rediss:'], 'a redis:// URL'),
-    help: 'Redis: the streams',
+    parse: {
+      parse: (raw) => (hasRedisScheme(raw) ? raw : undefined),
+      accepts: `a redis:// URL (${REDIS_URL_FORMS})`,
+    },
+    help: 'Redis: the streams (one server, a cluster by its seed nodes, or a master through Sentinel)',
   },
   keyPrefix: {
     flag: '--key-prefix <prefix>',

@@ -83,6 +83,51 @@ export const deadLetterFields = (original: StreamFields, failure: Failure): Stre
   return fields;
 };
 
+/** Fields a dead letter carries instead of a body too large to keep whole (payload, headers). */
+export const truncatedFields = (name: string) =>
+  ({
+    truncated: `dlq_${name}_truncated`,
+    bytes: `dlq_${name}_bytes`,
+    sha256: `dlq_${name}_sha256`,
+  }) as const;
+
+/** Bytes of preview kept of a body too large for the dead letter (less when the limit is small). */
+export const PREVIEW_BYTES = 4_096;
+
+/** The first `bytes` of `text` in UTF-8, never ending inside a character. */
+const utf8Prefix = (text: string, bytes: number): string =>
+  Buffer.from(text, 'utf8')
+    .subarray(0, bytes)
+    .toString('utf8')
+    .replace(/\uFFFD+$/, '');
+
+/**
+ * Keeps a dead letter within `maxBytes` of payload (and of headers): a larger body becomes a preview
+ * plus its size and SHA-256, so the DLQ never holds what the stream would refuse. The full body stays
+ * where the caller keeps it (the relay's dead outbox row).
+ */
+export const boundDeadLetterBodies = (fields: StreamFields, maxBytes: number): StreamFields => {
+  let bounded = fields;
+  for (const name of ['payload', 'headers'] as const) {
+    const body = fields[name];
+    if (body === undefined || body.length <= maxBytes / 3 || Buffer.byteLength(body) <= maxBytes) continue;
+    const names = truncatedFields(name);
+    bounded = {
+      ...bounded,
+      [name]: utf8Prefix(body, Math.min(PREVIEW_BYTES, Math.floor(maxBytes / 4))),
+      [names.truncated]: 'true',
+      [names.bytes]: String(Buffer.byteLength(body)),
+      [names.sha256]: createHash('sha256').update(body).digest('hex'),
+    };
+  }
+  return bounded;
+};
+
+/** Whether a dead letter holds only a preview of its event's payload or headers. */
+export const isTruncatedDeadLetter = (fields: StreamFields): boolean =>
+  fields[truncatedFields('payload').truncated] === 'true' ||
+  fields[truncatedFields('headers').truncated] === 'true';
+
 /** Reads a dead-letter entry back; tolerant of missing fields so a damaged entry can still be shown. */
 export const parseDeadLetter = (fields: StreamFields): DeadLetter => {
   const errorClass = fields.dlq_error_class ?? 'Error';

@@ -13,19 +13,30 @@ export const ErrorCodes = {
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
+export type MmErrorOptions = {
+  readonly cause?: unknown;
+  /**
+   * What an HTTP client may read instead of `message`, when the message carries a dependency's
+   * own words (a database server's error text): those stay in the logs.
+   */
+  readonly clientDetail?: string;
+};
+
 export class MmError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  readonly clientDetail: string | undefined;
+  constructor(code: ErrorCode, message: string, options?: MmErrorOptions) {
     super(message, options);
     this.code = code;
     this.name = 'MmError';
+    this.clientDetail = options?.clientDetail;
   }
 }
 
 /** Input that can never succeed as given (bad payload, bad field). */
 export class ValidationError extends MmError {
   readonly problems: readonly string[];
-  constructor(message: string, options?: { cause?: unknown; problems?: readonly string[] }) {
+  constructor(message: string, options?: MmErrorOptions & { problems?: readonly string[] }) {
     super(ErrorCodes.validation, message, options);
     this.name = 'ValidationError';
     this.problems = options?.problems ?? [message];
@@ -33,7 +44,7 @@ export class ValidationError extends MmError {
 }
 
 export class NotFoundError extends MmError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: MmErrorOptions) {
     super(ErrorCodes.notFound, message, options);
     this.name = 'NotFoundError';
   }
@@ -41,7 +52,7 @@ export class NotFoundError extends MmError {
 
 /** A uniqueness or state conflict (duplicate email, group already exists). */
 export class ConflictError extends MmError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: MmErrorOptions) {
     super(ErrorCodes.conflict, message, options);
     this.name = 'ConflictError';
   }
@@ -51,7 +62,7 @@ export class ConflictError extends MmError {
 export class TransientError extends MmError {
   /** Which dependency failed, for health reasons and log lines ("Redis unavailable"). */
   readonly dependency: 'redis' | 'database' | 'bus' | 'store' | 'other';
-  constructor(message: string, options?: { cause?: unknown; dependency?: TransientError['dependency'] }) {
+  constructor(message: string, options?: MmErrorOptions & { dependency?: TransientError['dependency'] }) {
     super(ErrorCodes.transient, message, options);
     this.name = 'TransientError';
     this.dependency = options?.dependency ?? 'other';
@@ -60,7 +71,7 @@ export class TransientError extends MmError {
 
 /** Fails on its own merits every time (poison payload, wrong key type): counts towards the DLQ. */
 export class PermanentError extends MmError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: MmErrorOptions) {
     super(ErrorCodes.permanent, message, options);
     this.name = 'PermanentError';
   }
@@ -68,7 +79,7 @@ export class PermanentError extends MmError {
 
 /** The consumer group or stream vanished (NOGROUP): recreate it, then carry on. */
 export class NoGroupError extends MmError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: MmErrorOptions) {
     super(ErrorCodes.noGroup, message, options);
     this.name = 'NoGroupError';
   }
@@ -86,28 +97,64 @@ export class ConfigError extends MmError {
 
 /** A command line that cannot be run as typed (CLI exit 64). */
 export class UsageError extends MmError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: MmErrorOptions) {
     super(ErrorCodes.usage, message, options);
     this.name = 'UsageError';
   }
 }
 
-/** Turns anything thrown into an Error, so every catch can read `.message` and `.stack` safely. */
+/** Whether reading an Error's name, message and stack works (a getter may throw or recurse). */
+const isDescribable = (error: Error): boolean => {
+  try {
+    return (
+      typeof String(error.name) === 'string' &&
+      typeof String(error.message) === 'string' &&
+      typeof String(error.stack ?? '') === 'string'
+    );
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Turns anything thrown into an Error, so every catch can read `.message` and `.stack` safely. What
+ * cannot even be described (a stack overflow in its toString or message getter) fails the same way
+ * every time: a PermanentError.
+ */
 export const coerceError = (thrown: unknown): Error => {
-  if (thrown instanceof Error) return thrown;
+  if (thrown instanceof Error) {
+    if (isDescribable(thrown)) return thrown;
+    return new PermanentError('an error was thrown that cannot be described (its message or stack throws)');
+  }
   if (typeof thrown === 'string') return new Error(thrown);
   try {
     return new Error(JSON.stringify(thrown));
   } catch {
-    return new Error(String(thrown));
+    try {
+      return new Error(String(thrown));
+    } catch (describing) {
+      const why = describing instanceof RangeError ? 'a stack overflow' : 'an error';
+      return new PermanentError(`a value was thrown that cannot be described (${why} while describing it)`);
+    }
   }
 };
+
+/**
+ * Fails the same way on every attempt: a PermanentError or ValidationError, from this bundle or from
+ * a handler module with its own copy of the classes (name and code decide across copies).
+ */
+export const isPermanent = (error: unknown): boolean =>
+  error instanceof PermanentError ||
+  error instanceof ValidationError ||
+  (error instanceof Error &&
+    ((error.name === 'PermanentError' && (error as { code?: unknown }).code === ErrorCodes.permanent) ||
+      (error.name === 'ValidationError' && (error as { code?: unknown }).code === ErrorCodes.validation)));
 
 export const isTransient = (error: unknown): error is TransientError => error instanceof TransientError;
 
 /** The lease that guarded this work was lost to another holder: drop the work, never commit it. */
 export class FencedError extends MmError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: MmErrorOptions) {
     super(ErrorCodes.conflict, message, options);
     this.name = 'FencedError';
   }

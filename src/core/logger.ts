@@ -13,6 +13,8 @@ export type Logger = {
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
   child(bindings: LogFields): Logger;
+  /** Opens the log file again by its name (after logrotate moved it away: SIGHUP). */
+  reopen(): void;
   /** Closes the log file, if any; further lines still reach stdout. */
   close(): void;
 };
@@ -21,6 +23,8 @@ export type LogSink = (line: string) => void;
 
 export type LoggerOptions = {
   level?: LogLevel;
+  /** On every line, so lines from several services can be told apart in one place. */
+  service?: string;
   /** Appends every line here too (the runbook greps /var/log/markdown-manager/*.log). */
   file?: string | undefined;
   /** Replaces stdout, for tests. */
@@ -65,12 +69,19 @@ export const createLogger = (options: LoggerOptions = {}): Logger => {
     warn: (message, fields) => write('warn', bindings, message, fields),
     error: (message, fields) => write('error', bindings, message, fields),
     child: (more) => make({ ...bindings, ...more }),
+    reopen: () => {
+      if (fd === undefined || !options.file) return;
+      // The new file is opened before the old one is closed, so no line is lost in between.
+      const previous = fd;
+      fd = openSync(options.file, 'a');
+      closeSync(previous);
+    },
     close: () => {
       if (fd !== undefined) closeSync(fd);
       fd = undefined;
     },
   });
-  return make({});
+  return make(options.service === undefined ? {} : { service: options.service });
 };
 
 /** Swallows everything: for library callers that pass no logger. */
@@ -80,5 +91,6 @@ export const silentLogger: Logger = {
   warn: () => {},
   error: () => {},
   child: () => silentLogger,
+  reopen: () => {},
   close: () => {},
 };

@@ -1,7 +1,8 @@
 // Runs a long-lived part until SIGTERM/SIGINT: the first signal drains it by a deadline and closes its
-// connections, a second one exits at once (src/core/cli.ts onShutdownSignal).
+// connections, a second one exits at once (src/core/cli.ts onShutdownSignal); SIGHUP reopens the log file.
+import { type Announcement, type Announcer, startAnnouncing } from './announce.ts';
 import { withDeadline } from './bounded.ts';
-import { onShutdownSignal } from './cli.ts';
+import { onHangup, onShutdownSignal } from './cli.ts';
 import { coerceError } from './errors.ts';
 import type { Logger } from './logger.ts';
 
@@ -23,13 +24,19 @@ export const runUntilSignal = async (
     name: string;
     /** From the first signal to exit (default 10 s). */
     shutdownTimeoutMs?: number;
+    /** Registers the service once it listens (the part's start resolves with its `url`). */
+    announce?: Announcement;
   },
 ): Promise<void> => {
   const { logger, name } = options;
   const timeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_MS;
+  onHangup(logger);
+
+  let announcer: Announcer | undefined;
   onShutdownSignal(async (signal) => {
     const deadline = Date.now() + timeoutMs;
     logger.info(`${name} stopping on ${signal}`);
+    await withDeadline(announcer?.stop() ?? Promise.resolve(), 1_000, 'withdrawing').catch(() => {});
     await part.stop({ deadline: deadline - Math.min(CLOSE_RESERVE_MS, timeoutMs / 2) });
     await withDeadline(options.close(), Math.max(0, deadline - Date.now() - 50), 'closing connections').catch(
       (thrown: unknown) => logger.warn(`${name}: ${coerceError(thrown).message}`),
@@ -37,5 +44,7 @@ export const runUntilSignal = async (
     logger.info(`${name} stopped`);
     logger.close();
   });
-  await part.start();
+  const started = await part.start();
+  const url = (started as { url?: unknown } | undefined)?.url;
+  if (options.announce && typeof url === 'string') announcer = startAnnouncing(options.announce, url);
 };

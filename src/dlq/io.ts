@@ -1,8 +1,10 @@
 // What every mm-dlq command gets: the ports, where to write, the clock, and who is acting.
 import type { Clock } from '../core/clock.ts';
 import type { Bus } from '../ports/bus.ts';
+import type { ParkingStore } from '../ports/parking.ts';
 import type { Store } from '../ports/store.ts';
 import { createStyle, type Style } from './format/style.ts';
+import type { Place } from './model/place.ts';
 
 export type Output = {
   /** stdout: results (tables, reports, JSON). */
@@ -20,8 +22,15 @@ export type Output = {
 
 export type DlqContext = {
   readonly bus: Bus;
+  /** Where the bus is (named when a dead-letter stream is not there). */
+  readonly place: Place;
   /** Absent when no database was given: ledger state is then reported as not checked. */
   readonly store: Store | undefined;
+  /**
+   * Blocks and parked events, kept by the store: absent with it. Halted aggregates are then reported
+   * as not checked, and resolving releases nothing (a rerun with the database does).
+   */
+  readonly parking: ParkingStore | undefined;
   readonly io: Output;
   readonly style: Style;
   readonly clock: Clock;

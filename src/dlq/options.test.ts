@@ -45,7 +45,8 @@ describe('mm-dlq options', () => {
     assert.throws(() => reprocessOptions({ stream }), /--id ID, --all, or filters/);
     assert.throws(() => reprocessOptions({ stream, id: '1-0', all: true }), /cannot be combined/);
     assert.throws(() => reprocessOptions({ stream, id: '1-0', rate: '5' }), /--rate applies to bulk runs/);
-    assert.throws(() => reprocessOptions({ stream, id: '1-0', dryRun: true }), /--dry-run applies to bulk/);
+    assert.equal(reprocessOptions({ stream, id: '1-0', dryRun: true }).dryRun, true);
+    assert.throws(() => reprocessOptions({ stream, id: '1-0', rate: '5' }), /--rate applies to bulk/);
     assert.throws(
       () => reprocessOptions({ stream, all: true, eventType: 'a.b' }),
       /--all cannot be combined/,

@@ -30,7 +30,13 @@ export type ListOptions = {
   readonly count: number;
   readonly filter: FilterSpec;
 };
-export type InspectOptions = { readonly dlq: DlqStream; readonly json: boolean; readonly id: IdArg };
+export type InspectOptions = {
+  readonly dlq: DlqStream;
+  readonly json: boolean;
+  readonly id: IdArg;
+  /** The whole payload, not the first 4 KiB. */
+  readonly full: boolean;
+};
 export type CloseOptions = {
   readonly dlq: DlqStream;
   readonly json: boolean;
@@ -43,6 +49,8 @@ export type ReprocessOptions = CloseOptions & {
   readonly rate: number;
   /** Stop once this many reprocessed events came back to the DLQ; 0 never stops. */
   readonly maxFailures: number;
+  /** A relay-stage dead letter's event is not republished when larger (the relay would refuse it). */
+  readonly maxEventBytes: number;
 };
 export type ReportOptions = {
   readonly dlq: DlqStream | undefined;
@@ -122,7 +130,7 @@ export const inspectOptions = (flags: DlqFlags): InspectOptions => {
   const values = resolveSettings(dlqOptionSettings.inspect, flags, {}, problems);
   if (flags.id === undefined) problems.push('--id is required (e.g. --id 1700000000000-0)');
   fail(problems);
-  return { dlq: values.stream as DlqStream, json: values.json, id: values.id as IdArg };
+  return { dlq: values.stream as DlqStream, json: values.json, id: values.id as IdArg, full: values.full };
 };
 
 export const reprocessOptions = (flags: DlqFlags): ReprocessOptions => {
@@ -130,22 +138,38 @@ export const reprocessOptions = (flags: DlqFlags): ReprocessOptions => {
   requireStream(flags, problems);
   const values = resolveSettings(dlqOptionSettings.reprocess, flags, {}, problems);
   const filter = filterOf(flags, values, problems);
-  const target = targetOf(flags, { ...values, filter }, problems, ['limit', 'rate', 'dryRun', 'maxFailures']);
+  const target = targetOf(flags, { ...values, filter }, problems, ['limit', 'rate', 'maxFailures']);
   if (flags.force && flags.id === undefined) problems.push('--force works with --id only');
   fail(problems);
-  const { json, note, dryRun, force, rate, maxFailures } = values;
-  return { dlq: values.stream as DlqStream, json, target, note, dryRun, force, rate, maxFailures };
+  const { json, note, dryRun, force, rate, maxFailures, maxEventBytes } = values;
+  return {
+    dlq: values.stream as DlqStream,
+    json,
+    target,
+    note,
+    dryRun,
+    force,
+    rate,
+    maxFailures,
+    maxEventBytes,
+  };
 };
 
-export const resolveOptions = (flags: DlqFlags): CloseOptions => {
+export type ResolveOptions = CloseOptions & {
+  /** `--all` was given: like purge, it asks first, or needs --yes off a terminal. */
+  readonly all: boolean;
+  readonly yes: boolean;
+};
+
+export const resolveOptions = (flags: DlqFlags): ResolveOptions => {
   const problems: Problems = [];
   requireStream(flags, problems);
   const values = resolveSettings(dlqOptionSettings.resolve, flags, {}, problems);
   const filter = filterOf(flags, values, problems);
-  const target = targetOf(flags, { ...values, filter }, problems, ['limit', 'dryRun']);
+  const target = targetOf(flags, { ...values, filter }, problems, ['limit', 'dryRun', 'yes']);
   fail(problems);
-  const { json, note, dryRun } = values;
-  return { dlq: values.stream as DlqStream, json, target, note, dryRun };
+  const { json, note, dryRun, yes } = values;
+  return { dlq: values.stream as DlqStream, json, target, note, dryRun, all: flags.all === true, yes };
 };
 
 export const reportOptions = (flags: DlqFlags): ReportOptions => {

@@ -8,7 +8,7 @@ import {
   type WithDeployment,
 } from '../core/config.ts';
 import { duration, fromThrowing, integer, matching, nonEmpty, text } from '../core/setting-parsers.ts';
-import { defineSettings, type FlagsOf, toggle, type ValuesOf } from '../core/settings.ts';
+import { defineSettings, type FlagsOf, isGiven, toggle, type ValuesOf } from '../core/settings.ts';
 import { dlqStream, parseIdArg } from './model/names.ts';
 
 /** Connection and logging; logs go to stderr, errors only unless asked: stdout carries tables and JSON. */
@@ -16,8 +16,23 @@ export const dlqConnectionSettings = defineSettings({ ...connectionSettings, ...
 
 export type DlqConnection = WithDeployment<ValuesOf<typeof dlqConnectionSettings>>;
 
+/**
+ * Unlike the services, mm-dlq takes no default Redis: an operator who forgot REDIS_URL would
+ * otherwise be told about 127.0.0.1:6379 as if it were production.
+ */
 export const loadDlqConnection = (flags: FlagsOf<typeof dlqConnectionSettings>, env: Env): DlqConnection =>
-  loadWithDeployment(dlqConnectionSettings, flags, env, { needsDatabase: false });
+  loadWithDeployment(dlqConnectionSettings, flags, env, {
+    needsDatabase: false,
+    check: (config, problems) => {
+      if (
+        config.deployment.kind === 'production' &&
+        !isGiven(connectionSettings.redisUrl, flags.redisUrl, env)
+      )
+        problems.push(
+          'say where the dead letters are: --redis-url (REDIS_URL) for production, or --local FILE; mm-dlq does not assume redis://127.0.0.1:6379',
+        );
+    },
+  });
 
 const stream = {
   flag: '--stream <stream>',
@@ -66,7 +81,12 @@ export const dlqOptionSettings = {
     ...filters,
     count: { flag: '--count <n>', default: 20, parse: integer(1, 100_000), help: 'how many to show' },
   }),
-  inspect: defineSettings({ stream, json, id }),
+  inspect: defineSettings({
+    stream,
+    json,
+    id,
+    full: toggle('--full', 'the whole payload (otherwise the first 4 KiB and its size)'),
+  }),
   reprocess: defineSettings({
     stream,
     json,
@@ -77,7 +97,16 @@ export const dlqOptionSettings = {
     force: toggle('--force', 'publish again even if already closed'),
     limit,
     rate: { flag: '--rate <n>', default: 50, parse: integer(1, 1_000_000), help: 'per second (bulk)' },
-    dryRun: toggle('--dry-run', 'show per consumer group what would be applied, change nothing'),
+    dryRun: toggle(
+      '--dry-run',
+      'show what would be published and, per consumer group, what would be applied; change nothing',
+    ),
+    maxEventBytes: {
+      flag: '--max-event-bytes <n>',
+      default: 1_048_576,
+      parse: integer(256, 512 * 1024 ** 2),
+      help: "largest event republished, as the relay's --max-event-bytes",
+    },
     maxFailures: {
       flag: '--max-failures <n>',
       default: 10,
@@ -94,6 +123,7 @@ export const dlqOptionSettings = {
     all,
     limit,
     dryRun: toggle('--dry-run', 'count what would be resolved, change nothing'),
+    yes: toggle('--yes', 'with --all: do not ask (required when not on a terminal)'),
   }),
   report: defineSettings({
     stream: { ...stream, defaultText: 'every dead-letter stream' },

@@ -8,10 +8,12 @@ import { coerceError } from '../core/errors.ts';
 import { exitCodeFor } from '../core/exit-codes.ts';
 import { type DlqCommand, prepareDlqCommand } from '../dlq/commands.ts';
 import { contextStyle, memoryOutput } from '../dlq/io.ts';
+import { filePlace } from '../dlq/model/place.ts';
 import type { DlqFlags } from '../dlq/settings.ts';
 import type { Bus, StreamEntry } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
 import type { StackUrls } from '../stack/compose-stack.ts';
+import type { ApplyLog } from './apply-log.ts';
 import type { DrillOutput } from './drill-output.ts';
 import type { HandlerFault } from './handler-fault.ts';
 
@@ -26,12 +28,16 @@ export type DrillKit = {
   readonly dlqStream: string;
   readonly group: string;
   readonly faults: { readonly bus: BusFaultSwitch; readonly handler: HandlerFault };
+  /** Which aggregates' applied events are logged in `drill_apply_log`, in apply order. */
+  readonly applyLog: ApplyLog;
   readonly out: DrillOutput;
   /** Service log lines so far (JSON), for the runbook's greps. */
   logLines(): readonly string[];
   getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }>;
   /** Creates users through POST /api/users; returns each user's id and event id. */
   createUsers(count: number): Promise<Array<{ readonly id: string; readonly eventId: string }>>;
+  /** Renames a user through PATCH /api/users/:id; returns the event id. */
+  renameUser(id: string, displayName: string): Promise<string>;
   /** Polls `check` until it returns something truthy; undefined after the kit's wait limit. */
   waitFor<T>(check: () => Promise<T | false | undefined | null>): Promise<T | undefined>;
   sql<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<Row[]>;
@@ -51,6 +57,7 @@ export type DrillKitDeps = {
   readonly store: Store;
   readonly bus: Bus;
   readonly faults: DrillKit['faults'];
+  readonly applyLog: ApplyLog;
   readonly out: DrillOutput;
   readonly logLines: () => readonly string[];
   /** How long a step waits for its effect before it FAILs. */
@@ -80,6 +87,7 @@ export const createDrillKit = (deps: DrillKitDeps): DrillKit => {
     dlqStream: dlqStreamOf(IDENTITY_TOPIC),
     group: LINT_CONSUMER_GROUP,
     faults: deps.faults,
+    applyLog: deps.applyLog,
     out: deps.out,
     logLines: deps.logLines,
     getJson: async (url) => {
@@ -106,6 +114,18 @@ export const createDrillKit = (deps: DrillKitDeps): DrillKit => {
       }
       return created;
     },
+    renameUser: async (id, displayName) => {
+      const response = await fetch(`${deps.urls.backend}/api/users/${id}`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ display_name: displayName }),
+      });
+      const body = (await response.json()) as { detail?: string };
+      const eventId = response.headers.get('mm-event-id');
+      if (response.status !== 200 || !eventId)
+        throw new Error(`PATCH /api/users/${id} answered ${response.status}: ${body.detail ?? ''}`);
+      return eventId;
+    },
     waitFor: async (check) => {
       const deadline = Date.now() + deps.waitMs;
       for (;;) {
@@ -125,7 +145,9 @@ export const createDrillKit = (deps: DrillKitDeps): DrillKit => {
           flags,
         )({
           bus,
+          place: filePlace(deps.file),
           store,
+          parking: store.parking,
           io: output.io,
           style: contextStyle(output.io),
           clock: systemClock,

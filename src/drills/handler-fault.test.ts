@@ -27,7 +27,7 @@ const good = { id: '01900000-0000-7000-8000-0000000000aa', email: 'a@example.com
 
 describe('handler fault', () => {
   it('fails every event with one defect while on, and passes them through when off', () => {
-    const fault = { failing: true };
+    const fault = { failing: true, aggregates: new Set<string>() };
     const handlers = withHandlerFault(lintProfileHandlers, fault);
     const created = toRunnable(handlers['user.created'] as NonNullable<(typeof handlers)['user.created']>);
     assert.throws(() => created.prepare(event(good)), TypeError);
@@ -36,13 +36,27 @@ describe('handler fault', () => {
   });
 
   it('lets the real handler reject bad data first, so the DLQ tells the two apart', () => {
-    const handlers = withHandlerFault(lintProfileHandlers, { failing: true });
+    const handlers = withHandlerFault(lintProfileHandlers, { failing: true, aggregates: new Set() });
     const created = toRunnable(handlers['user.created'] as NonNullable<(typeof handlers)['user.created']>);
     assert.throws(() => created.prepare(event({ id: 'x', email: '' })), ValidationError);
   });
 
+  it('fails only the events of the listed aggregates while the defect is off', () => {
+    const fault = { failing: false, aggregates: new Set(['u-held']) };
+    const created = toRunnable(
+      withHandlerFault(lintProfileHandlers, fault)['user.created'] as NonNullable<
+        (typeof lintProfileHandlers)['user.created']
+      >,
+    );
+    assert.throws(() => created.prepare({ ...event(good), aggregateId: 'u-held' }), TypeError);
+    assert.equal(
+      (created.prepare({ ...event(good), aggregateId: 'u-other' }) as { email: string }).email,
+      'a@example.com',
+    );
+  });
+
   it('keeps one wrapper per handler object, so its event types still share batches', () => {
-    const handlers = withHandlerFault(lintProfileHandlers, { failing: false });
+    const handlers = withHandlerFault(lintProfileHandlers, { failing: false, aggregates: new Set() });
     assert.equal(handlers['user.created'], handlers['user.disabled']);
   });
 });

@@ -1,10 +1,11 @@
 // A handler bug the drills switch on and off: while `failing`, every event the wrapped handlers get
-// fails the way a code defect would (same error each time, so the DLQ groups it by one fingerprint).
+// fails the way a code defect would (same error each time, so the DLQ groups it by one fingerprint);
+// events of the aggregates in `aggregates` fail the same way, whatever `failing` says.
 // The real handler checks the event first, so a bad payload still fails with its own error.
 import type { BatchHandler, Handler, HandlerMap } from '../consumer/handler.ts';
 import { toRunnable } from '../consumer/handler.ts';
 
-export type HandlerFault = { failing: boolean };
+export type HandlerFault = { failing: boolean; readonly aggregates: Set<string> };
 
 /** What the defect throws: a TypeError from deep inside the lint rules lookup. */
 export const injectedDefect = (): TypeError =>
@@ -20,7 +21,7 @@ export const withHandlerFault = (handlers: HandlerMap, fault: HandlerFault): Han
     const wrapper: BatchHandler = {
       prepare: (event) => {
         const prepared = runnable.prepare(event);
-        if (fault.failing) throw injectedDefect();
+        if (fault.failing || fault.aggregates.has(event.aggregateId)) throw injectedDefect();
         return prepared;
       },
       applyBatch: (items, context) => runnable.apply(items, context),

@@ -8,6 +8,7 @@ import type { Logger } from '../core/logger.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
 import { createStack, type StackOptions } from '../stack/compose-stack.ts';
+import { type ApplyLog, withApplyLog } from './apply-log.ts';
 import { dlqSpikeDrill } from './dlq-spike.ts';
 import type { Drill, DrillName } from './drill.ts';
 import { type BusFaultSwitch, createDrillKit } from './drill-kit.ts';
@@ -75,13 +76,15 @@ const problemLines = (lines: readonly string[], from: number): string[] =>
     .map((line) => line.trim().slice(0, 300));
 
 export const runDrills = async (config: DrillRunConfig, deps: DrillRunDeps): Promise<number> => {
-  const handlerFault: HandlerFault = { failing: false };
+  const handlerFault: HandlerFault = { failing: false, aggregates: new Set() };
+  const applyLog: ApplyLog = { watched: new Set() };
+  const handlers = withHandlerFault(deps.handlers ?? builtinHandlersFor(LINT_CONSUMER_GROUP), handlerFault);
   const stack = createStack(
     {
       store: deps.store,
       bus: deps.bus,
       logger: deps.logger,
-      handlers: withHandlerFault(deps.handlers ?? builtinHandlersFor(LINT_CONSUMER_GROUP), handlerFault),
+      handlers: withApplyLog(handlers, applyLog),
     },
     {
       host: '127.0.0.1',
@@ -98,6 +101,7 @@ export const runDrills = async (config: DrillRunConfig, deps: DrillRunDeps): Pro
     store: deps.store,
     bus: deps.bus,
     faults: { bus: deps.busFault, handler: handlerFault },
+    applyLog,
     out,
     logLines: deps.logLines,
     waitMs: config.waitMs ?? 20_000,
@@ -124,6 +128,8 @@ export const runDrills = async (config: DrillRunConfig, deps: DrillRunDeps): Pro
       } finally {
         deps.busFault.unavailable = false;
         handlerFault.failing = false;
+        handlerFault.aggregates.clear();
+        applyLog.watched.clear();
       }
       const after = out.tally();
       const outcome = { drill, passed: after.passed - before.passed, failed: after.failed - before.failed };

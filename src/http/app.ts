@@ -61,10 +61,14 @@ export const createServiceApp = (options: ServiceAppOptions): Hono => {
 
   app.notFound((c) => problem(c, 404, `no route ${c.req.method} ${c.req.path}`));
   app.onError((thrown, c) => {
-    if (statusFor(thrown) === 500) {
+    const status = statusFor(thrown);
+    // What the client does not read (a database's own text) is here, for the operator.
+    if (status === 500) {
       options.logger.error(`HTTP ${c.req.method} ${c.req.path} failed: ${coerceError(thrown).message}`, {
         error: thrown,
       });
+    } else if (status === 503) {
+      options.logger.warn(`HTTP ${c.req.method} ${c.req.path} answered 503: ${coerceError(thrown).message}`);
     }
     return problemFromError(c, thrown);
   });

@@ -14,6 +14,9 @@ const statusByCode: Partial<Record<string, ContentfulStatusCode>> = {
 
 const titles: Partial<Record<ContentfulStatusCode, string>> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  429: 'Too Many Requests',
   404: 'Not Found',
   409: 'Conflict',
   413: 'Payload Too Large',
@@ -42,8 +45,14 @@ export const problem = (
 export const problemFromError = (c: Context, thrown: unknown): Response => {
   const error = coerceError(thrown);
   const status = statusFor(error);
-  // Internal errors keep their details in the log, not in the response.
-  const detail = status === 500 ? 'internal error' : redactSecrets(error.message);
+  // Internal errors keep their details in the log, not in the response; so does a database's own
+  // error text (clientDetail says what the client reads instead).
+  const detail =
+    status === 500
+      ? 'internal error'
+      : error instanceof MmError && error.clientDetail !== undefined
+        ? error.clientDetail
+        : redactSecrets(error.message);
   const extra =
     error instanceof ValidationError && error.problems.length > 1 ? { problems: error.problems } : {};
   return problem(c, status, detail, extra);

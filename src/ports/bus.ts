@@ -106,6 +106,12 @@ export type BusWrite =
        * entry and a record naming it (a DLQ audit record naming the republished event).
        */
       readonly idFields?: Readonly<Record<string, number>>;
+      /**
+       * An idempotency key, for an exec that cannot be one atomic step (see `exec`): while the entry
+       * an earlier run of the same exec added under this key still exists, a re-run returns its id
+       * instead of adding again. Where exec is atomic it has nothing to do.
+       */
+      readonly once?: string;
     }
   | { readonly op: 'ack'; readonly stream: string; readonly group: string; readonly ids: readonly string[] }
   | { readonly op: 'del'; readonly stream: string; readonly ids: readonly string[] };
@@ -119,6 +125,15 @@ export type ExecResult = {
   readonly applied: boolean;
   /** Ids of the entries added, in the order of the `add` writes. */
   readonly addedIds: string[];
+};
+
+/** One consumer of a group (Redis XINFO CONSUMERS). */
+export type ConsumerInfo = {
+  readonly name: string;
+  /** Entries delivered to it and not yet acknowledged. */
+  readonly pending: number;
+  /** Milliseconds since it last read or claimed, where the backend tracks it (Redis `idle`). */
+  readonly idleMs: number | null;
 };
 
 export type MemoryInfo = {
@@ -137,7 +152,14 @@ export type Bus = {
   addBatch(
     entries: ReadonlyArray<{ readonly stream: string; readonly fields: StreamFields }>,
   ): Promise<AddOutcome[]>;
-  /** All writes, or none, as one step; other clients never observe a partial result. */
+  /**
+   * All writes, or none, as one step; other clients never observe a partial result. On a Redis
+   * Cluster this holds for writes whose streams share a slot (a stream and its `.audit`); writes to
+   * several slots run as one step per slot, in order: adds first (slots of adds that others name in
+   * `idFields` before them), acks and deletes after, the slot of `requireEntry` last (checked once
+   * before the first step too). A run cut short between steps is made whole by running the same exec
+   * again: acks and deletes repeat harmlessly, and adds with `once` are not made twice.
+   */
   exec(writes: readonly BusWrite[], options?: ExecOptions): Promise<ExecResult>;
   range(stream: string, options?: RangeOptions): Promise<StreamEntry[]>;
   len(stream: string): Promise<number>;
@@ -158,6 +180,28 @@ export type Bus = {
   partitions(topic: string): Promise<number | undefined>;
   /** Records `topic`'s partition count (an integer >= 1), replacing any earlier one. */
   setPartitions(topic: string, partitions: number): Promise<void>;
+
+  /**
+   * Creates `stream` empty when it does not exist (no entry added, ids and counters untouched);
+   * true when it was created. A dead-letter stream that exists tells the tools they look in the
+   * right place even while it holds nothing.
+   */
+  ensureStream(stream: string): Promise<boolean>;
+  /** The group's consumers by name; NoGroupError when the group does not exist. */
+  consumers(stream: string, group: string): Promise<ConsumerInfo[]>;
+  /**
+   * Removes a consumer name from the group only while it has nothing pending (checked in the same
+   * atomic step, so no pending entry is ever dropped); true when it was removed.
+   */
+  removeConsumer(stream: string, group: string, consumer: string): Promise<boolean>;
+  /**
+   * Liveness marks per group, shared by every process on the bus: `heartbeat` records that a
+   * running consumer holds `consumer` at `atMs` (the writer's clock); `heartbeats` reads them;
+   * `forgetHeartbeats` drops names that are gone.
+   */
+  heartbeat(group: string, consumer: string, atMs: number): Promise<void>;
+  heartbeats(group: string): Promise<Record<string, number>>;
+  forgetHeartbeats(group: string, consumers: readonly string[]): Promise<void>;
   /** Logical names of existing streams whose names end with `suffix` (e.g. `.dlq`). */
   streamsEndingWith(suffix: string): Promise<string[]>;
   /** Resolves once the backend answered; rejects with TransientError when it cannot, or this client is closed. */

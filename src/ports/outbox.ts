@@ -7,6 +7,11 @@
 // - A row whose `nextAttemptAt` is in the future is not claimed, and neither is any later row of the
 //   same aggregate that waits behind it (an earlier row with attempts > 0 not yet due), so one
 //   aggregate's events are never reordered by a retry.
+// - A row put back dead is never claimed again and holds its aggregate's later rows the same way,
+//   until it is released.
+// - A claim never fails on a row's content: a time the platform cannot represent comes back as the
+//   database's own text for it (not ISO 8601), for the relay to dead-letter; put back, it is stored
+//   unchanged.
 // - The statements run inside one relay transaction: everything commits when the callback resolves,
 //   and if it throws every claimed row stays as it was.
 // - The relay lock is relay-wide: while one relay transaction holds it, any other (in this process
@@ -41,8 +46,21 @@ export type OutboxRow = {
   readonly lastError: string | null;
 };
 
-/** A claimed row going back into the outbox: same id and event, the history and next attempt as given. */
-export type ReinstatedRow = OutboxRow & { readonly nextAttemptAt: Date };
+/** Where a dead row's dead letter was written: the DLQ stream and the entry id in it. */
+export type DeadLetterRef = { readonly stream: string; readonly id: string };
+
+/**
+ * A claimed row going back into the outbox: same id and event, the history and next attempt as given.
+ * With `dead`, it goes back dead: never claimed again (`nextAttemptAt` is then ignored), while it
+ * holds every later row of its aggregate, until `releaseDeadRow` deletes it.
+ */
+export type ReinstatedRow = OutboxRow & {
+  readonly nextAttemptAt: Date;
+  readonly dead?: DeadLetterRef | undefined;
+};
+
+/** A row kept in the outbox after it was dead-lettered: the full event, whatever the dead letter kept. */
+export type DeadOutboxRow = OutboxRow & { readonly deadAt: string; readonly deadLetter: DeadLetterRef };
 
 export type OutboxBacklog = { readonly count: number; readonly oldestAgeSeconds: number };
 
@@ -79,8 +97,15 @@ export type OutboxRelay = {
    * the transaction, and skip the write lock when there are none).
    */
   withRelayTransaction<T>(work: (statements: RelayStatements) => Promise<T>): Promise<T>;
-  /** Rows waiting (all, or one topic's: a topic is drained when it has none). */
+  /** Rows waiting (all, or one topic's: a topic is drained when it has none); dead rows are the DLQ's. */
   backlog(options?: { readonly topic?: string }): Promise<OutboxBacklog>;
+  /** The dead row whose dead letter is `ref`, if it is still kept. */
+  deadRow(ref: DeadLetterRef): Promise<DeadOutboxRow | undefined>;
+  /**
+   * Deletes the dead row of dead letter `ref`, so its aggregate's later rows flow again; false when
+   * there was none (already released, or the dead letter came from elsewhere). Safe to repeat.
+   */
+  releaseDeadRow(ref: DeadLetterRef): Promise<boolean>;
   /** Calls `onInsert` soon after rows are committed (LISTEN/NOTIFY, file polling); returns an unsubscribe. */
   watch?(onInsert: () => void): Promise<() => Promise<void>>;
 };

@@ -10,6 +10,8 @@ export type BatchEffects = {
   readonly trimmer: Trimmer;
   readonly logger: Logger;
   readonly policy: PublishPolicy;
+  /** Told which topics a committed batch published to (unlisted topics turn health degraded). */
+  readonly onPublished?: (topics: readonly string[]) => void;
 };
 
 const idsByStream = (report: BatchReport): Map<string, string[]> => {
@@ -29,11 +31,15 @@ export const applyBatchReport = (
 ): void => {
   const { logger } = effects;
   effects.metrics.batchCommitted(report, timing.durationS, timing.publishedAt);
-  for (const [stream, ids] of idsByStream(report)) effects.trimmer.record(stream, ids);
+  const byStream = idsByStream(report);
+  for (const [stream, ids] of byStream) effects.trimmer.record(stream, ids);
+  if (report.published.length > 0)
+    effects.onPublished?.([...new Set(report.published.map(({ row }) => row.topic))]);
   for (const dead of report.deadLettered) {
     logger.error(`Moved event ${dead.row.eventId} to DLQ: ${dead.reason}`, {
       event_id: dead.row.eventId,
       topic: dead.row.topic,
+      dlq_stream: dead.dlqStream,
       outbox_id: dead.row.id,
       attempts: dead.attempts,
       stage: 'relay',

@@ -87,7 +87,9 @@ export const createRelayMetrics = (registry: Registry, topics: readonly string[]
         latency.observe(Math.max(0, (publishedAt - Date.parse(row.occurredAt)) / 1000));
       }
       for (const [topic, count] of byTopic) published.inc({ topic }, count);
-      for (const { row } of report.deadLettered) deadLettered.inc({ topic: row.topic, stage: 'relay' });
+      // Labelled by the dead-letter stream's topic: a row's own topic may be no topic at all.
+      for (const { dlqStream } of report.deadLettered)
+        deadLettered.inc({ topic: dlqStream.replace(/\.dlq$/, ''), stage: 'relay' });
       success.inc(report.published.length);
       failure.inc(report.failed.length + report.deadLettered.length);
     },

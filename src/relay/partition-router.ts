@@ -1,6 +1,7 @@
 // Which partition stream each outbox row goes to: hash(aggregate_id) mod the topic's recorded count.
 // The counts are read again at every drain, as soon as it holds the relay lock (overlapping the first
 // claim), so a switch made by another relay under that lock is seen by the very next drain.
+import { isTopicName } from '../core/envelope.ts';
 import { partitionStream, partitionStreams, streamOfAggregate } from '../core/partitions.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { OutboxRow } from '../ports/outbox.ts';
@@ -41,7 +42,8 @@ export const createPartitionRouter = (
     route: async (rows) => {
       await loading;
       const unseen = new Set<string>();
-      for (const row of rows) if (!counts.has(row.topic)) unseen.add(row.topic);
+      // A topic that is no topic (a poison row, dead-lettered by the publisher) gets nothing recorded.
+      for (const row of rows) if (!counts.has(row.topic) && isTopicName(row.topic)) unseen.add(row.topic);
       if (unseen.size > 0) await Promise.all([...unseen].map(load));
       return rows.map((row) => {
         const n = counts.get(row.topic) ?? 1;

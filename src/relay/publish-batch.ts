@@ -1,15 +1,17 @@
 // Publishes one claimed batch: one pipeline of XADDs, per-event failures counted towards the DLQ,
-// dead letters written before their rows may leave the outbox. Transient failures throw, so the
-// drain transaction rolls back and every row stays.
+// poison rows (relay/row-check.ts) dead-lettered at once. A dead-lettered row goes back into the
+// outbox as dead, holding its aggregate's later rows until mm-dlq closes its dead letter. Transient
+// failures throw, so the drain transaction rolls back and every row stays.
 import { type BackoffPolicy, backoffDelay } from '../core/backoff.ts';
-import { deadLetterFields } from '../core/dead-letter.ts';
+import { boundDeadLetterBodies, deadLetterFields } from '../core/dead-letter.ts';
 import { dlqStreamOf, type StreamFields } from '../core/envelope.ts';
 import { coerceError, PermanentError } from '../core/errors.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { OutboxRow } from '../ports/outbox.ts';
 import type { DrainOutcome } from './drain-outbox.ts';
 import type { RetryRow } from './reinstated-row.ts';
-import { entryBytes, isOversized, rowStreamFields } from './row-fields.ts';
+import { checkRow } from './row-check.ts';
+import { rowStreamFields } from './row-fields.ts';
 
 export type PublishPolicy = {
   readonly maxAttempts: number;
@@ -18,7 +20,12 @@ export type PublishPolicy = {
 };
 
 export type Published = { readonly row: OutboxRow; readonly stream: string; readonly streamId: string };
-export type DeadLettered = { readonly row: OutboxRow; readonly reason: string; readonly attempts: number };
+export type DeadLettered = {
+  readonly row: OutboxRow;
+  readonly reason: string;
+  readonly attempts: number;
+  readonly dlqStream: string;
+};
 export type FailedAttempt = {
   readonly row: OutboxRow;
   readonly error: Error;
@@ -38,7 +45,8 @@ export type BatchReport = {
 export type BatchResult = { readonly outcome: DrainOutcome; readonly report: BatchReport };
 
 type Entry = { readonly stream: string; readonly fields: StreamFields };
-type Planned = { readonly row: OutboxRow; readonly dead?: { reason: string; attempts: number } };
+type Dead = { readonly reason: string; readonly attempts: number; readonly dlqStream: string };
+type Planned = { readonly row: OutboxRow; readonly dead?: Dead };
 
 /** The stream of each row, in order (its topic's partition stream). */
 export type RouteRows = (rows: readonly OutboxRow[]) => Promise<readonly string[]>;
@@ -75,25 +83,45 @@ const publishRows = async (
   const report: BatchReport = { published: [], deadLettered: [], failed: [], held: 0 };
   const retry: RetryRow[] = [];
 
+  /** The dead letter of a row: at most --max-event-bytes of its body, the rest kept in the dead row. */
+  const deadLetter = (
+    row: OutboxRow,
+    origin: string,
+    fields: StreamFields,
+    error: Error,
+    stream: string,
+  ): Entry => {
+    const failedAt = new Date(now()).toISOString();
+    const letter = deadLetterFields(fields, {
+      stage: 'relay',
+      originStream: origin,
+      error,
+      attempts: row.attempts + 1,
+      firstFailedAt: row.firstFailedAt ?? failedAt,
+      failedAt,
+    });
+    return { stream, fields: boundDeadLetterBodies(letter, policy.maxEventBytes) };
+  };
+
   /** Counts one failed attempt: a dead letter to write at max attempts, otherwise a retry. */
   const fail = (row: OutboxRow, stream: string, fields: StreamFields, error: Error): Entry | undefined => {
     const attempts = row.attempts + 1;
-    const failedAt = new Date(now()).toISOString();
-    if (attempts >= policy.maxAttempts) {
-      return {
-        stream: dlqStreamOf(row.topic),
-        fields: deadLetterFields(fields, {
-          stage: 'relay',
-          originStream: stream,
-          error,
-          attempts,
-          firstFailedAt: row.firstFailedAt ?? failedAt,
-          failedAt,
-        }),
-      };
-    }
+    if (attempts >= policy.maxAttempts) return deadLetter(row, stream, fields, error, dlqStreamOf(row.topic));
     retryLater(row, error, attempts);
     return undefined;
+  };
+
+  /** A written dead letter: its row goes back dead, and its aggregate's later rows wait behind it. */
+  const deadRow = (row: OutboxRow, info: Dead, dlqId: string): void => {
+    report.deadLettered.push({ row, ...info });
+    retry.push({
+      id: row.id,
+      error: info.reason,
+      nextAttemptAt: new Date(now()),
+      dead: { stream: info.dlqStream, id: dlqId },
+    });
+    const key = aggregateKey(row);
+    if (!blocked.has(key)) blocked.set(key, new Date(now()));
   };
 
   const retryLater = (row: OutboxRow, error: Error, attempts: number): void => {
@@ -113,7 +141,7 @@ const publishRows = async (
       const { row, dead } = planned[index] as Planned;
       const entry = entries[index] as Entry;
       if ('id' in outcome) {
-        if (dead) report.deadLettered.push({ row, ...dead });
+        if (dead) deadRow(row, dead, outcome.id);
         else report.published.push({ row, stream: entry.stream, streamId: outcome.id });
         return;
       }
@@ -123,10 +151,13 @@ const publishRows = async (
         retryLater(row, new PermanentError(`dead letter not written: ${error.message}`), dead.attempts + 1);
         return;
       }
-      const deadLetter = fail(row, entry.stream, entry.fields, error);
-      if (deadLetter) {
-        laterEntries.push(deadLetter);
-        laterPlanned.push({ row, dead: { reason: error.message, attempts: row.attempts + 1 } });
+      const letter = fail(row, entry.stream, entry.fields, error);
+      if (letter) {
+        laterEntries.push(letter);
+        laterPlanned.push({
+          row,
+          dead: { reason: error.message, attempts: row.attempts + 1, dlqStream: letter.stream },
+        });
       }
     });
     return [laterEntries, laterPlanned];
@@ -148,19 +179,21 @@ const publishRows = async (
       continue;
     }
     const fields = rowStreamFields(row);
-    if (!isOversized(fields, policy.maxEventBytes)) {
+    const poison = checkRow(fields, policy.maxEventBytes);
+    if (!poison) {
       entries.push({ stream, fields });
       planned.push({ row });
       continue;
     }
-    const error = new PermanentError(
-      `event is ${entryBytes(fields)} bytes, over --max-event-bytes ${policy.maxEventBytes}`,
-    );
-    const deadLetter = fail(row, stream, fields, error);
-    if (deadLetter) {
-      entries.push(deadLetter);
-      planned.push({ row, dead: { reason: error.message, attempts: row.attempts + 1 } });
-    }
+    // A poison row fails the same way every time: no retries, its dead letter now.
+    const error = new PermanentError(`outbox column ${poison.column}: ${poison.reason}`);
+    entries.push(deadLetter(row, row.topic, fields, error, poison.dlqStream));
+    planned.push({
+      row,
+      dead: { reason: error.message, attempts: row.attempts + 1, dlqStream: poison.dlqStream },
+    });
+    // Its aggregate's later rows of this batch wait behind it from here on.
+    blocked.set(aggregateKey(row), new Date(now()));
   }
   const [deadLetters, deadPlanned] = await send(entries, planned);
   if (deadLetters.length > 0) await send(deadLetters, deadPlanned);

@@ -1,6 +1,7 @@
 // What a row put back by the relay carries: a failed row counts an attempt and records its error;
-// a held row (waiting behind a failed event of its aggregate) keeps its history unchanged.
-import type { OutboxRow, ReinstatedRow } from '../ports/outbox.ts';
+// a held row (waiting behind a failed event of its aggregate) keeps its history unchanged; a dead
+// row counts its last attempt and names its dead letter.
+import type { DeadLetterRef, OutboxRow, ReinstatedRow } from '../ports/outbox.ts';
 
 /** One row of a batch the relay could not publish (yet). */
 export type RetryRow = {
@@ -9,6 +10,8 @@ export type RetryRow = {
   readonly nextAttemptAt: Date;
   /** Did not fail itself: waits behind an earlier failed row of its aggregate. */
   readonly held?: boolean;
+  /** Dead-lettered: goes back dead (never claimed again), with the dead letter it is kept for. */
+  readonly dead?: DeadLetterRef;
 };
 
 export const MAX_ERROR_CHARS = 2_000;
@@ -22,4 +25,5 @@ export const reinstatedRow = (row: OutboxRow, retry: RetryRow, nowIso: string): 
         firstFailedAt: row.firstFailedAt ?? nowIso,
         lastError: retry.error.slice(0, MAX_ERROR_CHARS),
         nextAttemptAt: retry.nextAttemptAt,
+        dead: retry.dead,
       };

@@ -42,6 +42,8 @@ export type RelayLoopOptions = {
   readonly metrics: RelayMetrics;
   readonly trimmer: Trimmer;
   readonly policy: PublishPolicy;
+  /** Told which topics each committed batch published to. */
+  readonly onPublished?: (topics: readonly string[]) => void;
   readonly batchSize: number;
   /** Batches claimed and published in one drain transaction (the next claimed while one publishes). */
   readonly batchesPerCommit: number;
@@ -123,7 +125,13 @@ export const createRelayLoop = (options: RelayLoopOptions): RelayLoop => {
       metrics.leader(drained.leader);
       if (drained.claimed > 0) {
         lastBatchAt = clock.now();
-        const effects = { metrics, trimmer: options.trimmer, logger, policy: options.policy };
+        const effects = {
+          metrics,
+          trimmer: options.trimmer,
+          logger,
+          policy: options.policy,
+          ...(options.onPublished ? { onPublished: options.onPublished } : {}),
+        };
         for (const batch of published) {
           applyBatchReport(batch.report, effects, { durationS: batch.durationS, publishedAt: lastBatchAt });
         }

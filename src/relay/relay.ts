@@ -3,6 +3,7 @@
 import type { Registry } from 'prom-client';
 import { type BackoffPolicy, backoffDelay } from '../core/backoff.ts';
 import { withDeadline } from '../core/bounded.ts';
+import { ensureDeadLetterStreamsSoon } from '../core/dead-letter-streams.ts';
 import { busCheck, databaseCheck } from '../core/dependency-checks.ts';
 import { dlqStreamOf } from '../core/envelope.ts';
 import { coerceError } from '../core/errors.ts';
@@ -19,6 +20,7 @@ import { createPartitionRouter } from './partition-router.ts';
 import { settlePartitions } from './partition-switch.ts';
 import { createRelayLoop, type RelayStatus } from './relay-loop.ts';
 import { createTrimmer } from './trimmer.ts';
+import { createUnlistedTopics } from './unlisted-topics.ts';
 
 // /health/detailed reuses the sampler's count while it is this fresh, rather than counting again.
 const BACKLOG_FRESH_MS = 3_000;
@@ -71,6 +73,7 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
     intervalMs: options.trimIntervalMs,
     onTrimmedUnconsumed: metrics.trimmedUnconsumed,
   });
+  const unlisted = createUnlistedTopics(options.topics);
   const router = createPartitionRouter(deps.bus, options);
   let fail: (error: Error) => void = () => {};
   const failure = new Promise<Error>((resolve) => {
@@ -82,6 +85,7 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
     logger,
     metrics,
     trimmer,
+    onPublished: unlisted.record,
     router,
     beforeFirstDrain: async () => {
       await settlePartitions(
@@ -114,6 +118,7 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
   });
   let unwatch: (() => Promise<void>) | undefined;
   let stopped = false;
+  const stopping = new AbortController();
 
   // Notifications only shorten the wait; until the subscription stands the poll interval covers.
   const subscribe = async (attempt = 0): Promise<void> => {
@@ -148,6 +153,7 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
       }),
       outboxCheck(() => sampler.read(BACKLOG_FRESH_MS), options),
       relayCheck(loop.status),
+      unlisted.check,
     ],
     healthIntervalMs: options.healthIntervalMs ?? 5_000,
     metrics: { json: metrics.json, path: '/metrics' },
@@ -158,11 +164,13 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
         max_attempts: options.maxAttempts,
       });
       void subscribe();
+      void ensureDeadLetterStreamsSoon(deps.bus, options.topics, logger, stopping.signal);
       loop.start();
       sampler.start();
     },
     stop: async ({ deadline }) => {
       stopped = true;
+      stopping.abort();
       await loop.stop(deadline === undefined ? {} : { deadline });
       if (deadline !== undefined && loop.status().state !== 'stopped') {
         logger.warn('mm-relay: the batch in flight did not finish in time; it rolls back and is sent again');

@@ -1,6 +1,7 @@
 // Runs mm-relay until SIGTERM/SIGINT: then the batch in flight finishes, connections close, and the
 // process exits 0, all within --shutdown-timeout-ms (a batch cut short rolls back and is sent again).
 import type { Registry } from 'prom-client';
+import type { Announcement } from '../core/announce.ts';
 import type { Logger } from '../core/logger.ts';
 import { runUntilSignal } from '../core/serve-part.ts';
 import type { Bus } from '../ports/bus.ts';
@@ -12,7 +13,7 @@ export type RelayPorts = { readonly store: Store; readonly bus: Bus; close(): Pr
 
 export const runRelay = async (
   config: RelayConfig,
-  deps: { ports: RelayPorts; logger: Logger; registry: Registry },
+  deps: { ports: RelayPorts; logger: Logger; registry: Registry; announce?: Announcement },
 ): Promise<void> => {
   const { ports, logger } = deps;
   const relay = createRelay({ store: ports.store, bus: ports.bus, logger, registry: deps.registry }, config);
@@ -21,6 +22,7 @@ export const runRelay = async (
     close: ports.close,
     name: 'mm-relay',
     shutdownTimeoutMs: config.shutdownTimeoutMs,
+    ...(deps.announce === undefined ? {} : { announce: deps.announce }),
   });
   // Until then the process runs until a signal; a refused --partitions change ends it (exit 78).
   const error = await relay.failed();

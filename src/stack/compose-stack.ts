@@ -13,7 +13,7 @@ import {
 import type { HandlerMap } from '../consumer/handler.ts';
 import { builtinHandlersFor } from '../consumer/lint-profile-handler.ts';
 import { sleep } from '../core/clock.ts';
-import { ConfigError, coerceError } from '../core/errors.ts';
+import { ConfigError, coerceError, TransientError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { createMetricsRegistry } from '../core/metrics.ts';
 import type { HttpServer } from '../http/serve.ts';
@@ -91,10 +91,11 @@ const listen = async (
     return (await part.start()).url;
   } catch (thrown) {
     const error = coerceError(thrown);
-    if (!/EADDRINUSE|EACCES/.test(error.message)) throw error;
-    throw new ConfigError([
-      `${service} cannot listen on port ${port} (${error.message}): use --${service}-port`,
-    ]);
+    if (!/cannot listen on|not allowed to listen on/.test(error.message)) throw error;
+    const problem = `${service} cannot listen on port ${port} (${error.message.replace(/^invalid configuration:\n {2}- /, '')}): use --${service}-port`;
+    // A port another process holds exits 69 like the single services; a privileged one 78.
+    if (error instanceof TransientError) throw new TransientError(problem, { cause: error });
+    throw new ConfigError([problem]);
   }
 };
 

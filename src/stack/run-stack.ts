@@ -1,9 +1,11 @@
 // Runs the local stack until Ctrl-C (SIGINT) or SIGTERM: then the backend stops taking writes, relay
 // and consumer finish what they hold, the file is closed and the process exits 0.
-import { onShutdownSignal } from '../core/cli.ts';
+import { type Announcer, defaultServiceName, startAnnouncing } from '../core/announce.ts';
+import { onHangup, onShutdownSignal } from '../core/cli.ts';
 import { coerceError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Bus } from '../ports/bus.ts';
+import type { ServiceRegistry } from '../ports/service-registry.ts';
 import type { Store } from '../ports/store.ts';
 import { relayDefaults } from '../relay/config.ts';
 import { type Commands, stackBanner } from './banner.ts';
@@ -21,6 +23,8 @@ export type StackRunDeps = {
   readonly out: (text: string) => void;
   readonly commands: Commands;
   readonly consumerName: string;
+  /** Where the three services announce themselves (the file's registry). */
+  readonly registry?: ServiceRegistry;
 };
 
 // The demo's failures should reach the DLQ within seconds, not after the production retry spacing.
@@ -42,9 +46,13 @@ export const runStack = async (config: StackConfig, deps: StackRunDeps): Promise
     },
   );
   const stopDemo = new AbortController();
+  onHangup(logger);
+
+  const announcers: Announcer[] = [];
   onShutdownSignal(async (signal) => {
     logger.info(`mm stack stopping on ${signal}`);
     stopDemo.abort();
+    await Promise.all(announcers.map((announcer) => announcer.stop()));
     await stack.stop();
     await deps.close();
     logger.info('mm stack stopped');
@@ -57,6 +65,15 @@ export const runStack = async (config: StackConfig, deps: StackRunDeps): Promise
   } catch (error) {
     await deps.close();
     throw error;
+  }
+  if (deps.registry) {
+    const registry = deps.registry;
+    const name = defaultServiceName();
+    announcers.push(
+      startAnnouncing({ registry, role: 'backend', name, logger }, urls.backend),
+      startAnnouncing({ registry, role: 'relay', name, logger }, urls.relay),
+      startAnnouncing({ registry, role: 'consumer', name: deps.consumerName, logger }, urls.consumer),
+    );
   }
   out(stackBanner(urls, config.file, deps.commands));
   if (!config.demo) return;

@@ -49,3 +49,22 @@ export const streamFieldsOf = (event: NewOutboxEvent, outboxId: number): string[
   'schema_version',
   '1',
 ];
+
+/**
+ * `count` events over `aggregates` users, each user's first one `user.created` and the rest
+ * `user.updated`, interleaved across users as a busy backend writes them: order per user is checkable.
+ */
+export const userHistories = (count: number, aggregates: number): NewOutboxEvent[] => {
+  const users = Array.from({ length: aggregates }, (_, i) => userCreated(i));
+  return Array.from({ length: count }, (_, n) => {
+    const user = users[n % aggregates] as NewOutboxEvent;
+    const round = Math.floor(n / aggregates);
+    if (round === 0) return user;
+    return {
+      ...user,
+      eventId: uuidv7(),
+      eventType: 'user.updated',
+      payload: { ...(user.payload as Record<string, unknown>), display_name: `Bench User v${round}` },
+    };
+  });
+};

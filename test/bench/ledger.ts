@@ -65,3 +65,23 @@ export const assertExactlyOnce = (
     );
   }
 };
+
+/**
+ * Events applied after a later event of their aggregate: `events` in outbox order, judged by when the
+ * ledger says each one committed (one batch shares a time, so only a strict inversion counts).
+ */
+export const orderInversions = async (
+  store: Store,
+  group: string,
+  events: ReadonlyArray<{ readonly eventId: string; readonly aggregateId: string }>,
+): Promise<number> => {
+  const applied = await appliedTimes(store, group);
+  const latest = new Map<string, number>();
+  let inversions = 0;
+  for (const event of events) {
+    const at = applied.get(event.eventId) ?? Number.NaN;
+    if (at < (latest.get(event.aggregateId) ?? Number.NEGATIVE_INFINITY)) inversions += 1;
+    else latest.set(event.aggregateId, at);
+  }
+  return inversions;
+};

@@ -7,6 +7,7 @@ import { rawPipeline, services } from './carriers.ts';
 import { atLeast, atMost, type Line, noMoreThan } from './results.ts';
 import {
   consumerApply,
+  consumersOnPartitions,
   latencyAtRate,
   pipelineSustained,
   rawConsumerRate,
@@ -92,6 +93,18 @@ export const MEASUREMENTS: readonly Measurement[] = [
     measure: (size) => withProduction((p) => consumerApply(p, size.drain)),
     lines: [
       rate('consumer: ledger + built-in handler', { key: 'consumer', target: atLeast(0.45, 'raw consumer') }),
+    ],
+  },
+  {
+    title: '1 consumer on 4 partitions',
+    measure: (size) => withProduction((p) => consumersOnPartitions(p, size.drain, 1, 4)),
+    lines: [rate('consumer: 1 consumer on 4 partitions, order checked', { key: 'one on 4' })],
+  },
+  {
+    title: '2 consumers on 4 partitions',
+    measure: (size) => withProduction((p) => consumersOnPartitions(p, size.drain, 2, 4)),
+    lines: [
+      rate('consumers: 2 consumers on 4 partitions, order checked', { target: atLeast(0.9, 'one on 4') }),
     ],
   },
   {

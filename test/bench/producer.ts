@@ -2,6 +2,7 @@
 // possible or at a fixed rate, remembering when each event committed; or fills a stream directly.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
+import { partitionCountKey, streamOfAggregate } from '../../src/core/partitions.ts';
 import type { NewOutboxEvent } from '../../src/ports/outbox.ts';
 import type { Store } from '../../src/ports/store.ts';
 import { streamFieldsOf, userEvents } from './events.ts';
@@ -62,6 +63,24 @@ export const preloadStream = async (redis: Redis, key: string, count: number): P
   for (let at = 0; at < rows.length; at += 1000) {
     const pipeline = redis.pipeline();
     for (const fields of rows.slice(at, at + 1000)) pipeline.xadd(key, '*', ...fields);
+    await pipeline.exec();
+  }
+};
+
+/** Fills topic `identity`'s partition streams as the relay would, and records their count. */
+export const preloadPartitions = async (
+  redis: Redis,
+  keyPrefix: string,
+  events: readonly NewOutboxEvent[],
+  partitions: number,
+): Promise<void> => {
+  await redis.set(`${keyPrefix}${partitionCountKey('identity')}`, String(partitions));
+  for (let at = 0; at < events.length; at += 1000) {
+    const pipeline = redis.pipeline();
+    events.slice(at, at + 1000).forEach((event, i) => {
+      const stream = streamOfAggregate('identity', event.aggregateId, partitions);
+      pipeline.xadd(`${keyPrefix}${stream}`, '*', ...streamFieldsOf(event, at + i + 1));
+    });
     await pipeline.exec();
   }
 };

@@ -2,11 +2,13 @@
 // raw baselines, fed and judged the same way, each checked for exactly-once before it reports.
 import type { Redis } from 'ioredis';
 import { streamIdTime } from '../../src/core/ids.ts';
+import { partitionCountKey } from '../../src/core/partitions.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { RAW_CONSUMER_GROUP, rawConsume, rawDrain } from './baselines.ts';
 import { type Carrier, type Carrying, GROUP } from './carriers.ts';
-import { appliedAtRank, appliedTimes, assertExactlyOnce, ledgerSummary } from './ledger.ts';
-import { fillOutbox, preloadStream, produceAtRate, produceFlat } from './producer.ts';
+import { userHistories } from './events.ts';
+import { appliedAtRank, appliedTimes, assertExactlyOnce, ledgerSummary, orderInversions } from './ledger.ts';
+import { fillOutbox, preloadPartitions, preloadStream, produceAtRate, produceFlat } from './producer.ts';
 import { processedCount, startService, stopAll } from './services.ts';
 import type { Production, Setup } from './setups.ts';
 import { percentile, rate } from './stats.ts';
@@ -75,6 +77,8 @@ export const rawConsumerRate = async (setup: Production, count: number) => {
 /** The consumer applying a pre-loaded stream with the ledger and its built-in handler. */
 export const consumerApply = async (setup: Production, count: number) => {
   await preloadStream(setup.redis, setup.streamKey, count + WARM_UP);
+  // As the relay would have: consumers wait for a topic's partition count to be recorded.
+  await setup.redis.set(`${setup.keyPrefix}${partitionCountKey('identity')}`, '1');
   const consumer = await startService('mm-consumer', setup.flags);
   try {
     await waitApplied({ applied: () => processedCount(consumer) }, count + WARM_UP, 180_000);
@@ -82,6 +86,35 @@ export const consumerApply = async (setup: Production, count: number) => {
     await stopAll([consumer]);
   }
   return applyRate(setup, GROUP, count, true);
+};
+
+/**
+ * `consumers` consumers sharing a topic of `partitions` pre-loaded partition streams (20 events per
+ * user), timed from the ledger as `consumerApply` is; the run fails on any per-user order inversion.
+ */
+export const consumersOnPartitions = async (
+  setup: Production,
+  count: number,
+  consumers: number,
+  partitions: number,
+) => {
+  const events = userHistories(count + WARM_UP, Math.ceil((count + WARM_UP) / 20));
+  await preloadPartitions(setup.redis, setup.keyPrefix, events, partitions);
+  const running = await Promise.all(
+    Array.from({ length: consumers }, (_, i) =>
+      startService('mm-consumer', [...setup.flags, '--name', `bench-${i}`]),
+    ),
+  );
+  try {
+    const applied = async () =>
+      (await Promise.all(running.map((consumer) => processedCount(consumer)))).reduce((a, b) => a + b, 0);
+    await waitApplied({ applied }, count + WARM_UP, 180_000);
+  } finally {
+    await stopAll(running);
+  }
+  const inversions = await orderInversions(setup.store, GROUP, events);
+  if (inversions > 0) throw new Error(`${inversions} events applied after a later event of their user`);
+  return applyRate(setup, GROUP, count, false);
 };
 
 /** A producer writing outbox rows as fast as it can while the carrier runs: commit to ledger. */

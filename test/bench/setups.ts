@@ -26,6 +26,7 @@ export type Production = Setup & {
   readonly redis: Redis;
   /** The stream of topic `identity` under this measurement's key prefix. */
   readonly streamKey: string;
+  readonly keyPrefix: string;
 };
 
 export const withProduction = async <T>(run: (setup: Production) => Promise<T>): Promise<T> => {
@@ -41,6 +42,7 @@ export const withProduction = async <T>(run: (setup: Production) => Promise<T>):
       sql: db.sql,
       redis,
       streamKey: `${prefix}identity`,
+      keyPrefix: prefix,
     });
   } finally {
     const keys = await redis.keys(`${prefix}*`);

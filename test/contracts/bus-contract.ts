@@ -7,6 +7,7 @@ import { busEntriesCases } from './bus-entries.ts';
 import { busGroupsCases } from './bus-groups.ts';
 import type { BusFactory, BusFixture, BusKit } from './bus-kit.ts';
 import { G, S } from './bus-kit.ts';
+import { busMembersCases } from './bus-members.ts';
 import { busPendingCases } from './bus-pending.ts';
 import { busTopicsCases } from './bus-topics.ts';
 import { busWritesCases } from './bus-writes.ts';
@@ -64,6 +65,7 @@ export const describeBusContract = (
 
     busEntriesCases(kit);
     busGroupsCases(kit);
+    busMembersCases(kit);
     busPendingCases(kit);
     busWritesCases(kit);
     busTopicsCases(kit);

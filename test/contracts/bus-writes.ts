@@ -122,6 +122,31 @@ export const busWritesCases = (t: BusKit): void => {
       assert.deepEqual(ids(reads[0]?.entries ?? []), [id]);
     });
 
+    it('wakes up for an entry on any of several streams, and ends early when its signal aborts', async () => {
+      const streams = [S, 'second', 'third'];
+      for (const stream of streams) await t.bus.createGroup(stream, G);
+      const writer = await t.fixture.peer();
+      const read = t.bus.readGroup({ group: G, consumer: 'c', streams, count: 10, blockMs: 10_000 });
+      await delay(30);
+      const id = await writer.add('third', { n: 'late' });
+      assert.deepEqual(
+        (await read).map((r) => [r.stream, ids(r.entries)]),
+        [['third', [id]]],
+      );
+      const controller = new AbortController();
+      const waiting = t.bus.readGroup({
+        group: G,
+        consumer: 'c',
+        streams,
+        count: 10,
+        blockMs: 20_000,
+        signal: controller.signal,
+      });
+      await delay(30);
+      controller.abort();
+      assert.deepEqual(await waiting, []);
+    });
+
     it('returns what is there at once, and nothing after blockMs when nothing comes', async () => {
       await t.bus.createGroup(S, G);
       assert.deepEqual(await readNew('c'), []);

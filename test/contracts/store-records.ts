@@ -44,6 +44,31 @@ export const storeRecordsCases = (t: StoreKit): void => {
       assert.deepEqual(await t.store.ledger.find(id), []);
     });
 
+    it('skips entries a replay holds back for the group, not other groups or other stream ids', async () => {
+      const [held, free] = [uuidv7(), uuidv7()];
+      const hold = { consumerGroup: 'markdown-lint-consumer', eventId: held, streamId: '1700000000000-0' };
+      assert.equal(await t.store.ledger.hold([hold, hold]), 1);
+      assert.equal(await t.store.ledger.hold([hold]), 0);
+      const claimed = await t.store.withTransaction((tx) =>
+        tx.ledger.claim([ledgerEntry(held), ledgerEntry(free), ledgerEntry(held, 'audit-consumer')]),
+      );
+      assert.deepEqual(claimed, new Set([free, held]));
+      assert.deepEqual(
+        (await t.store.ledger.find(held)).map((r) => r.consumerGroup),
+        ['audit-consumer'],
+      );
+      // A reprocessed copy of the event has another stream id: it is claimed.
+      const copy = { ...ledgerEntry(held), streamId: '1700000000999-0' };
+      assert.deepEqual(await t.store.withTransaction((tx) => tx.ledger.claim([copy])), new Set([held]));
+      const other = uuidv7();
+      await t.store.ledger.hold([{ ...hold, eventId: other }]);
+      assert.equal(await t.store.ledger.release([{ ...hold, eventId: other }, hold]), 2);
+      assert.deepEqual(
+        await t.store.withTransaction((tx) => tx.ledger.claim([ledgerEntry(other)])),
+        new Set([other]),
+      );
+    });
+
     it('answers which events a group already recorded', async () => {
       const [a, b, c] = [uuidv7(), uuidv7(), uuidv7()];
       await t.store.withTransaction((tx) => tx.ledger.claim([ledgerEntry(a), ledgerEntry(b, 'other-group')]));

@@ -79,5 +79,43 @@ export const storeRelayStatementsCases = (t: StoreKit): void => {
       );
       assert.equal((await drainAll()).length, 2);
     });
+
+    it('keeps a row put back dead: never claimed, holding its aggregate, found and released by its dead letter', async () => {
+      const a1 = event('dead-a', 1);
+      const a2 = event('dead-a', 2);
+      const b1 = event('dead-b', 1);
+      await insert(a1);
+      const ref = { stream: 'identity.dlq', id: '1700000000000-0' };
+      const claimed = await t.store.outbox.withRelayTransaction(async (statements) => {
+        assert.equal(await statements.takeRelayLock(), true);
+        const [row] = await statements.claimBatch({ limit: 10 });
+        assert.ok(row);
+        await statements.reinstate([
+          { ...row, attempts: 1, lastError: 'poison', nextAttemptAt: new Date(0), dead: ref },
+        ]);
+        return row;
+      });
+      await insert(a2, b1);
+      assert.deepEqual(ids(await drainAll()), [b1.eventId], 'only the other aggregate flows');
+      assert.equal((await t.store.outbox.backlog()).count, 1, 'the held row counts, the dead one does not');
+      const dead = await t.store.outbox.deadRow(ref);
+      assert.equal(dead?.eventId, a1.eventId);
+      assert.equal(dead?.payloadJson, claimed.payloadJson);
+      assert.equal(dead?.occurredAt, claimed.occurredAt);
+      assert.equal(dead?.attempts, 1);
+      assert.equal(await t.store.outbox.deadRow({ ...ref, id: '1700000000000-1' }), undefined);
+      assert.equal(await t.store.outbox.releaseDeadRow(ref), true);
+      assert.equal(await t.store.outbox.releaseDeadRow(ref), false, 'safe to repeat');
+      assert.deepEqual(ids(await drainAll()), [a2.eventId], 'released');
+    });
+
+    it('claims a row whose time the platform cannot hold, and puts it back unchanged', async () => {
+      await insert(event('far', 1));
+      // The same statement in both dialects: a timestamptz literal in Postgres, text in SQLite.
+      await t.store.withTransaction((tx) => tx.query("update outbox set occurred_at = 'infinity'"));
+      const [row] = await drainAll().catch((error: Error) => assert.fail(`claim failed: ${error.message}`));
+      assert.ok(row);
+      assert.ok(Number.isNaN(Date.parse(row.occurredAt)), row.occurredAt);
+    });
   });
 };

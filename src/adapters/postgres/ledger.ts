@@ -8,6 +8,13 @@ import { pgCall } from './errors.ts';
 const ledgerTable = (schema: string | undefined): string =>
   schema === undefined ? 'event_ledger' : `${quoteIdentifier(schema, 'schema')}.event_ledger`;
 
+// The consumer's own ledger (no schema given) skips entries a replay holds back.
+const notHeld = (schema: string | undefined): string =>
+  schema === undefined
+    ? `where not exists (select 1 from replay_holds h
+        where h.consumer_group = u.consumer_group and h.event_id = u.event_id and h.stream_id = u.stream_id)`
+    : '';
+
 export const createPostgresLedgerWriter = (sql: postgres.TransactionSql): LedgerWriter => ({
   claim: async (entries, options) => {
     if (entries.length === 0) return new Set();
@@ -19,6 +26,8 @@ export const createPostgresLedgerWriter = (sql: postgres.TransactionSql): Ledger
         ${pgArray(entries.map((e) => e.eventType))}::text[],
         ${pgArray(entries.map((e) => e.streamId))}::text[],
         ${pgArray(entries.map((e) => e.result))}::text[])
+        as u(event_id, consumer_group, event_type, stream_id, result)
+      ${sql.unsafe(notHeld(options?.schema))}
       on conflict do nothing
       returning event_id`;
     return new Set(rows.map((row) => row.event_id));
@@ -59,6 +68,49 @@ export const createPostgresLedgerReader = (sql: postgres.Sql): LedgerReader => (
         select event_id from event_ledger
         where consumer_group = ${consumerGroup} and event_id = any(${pgArray(eventIds)}::uuid[])`;
       return new Set(rows.map((row) => row.event_id));
+    }),
+
+  hold: (holds) =>
+    pgCall(async () => {
+      if (holds.length === 0) return 0;
+      const rows = await sql`
+        insert into replay_holds (consumer_group, event_id, stream_id)
+        select * from unnest(
+          ${pgArray(holds.map((h) => h.consumerGroup))}::text[],
+          ${pgArray(holds.map((h) => h.eventId))}::uuid[],
+          ${pgArray(holds.map((h) => h.streamId))}::text[])
+        on conflict do nothing
+        returning 1`;
+      return rows.length;
+    }),
+
+  held: (holds) =>
+    pgCall(async () => {
+      if (holds.length === 0) return [];
+      const rows = await sql<{ consumer_group: string; event_id: string; stream_id: string }[]>`
+        select h.consumer_group, h.event_id, h.stream_id from replay_holds h join unnest(
+          ${pgArray(holds.map((x) => x.consumerGroup))}::text[],
+          ${pgArray(holds.map((x) => x.eventId))}::uuid[],
+          ${pgArray(holds.map((x) => x.streamId))}::text[]) as r(consumer_group, event_id, stream_id)
+        on h.consumer_group = r.consumer_group and h.event_id = r.event_id and h.stream_id = r.stream_id`;
+      return rows.map((row) => ({
+        consumerGroup: row.consumer_group,
+        eventId: row.event_id,
+        streamId: row.stream_id,
+      }));
+    }),
+
+  release: (holds) =>
+    pgCall(async () => {
+      if (holds.length === 0) return 0;
+      const rows = await sql`
+        delete from replay_holds h using unnest(
+          ${pgArray(holds.map((x) => x.consumerGroup))}::text[],
+          ${pgArray(holds.map((x) => x.eventId))}::uuid[],
+          ${pgArray(holds.map((x) => x.streamId))}::text[]) as r(consumer_group, event_id, stream_id)
+        where h.consumer_group = r.consumer_group and h.event_id = r.event_id and h.stream_id = r.stream_id
+        returning 1`;
+      return rows.length;
     }),
 
   cleanup: (retentionSeconds) =>

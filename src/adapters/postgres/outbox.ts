@@ -4,6 +4,7 @@ import type postgres from 'postgres';
 import type { OutboxRelay, OutboxWriter } from '../../ports/outbox.ts';
 import { pgCall } from './errors.ts';
 import { claimBatch } from './outbox/claim-batch.ts';
+import { readDeadRow, releaseDeadRow } from './outbox/dead-rows.ts';
 import { insertEvents } from './outbox/insert-events.ts';
 import { readBacklog } from './outbox/read-backlog.ts';
 import { reinstateRows } from './outbox/reinstate-rows.ts';
@@ -27,6 +28,10 @@ export const createPostgresOutboxRelay = (sql: postgres.Sql): OutboxRelay => ({
     ),
 
   backlog: (options = {}) => pgCall(() => readBacklog(sql, options.topic)),
+
+  deadRow: (ref) => pgCall(() => readDeadRow(sql, ref)),
+
+  releaseDeadRow: (ref) => pgCall(() => releaseDeadRow(sql, ref)),
 
   watch: async (onInsert) => {
     const listener = await pgCall(() => sql.listen('mm_outbox', () => onInsert()));

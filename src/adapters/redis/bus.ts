@@ -1,13 +1,20 @@
 // The Redis Bus: Redis Streams through ioredis, keys under a prefix; the relay's batches of adds
-// and the consumer's blocked reads each on a connection of their own.
+// and the consumer's blocked reads each on a connection of their own. On a Redis Cluster keys are
+// hash-tagged per stream (keys.ts), and what spans slots is split: execs (cluster-exec.ts), reads
+// of several streams, and scans, which visit every master.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Cluster } from 'ioredis';
 import { partitionCountKey } from '../../core/partitions.ts';
-import type { Bus, ExecResult } from '../../ports/bus.ts';
+import type { Bus, MemoryInfo, ReadGroupOptions, StreamRead } from '../../ports/bus.ts';
 import { assertPartitionCount, parsePartitionCount } from '../partition-count.ts';
 import { createAddBatch } from './add-batch.ts';
 import { createBlockedRead } from './blocked-read.ts';
+import { createClusterExec } from './cluster-exec.ts';
 import { createSendOnceConnection, type RedisConnection } from './connection.ts';
-import { redisCall, translateRedisError } from './errors.ts';
-import { encodeExec, execScript } from './exec-script.ts';
+import { redisCall as callRedis, translateRedisError as translate } from './errors.ts';
+import { execScript } from './exec-script.ts';
+import { createGroupMembers } from './group-members.ts';
+import { byTag, keyScheme } from './keys.ts';
 import { createReadDecoder, type RawBufferReads } from './read-replies.ts';
 import {
   deletedIds,
@@ -35,10 +42,26 @@ type ExecCommand = (numKeys: number, ...args: string[]) => Promise<[number, stri
 
 const globEscape = (text: string): string => text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 
+// Reads of streams in several slots cannot block on all of them at once: they poll, starting fast
+// and backing off to this pause while nothing comes.
+const MAX_POLL_PAUSE_MS = 100;
+
+/** The nodes a scan or a memory check must visit: every master of a cluster, or the one server. */
+const serversOf = (redis: RedisConnection): RedisConnection[] =>
+  redis instanceof Cluster ? redis.nodes('master') : [redis];
+
+/** The fullest of several servers' memory (the one that runs out first). */
+const fullest = (infos: readonly MemoryInfo[]): MemoryInfo => {
+  const ratio = (m: MemoryInfo): number => (m.maxMemory > 0 ? m.usedMemory / m.maxMemory : 0);
+  return infos.reduce((a, b) =>
+    ratio(b) > ratio(a) || (ratio(b) === ratio(a) && b.usedMemory > a.usedMemory) ? b : a,
+  );
+};
+
 export const createRedisBus = (redis: RedisConnection, options: RedisBusOptions = {}): Bus => {
   const prefix = options.keyPrefix ?? '';
-  const key = (stream: string): string => prefix + stream;
-  const unkey = (k: string): string => (k.startsWith(prefix) ? k.slice(prefix.length) : k);
+  const scheme = keyScheme(prefix, redis instanceof Cluster);
+  const { key, unkey } = scheme;
   const graceMs = options.blockGraceMs ?? 5_000;
   const publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
   const publisher = createSendOnceConnection(redis, { timeoutMs: publishTimeoutMs });
@@ -46,19 +69,59 @@ export const createRedisBus = (redis: RedisConnection, options: RedisBusOptions 
   const addBatch = createAddBatch(publisher, key, publishTimeoutMs);
   const readBlocked = createBlockedRead(reader, graceMs);
   const decodeReads = createReadDecoder();
+  // Commands failing for want of a connection say why the connection failed (health reasons).
+  let lastConnectionError: unknown;
+  redis.on('error', (error: unknown) => {
+    lastConnectionError = error;
+  });
+  redis.on('ready', () => {
+    lastConnectionError = undefined;
+  });
+  const redisCall = <T>(call: () => Promise<T>): Promise<T> => callRedis(call, () => lastConnectionError);
+  const translateRedisError = (error: unknown): Error => translate(error, () => lastConnectionError);
   redis.defineCommand('mmExec', { lua: execScript });
   const runExec = (redis as unknown as { mmExec: ExecCommand }).mmExec.bind(redis);
+  const exec = createClusterExec(redis, scheme, (keys, arg) => runExec(keys.length, ...keys, arg));
 
-  const readGroup: Bus['readGroup'] = async (read) => {
+  /** One XREADGROUP: streams that share a slot (every stream, on one server). */
+  const readSlot = async (read: ReadGroupOptions, streams: readonly string[], blockMs: number) => {
     const args: string[] = ['GROUP', read.group, read.consumer, 'COUNT', String(read.count)];
-    const blockMs = read.history ? 0 : (read.blockMs ?? 0);
     if (blockMs > 0) args.push('BLOCK', String(blockMs));
-    args.push('STREAMS', ...read.streams.map(key), ...read.streams.map(() => (read.history ? '0' : '>')));
+    args.push('STREAMS', ...streams.map(key), ...streams.map(() => (read.history ? '0' : '>')));
     const reply =
       blockMs > 0
         ? await readBlocked(args, blockMs, read.signal)
         : ((await redisCall(() => redis.callBuffer('XREADGROUP', ...args))) as RawBufferReads);
     return decodeReads(reply, unkey);
+  };
+
+  /**
+   * Streams in several slots: one read per slot at once (COUNT is per stream, so the answer is the
+   * one a single read would give); a blocking read polls until something comes, blockMs passes or
+   * the signal aborts. Polling never takes an entry that nobody waits for.
+   */
+  const readSlots = async (read: ReadGroupOptions, slots: readonly string[][]): Promise<StreamRead[]> => {
+    const order = new Map(read.streams.map((s, i) => [s, i]));
+    const deadline = Date.now() + (read.history ? 0 : (read.blockMs ?? 0));
+    let pause = 5;
+    for (;;) {
+      const reads = (await Promise.all(slots.map((streams) => readSlot(read, streams, 0)))).flat();
+      reads.sort((a, b) => (order.get(a.stream) ?? 0) - (order.get(b.stream) ?? 0));
+      const left = deadline - Date.now();
+      if (read.history || reads.some((r) => r.entries.length > 0) || left <= 0 || read.signal?.aborted) {
+        return read.history ? reads : reads.filter((r) => r.entries.length > 0);
+      }
+      await sleep(Math.min(pause, left), undefined, read.signal ? { signal: read.signal } : {}).catch(
+        () => {},
+      );
+      pause = Math.min(pause * 2, MAX_POLL_PAUSE_MS);
+    }
+  };
+
+  const readGroup: Bus['readGroup'] = async (read) => {
+    const slots = byTag(scheme, read.streams);
+    if (slots.length > 1) return readSlots(read, slots);
+    return readSlot(read, read.streams, read.history ? 0 : (read.blockMs ?? 0));
   };
 
   return {
@@ -68,11 +131,7 @@ export const createRedisBus = (redis: RedisConnection, options: RedisBusOptions 
 
     addBatch,
 
-    exec: async (writes, execOptions = {}): Promise<ExecResult> => {
-      const { keys, arg } = encodeExec(writes, execOptions, key);
-      const [applied, addedIds] = await redisCall(() => runExec(keys.length, ...keys, arg));
-      return { applied: applied === 1, addedIds: applied === 1 ? addedIds : [] };
-    },
+    exec,
 
     range: async (stream, range = {}) => {
       const start = range.start ?? '-';
@@ -165,17 +224,24 @@ export const createRedisBus = (redis: RedisConnection, options: RedisBusOptions 
       await redisCall(() => redis.set(key(partitionCountKey(topic)), String(partitions)));
     },
 
+    ...createGroupMembers(redis, key),
+
     streamsEndingWith: async (suffix) => {
       const found = new Set<string>();
-      const match = `${globEscape(prefix)}*${globEscape(suffix)}`;
-      let cursor = '0';
-      do {
-        const [next, keys] = await redisCall(() =>
-          redis.scan(cursor, 'MATCH', match, 'COUNT', 1000, 'TYPE', 'stream'),
-        );
-        for (const k of keys) found.add(unkey(k));
-        cursor = next;
-      } while (cursor !== '0');
+      // A tagged key ends with `}` or `}.audit`: match the prefix, then compare logical names.
+      const match = scheme.cluster
+        ? `${globEscape(prefix)}{*`
+        : `${globEscape(prefix)}*${globEscape(suffix)}`;
+      for (const server of serversOf(redis)) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await redisCall(() =>
+            server.scan(cursor, 'MATCH', match, 'COUNT', 1000, 'TYPE', 'stream'),
+          );
+          for (const k of keys) if (unkey(k).endsWith(suffix)) found.add(unkey(k));
+          cursor = next;
+        } while (cursor !== '0');
+      }
       return [...found].sort();
     },
 
@@ -183,7 +249,14 @@ export const createRedisBus = (redis: RedisConnection, options: RedisBusOptions 
       await redisCall(() => redis.ping());
     },
 
-    memory: async () => parseMemoryInfo(await redisCall(() => redis.info('memory'))),
+    memory: async () =>
+      fullest(
+        await Promise.all(
+          serversOf(redis).map(async (server) =>
+            parseMemoryInfo(await redisCall(() => server.info('memory'))),
+          ),
+        ),
+      ),
 
     close: async () => {
       publisher.close();

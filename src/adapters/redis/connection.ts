@@ -21,7 +21,10 @@ const duplicateSendOnce = (main: RedisConnection): RedisConnection =>
   main instanceof Cluster
     ? main.duplicate(undefined, {
         lazyConnect: true,
-        enableOfflineQueue: false,
+        // Used only once ready, and never reconnected: the cluster's queue then only holds commands
+        // for a node whose connection is still opening, in order. Without it such a command is sent
+        // again 100 ms later, behind the ones that followed it (entries of a batch out of order).
+        enableOfflineQueue: true,
         clusterRetryStrategy: () => null,
         redisOptions: { ...main.options.redisOptions, ...sendOnce, retryStrategy: () => null },
       })

@@ -7,13 +7,16 @@ import {
   PermanentError,
   TransientError,
 } from '../../core/errors.ts';
+import { describeNetworkError } from '../network-errors.ts';
 
 // Replies of states that pass on their own (loading a dump, failover, script busy, OOM under
-// noeviction until consumers catch up, every client slot taken), and client-side connection failures.
+// noeviction until consumers catch up, every client slot taken, a slot moving between cluster nodes:
+// ioredis follows MOVED and ASK itself, so one that reaches mm outlived its redirections), and
+// client-side connection failures (a cluster whose slots cannot be read is one).
 const transientReplies =
-  /^(LOADING|READONLY|MASTERDOWN|BUSY |TRYAGAIN|CLUSTERDOWN|NOREPLICAS|OOM|MISCONF)|ERR max number of clients/;
+  /^(LOADING|READONLY|MASTERDOWN|BUSY |TRYAGAIN|CLUSTERDOWN|NOREPLICAS|OOM|MISCONF|MOVED |ASK )|ERR max number of clients/;
 const transientClientMessages =
-  /Connection is closed|Stream isn't writeable|Command timed out|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|connect ETIMEDOUT|Reached the max retries|enableOfflineQueue/;
+  /Connection is closed|Stream isn't writeable|Command timed out|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|connect ETIMEDOUT|Reached the max retries|enableOfflineQueue|Too many Cluster redirections|Failed to refresh slots cache|None of startup nodes is available|Cluster is ended|All sentinels are unreachable/;
 
 // A refused password (Redis 6+ WRONGPASS, Redis 5 "invalid password"), or none given to a server
 // that wants one (NOAUTH, also inside ioredis's "Ready check failed: NOAUTH ...").
@@ -30,11 +33,31 @@ const untrustedCertificate = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
+// ioredis's own words for "no connection now" (its retry limit, its offline queue, a closed socket):
+// the reason is the connection's last error, which these do not carry.
+const noConnectionMessages =
+  /Reached the max retries|enableOfflineQueue|Stream isn't writeable|Connection is closed/;
+
+/** The connection's most recent failure, if it has failed since it was last ready. */
+export type LastConnectionError = () => unknown;
+
+/** A client-side failure in an operator's words: which address refused, reset or did not answer. */
+const outageWords = (error: Error, lastConnectionError?: LastConnectionError): string => {
+  const direct = describeNetworkError(error);
+  if (direct) return direct;
+  if (error.name === 'MaxRetriesPerRequestError' || noConnectionMessages.test(error.message)) {
+    const last = lastConnectionError?.();
+    return (last === undefined ? undefined : describeNetworkError(last)) ?? 'not connected';
+  }
+  if (/Command timed out/.test(error.message)) return 'no answer in time (command timed out)';
+  return error.message;
+};
+
 /** An outage of Redis, which the services wait out with backoff. */
 export const redisOutage = (reason: string, cause?: unknown): TransientError =>
   new TransientError(`Redis unavailable: ${reason}`, { cause, dependency: 'redis' });
 
-export const translateRedisError = (thrown: unknown): Error => {
+export const translateRedisError = (thrown: unknown, lastConnectionError?: LastConnectionError): Error => {
   if (thrown instanceof MmError) return thrown;
   const error = coerceError(thrown);
   const message = error.message;
@@ -52,7 +75,7 @@ export const translateRedisError = (thrown: unknown): Error => {
     refusedPassword.test(message) ||
     error.name === 'MaxRetriesPerRequestError'
   ) {
-    return redisOutage(message, error);
+    return redisOutage(outageWords(error, lastConnectionError), error);
   }
   return error;
 };
@@ -62,7 +85,9 @@ export const translateRedisError = (thrown: unknown): Error => {
  * missing database, untrusted TLS certificate); undefined for an outage, which is retried.
  */
 export const redisConfigProblem = (thrown: unknown): string | undefined => {
-  const error = coerceError(thrown);
+  // A cluster that could not read its slots says why in the last node's error.
+  const nodeError = (thrown as { lastNodeError?: unknown } | undefined)?.lastNodeError;
+  const error = coerceError(nodeError ?? thrown);
   const code = (error as { code?: unknown }).code;
   if (refusedPassword.test(error.message)) return `refused the credentials (${error.message})`;
   if (noSuchDatabase.test(error.message)) return `has no such database (${error.message})`;
@@ -72,10 +97,13 @@ export const redisConfigProblem = (thrown: unknown): string | undefined => {
   return undefined;
 };
 
-export const redisCall = async <T>(call: () => Promise<T>): Promise<T> => {
+export const redisCall = async <T>(
+  call: () => Promise<T>,
+  lastConnectionError?: LastConnectionError,
+): Promise<T> => {
   try {
     return await call();
   } catch (error) {
-    throw translateRedisError(error);
+    throw translateRedisError(error, lastConnectionError);
   }
 };

@@ -1,13 +1,15 @@
 // `mm-dlq reprocess` and `mm-dlq resolve`: one entry by --id, or many by --all or filters.
 
+import { UsageError } from '../../core/errors.ts';
 import { reportBulk } from '../format/bulk-report.ts';
 import type { DlqContext } from '../io.ts';
 import { describeFilter } from '../model/filters.ts';
-import { streamExists } from '../model/scan.ts';
-import { type CloseOptions, filterAt, type ReprocessOptions } from '../options.ts';
+import { requireDlqStream } from '../model/place.ts';
+import { type CloseOptions, filterAt, type ReprocessOptions, type ResolveOptions } from '../options.ts';
 import { runBulk, selectEntries } from './bulk.ts';
-import { closeOne, describeOneOutcome, oneOutcomeJson } from './close-one.ts';
+import { closeOne, describeOneOutcome, notReleasedWarning, oneOutcomeJson } from './close-one.ts';
 import { dryRunJson, dryRunReprocess, renderDryRun } from './dry-run.ts';
+import { dryRunOne, dryRunOneJson, renderDryRunOne } from './dry-run-one.ts';
 
 const runOne = async (
   ctx: DlqContext,
@@ -22,13 +24,16 @@ const runOne = async (
     action,
     note: options.note,
     force,
+    maxEventBytes: 'maxEventBytes' in options ? (options as ReprocessOptions).maxEventBytes : undefined,
   });
   if (options.json) ctx.io.out(`${JSON.stringify(oneOutcomeJson(outcome), null, 2)}\n`);
   else ctx.io.out(`${describeOneOutcome(outcome, options.dlq.audit)}\n`);
+  const warning = notReleasedWarning(outcome.halted, outcome.released);
+  if (warning) ctx.io.err(warning);
   return 0;
 };
 
-/** Nothing selected: say why (no stream, empty, or no match) and succeed. */
+/** Nothing selected: say why (empty, or no match) and succeed; a missing stream failed before. */
 const nothingSelected = async (
   ctx: DlqContext,
   options: CloseOptions,
@@ -38,9 +43,7 @@ const nothingSelected = async (
   const open = await ctx.bus.len(options.dlq.name);
   let message: string;
   if (open > 0) message = `no open dead letters in ${options.dlq.name} match ${filterText}; nothing ${verb}`;
-  else if (await streamExists(ctx.bus, options.dlq.name))
-    message = `${options.dlq.name} is empty: nothing ${verb}`;
-  else message = `${options.dlq.name} does not exist: nothing ${verb}`;
+  else message = `${options.dlq.name}: 0 open dead letters, nothing ${verb}`;
   if (options.json)
     ctx.io.out(`${JSON.stringify({ stream: options.dlq.name, selected: 0, done: 0, message })}\n`);
   else ctx.io.out(`${message}\n`);
@@ -48,6 +51,14 @@ const nothingSelected = async (
 };
 
 export const runReprocess = async (ctx: DlqContext, options: ReprocessOptions): Promise<number> => {
+  await requireDlqStream(ctx.bus, ctx.place, options.dlq);
+  if (options.target.kind === 'one' && options.dryRun) {
+    const run = await dryRunOne(ctx, { dlq: options.dlq, id: options.target.id, force: options.force });
+    ctx.io.out(
+      options.json ? `${JSON.stringify(dryRunOneJson(run), null, 2)}\n` : `${renderDryRunOne(run)}\n`,
+    );
+    return 0;
+  }
   if (options.target.kind === 'one') return runOne(ctx, options, 'reprocessed', options.force);
   const filter = filterAt(options.target.filter, ctx.clock.now());
   const entries = await selectEntries(ctx, options.dlq, filter, options.target.limit);
@@ -67,6 +78,7 @@ export const runReprocess = async (ctx: DlqContext, options: ReprocessOptions): 
     rate: options.rate,
     maxFailures: options.maxFailures,
     progress: ctx.io.errIsTTY && !options.json,
+    maxEventBytes: options.maxEventBytes,
   });
   return reportBulk(ctx, options.dlq, 'reprocessed', summary, {
     json: options.json,
@@ -74,7 +86,22 @@ export const runReprocess = async (ctx: DlqContext, options: ReprocessOptions): 
   });
 };
 
-export const runResolve = async (ctx: DlqContext, options: CloseOptions): Promise<number> => {
+/** `resolve --all` closes everything without republishing: like purge, it asks or needs --yes. */
+const confirmAll = async (ctx: DlqContext, options: ResolveOptions, count: number): Promise<boolean> => {
+  if (!options.all || options.yes || options.dryRun) return true;
+  if (!ctx.confirm)
+    throw new UsageError(
+      'resolve --all needs --yes when not run on a terminal (or --dry-run to count first)',
+    );
+  return ctx.confirm(
+    `Resolve all ${count} open dead letters in ${options.dlq.name} without republishing them? They stay in ${options.dlq.audit} as resolved. [y/N] `,
+  );
+};
+
+export const runResolve = async (ctx: DlqContext, options: ResolveOptions): Promise<number> => {
+  // Refused before touching anything, as purge does.
+  if (options.all && !options.yes && !options.dryRun && !ctx.confirm) await confirmAll(ctx, options, 0);
+  await requireDlqStream(ctx.bus, ctx.place, options.dlq);
   if (options.target.kind === 'one') return runOne(ctx, options, 'resolved', false);
   const filter = filterAt(options.target.filter, ctx.clock.now());
   const entries = await selectEntries(ctx, options.dlq, filter, options.target.limit);
@@ -87,6 +114,10 @@ export const runResolve = async (ctx: DlqContext, options: CloseOptions): Promis
         `${JSON.stringify({ dry_run: true, action: 'resolved', stream: options.dlq.name, selected: entries.length })}\n`,
       );
     else ctx.io.out(`${message}\n`);
+    return 0;
+  }
+  if (!(await confirmAll(ctx, options, entries.length))) {
+    ctx.io.out('cancelled: nothing resolved\n');
     return 0;
   }
   const summary = await runBulk(ctx, {

@@ -1,11 +1,15 @@
 // Reprocess or resolve one dead letter by id. Safe to repeat: a closed entry is reported, not redone,
-// unless a reprocess is forced (then it publishes again; the ledger keeps the effect single).
+// unless a reprocess is forced (then it publishes again; the ledger keeps the effect single). A
+// resolve then releases the aggregates its event halts; a reprocess leaves that to the consumer.
 
 import type { DlqContext } from '../io.ts';
 import type { AuditRecord, Closing } from '../model/audit-record.ts';
+import { type Halted, haltedBehindOrUnchecked, haltedJson, waitingPhrase } from '../model/halted.ts';
 import { type Located, locate } from '../model/locate.ts';
 import type { DlqStream, IdArg } from '../model/names.ts';
-import { type Republished, republish } from '../model/republish.ts';
+import { assertPublishable, relayHold, releaseRelayHold, withFullBody } from '../model/relay-hold.ts';
+import { releaseHalted, releasesNow } from '../model/release.ts';
+import { currentPartitionsOf, type Republished, republish } from '../model/republish.ts';
 import { closeEntry } from './close.ts';
 
 export type OneRequest = {
@@ -14,6 +18,24 @@ export type OneRequest = {
   readonly action: 'reprocessed' | 'resolved';
   readonly note: string;
   readonly force: boolean;
+  /** Reprocess: the relay's limit, for relay-stage dead letters (default 1 MiB). */
+  readonly maxEventBytes?: number | undefined;
+};
+
+const DEFAULT_MAX_EVENT_BYTES = 1_048_576;
+
+/** What a reprocess republishes: from the dead row's full event for a relay-stage dead letter. */
+const republishOne = async (
+  ctx: DlqContext,
+  request: OneRequest,
+  found: Located,
+  prior: number,
+): Promise<Republished> => {
+  const fields = withFullBody(found.fields, await relayHold(ctx, request.dlq, found.id, found.fields));
+  const partitions = await currentPartitionsOf(ctx.bus, found.fields, request.dlq);
+  const republished = republish(fields, found.id, request.dlq, prior, partitions);
+  assertPublishable(fields, republished, request.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES);
+  return republished;
 };
 
 export type OneOutcome = {
@@ -28,6 +50,12 @@ export type OneOutcome = {
   readonly newStreamId: string | undefined;
   /** How the entry had been closed before this run (already_closed, or a forced re-publish). */
   readonly previously: AuditRecord | undefined;
+  /**
+   * What the event halts: released by this run (`released`), or left for the consumer to release once
+   * it applied the reprocessed event (`released` false).
+   */
+  readonly halted: Halted;
+  readonly released: boolean;
 };
 
 const closingOf = (ctx: DlqContext, request: OneRequest, dlqId: string, forced: boolean): Closing => ({
@@ -42,13 +70,30 @@ const closingOf = (ctx: DlqContext, request: OneRequest, dlqId: string, forced: 
 const firstClose = (found: Located): AuditRecord | undefined =>
   found.audits.find((record) => !record.forced) ?? found.audits[0];
 
+type Closed = Omit<OneOutcome, 'halted' | 'released'>;
+
+/** Closes first, then releases: the audit record names who let the waiting events go. */
 export const closeOne = async (ctx: DlqContext, request: OneRequest): Promise<OneOutcome> => {
+  const closed = await closeOnce(ctx, request);
+  if (releasesNow(request.action, closed.previously)) {
+    return { ...closed, halted: await releaseHalted(ctx.parking, closed.eventId, closed.id), released: true };
+  }
+  return {
+    ...closed,
+    halted: await haltedBehindOrUnchecked(ctx.parking, closed.eventId),
+    released: false,
+  };
+};
+
+const closeOnce = async (ctx: DlqContext, request: OneRequest): Promise<Closed> => {
   let found = await locate(ctx.bus, request.dlq, request.id);
   const base = { stream: request.dlq.name, id: found.id, action: request.action };
   const eventId = found.fields.event_id ?? '';
   if (found.state === 'open') {
     const republished =
-      request.action === 'reprocessed' ? republish(found.fields, found.id, request.dlq, 0) : undefined;
+      request.action === 'reprocessed'
+        ? await republishOne(ctx, request, found, 0)
+        : await relayHold(ctx, request.dlq, found.id, found.fields).then(() => undefined);
     const result = await closeEntry(ctx.bus, {
       dlq: request.dlq,
       id: found.id,
@@ -58,6 +103,7 @@ export const closeOne = async (ctx: DlqContext, request: OneRequest): Promise<On
       open: true,
     });
     if (result.applied) {
+      await releaseRelayHold(ctx, request.dlq, found.id, found.fields);
       return {
         ...base,
         eventId,
@@ -72,6 +118,8 @@ export const closeOne = async (ctx: DlqContext, request: OneRequest): Promise<On
     found = await locate(ctx.bus, request.dlq, { kind: 'entry', id: found.id });
   }
   const previously = firstClose(found);
+  // Closed before, but the run that closed it may have stopped before releasing its row.
+  await releaseRelayHold(ctx, request.dlq, found.id, found.fields);
   if (!(request.force && request.action === 'reprocessed')) {
     return {
       ...base,
@@ -84,7 +132,7 @@ export const closeOne = async (ctx: DlqContext, request: OneRequest): Promise<On
     };
   }
   const prior = found.audits.filter((record) => record.action === 'reprocessed').length;
-  const republished = republish(found.fields, found.id, request.dlq, prior);
+  const republished = await republishOne(ctx, request, found, prior);
   const result = await closeEntry(ctx.bus, {
     dlq: request.dlq,
     id: found.id,
@@ -123,9 +171,34 @@ export const oneOutcomeJson = (o: OneOutcome) => ({
         new_stream_id: o.previously.newStreamId ?? null,
       }
     : null,
+  waiting_behind: o.halted.checked ? o.halted.waiting : null,
+  halted: haltedJson(o.halted),
+  released: o.released && o.halted.checked,
 });
 
-export const describeOneOutcome = (o: OneOutcome, audit: string): string => {
+/** What happened to the events waiting behind it, as further lines (empty when nothing waits). */
+export const describeHalted = (halted: Halted, released: boolean): string => {
+  if (!halted.checked) return '';
+  return halted.groups
+    .map((g) => {
+      const where = `aggregate ${g.aggregateKey}, group ${g.group}`;
+      return released
+        ? `\nreleased ${where}: ${g.waiting} waiting event${g.waiting === 1 ? '' : 's'} follow in order`
+        : `\n${waitingPhrase(g.waiting, 'it')} (${where}): released in order once the consumer applied the reprocessed event`;
+    })
+    .join('');
+};
+
+/** A warning for stderr when a release could not even look for blocks (no database). */
+export const notReleasedWarning = (halted: Halted, released: boolean): string | undefined =>
+  !halted.checked && released
+    ? `mm-dlq: events waiting behind it (if any) were not released: ${halted.reason}; run it again with the database to release them\n`
+    : undefined;
+
+export const describeOneOutcome = (o: OneOutcome, audit: string): string =>
+  describeClose(o, audit) + describeHalted(o.halted, o.released);
+
+const describeClose = (o: OneOutcome, audit: string): string => {
   const event = o.eventId ? ` (event ${o.eventId})` : '';
   if (o.outcome === 'done' && o.action === 'resolved')
     return `resolved ${o.id}${event}; audit record in ${audit}`;
@@ -139,7 +212,11 @@ export const describeOneOutcome = (o: OneOutcome, audit: string): string => {
   const how = p
     ? `was already ${p.action} at ${p.at} by ${p.actor || '?'}${p.newStreamId ? ` (published as ${p.newStreamId})` : ''}`
     : 'was already closed';
-  if (o.action === 'resolved') return `${o.id} ${how}; nothing to do`;
+  if (o.action === 'resolved') {
+    // A rerun that finishes a release (cut short, or run without the database) does do something.
+    const releasing = o.released && o.halted.checked && o.halted.groups.length > 0;
+    return `${o.id} ${how}${releasing ? '' : '; nothing to do'}`;
+  }
   const hint = p?.action === 'reprocessed' ? '--force publishes it again' : '--force publishes it anyway';
   return `${o.id} ${how}; nothing published (${hint})`;
 };

@@ -28,8 +28,12 @@ export type CloseResult = {
 
 export const closeWrites = (request: CloseRequest): BusWrite[] => {
   const writes: BusWrite[] = [];
-  if (request.republish)
-    writes.push({ op: 'add', stream: request.republish.stream, fields: request.republish.fields });
+  if (request.republish) {
+    // On a Redis Cluster the event and the closing are two steps: re-run after a crash between
+    // them, the open entry's event is not published twice.
+    const once = request.open ? { once: `${request.dlq.name} ${request.id}` } : {};
+    writes.push({ op: 'add', stream: request.republish.stream, fields: request.republish.fields, ...once });
+  }
   writes.push({
     op: 'add',
     stream: request.dlq.audit,

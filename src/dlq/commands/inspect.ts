@@ -1,12 +1,16 @@
-// `mm-dlq inspect`: everything about one dead letter, open or closed, and what the ledger says.
+// `mm-dlq inspect`: everything about one dead letter, open or closed, what the ledger says, and
+// which aggregates its event halts with how many events wait behind it.
 import { parseDeadLetter } from '../../core/dead-letter.ts';
 import type { StreamFields } from '../../core/envelope.ts';
 import { streamIdTime } from '../../core/ids.ts';
 import { renderInspect } from '../format/inspect-render.ts';
+import { previewOf } from '../format/payload-preview.ts';
 import type { DlqContext } from '../io.ts';
 import type { AuditRecord } from '../model/audit-record.ts';
+import { type Halted, haltedBehindOrUnchecked, haltedJson } from '../model/halted.ts';
 import { type LedgerStatus, ledgerStatus, streamGroups } from '../model/ledger-status.ts';
 import { locate } from '../model/locate.ts';
+import { requireDlqStream } from '../model/place.ts';
 import type { InspectOptions } from '../options.ts';
 
 export type Inspection = {
@@ -16,6 +20,7 @@ export type Inspection = {
   readonly fields: StreamFields;
   readonly audits: readonly AuditRecord[];
   readonly ledger: LedgerStatus;
+  readonly halted: Halted;
 };
 
 const parsedPayload = (raw: string | undefined): unknown => {
@@ -27,15 +32,29 @@ const parsedPayload = (raw: string | undefined): unknown => {
   }
 };
 
-export const inspectionJson = (inspection: Inspection) => {
+/** The payload as JSON output carries it: parsed when whole, the cut text when over the preview size. */
+const payloadJson = (raw: string | undefined, full: boolean) => {
+  if (raw === undefined) return { payload: null, payload_bytes: 0, payload_truncated: false };
+  const preview = previewOf(raw, raw, full);
+  return preview.truncated
+    ? { payload: preview.text, payload_bytes: preview.bytes, payload_truncated: true }
+    : { payload: parsedPayload(raw), payload_bytes: preview.bytes, payload_truncated: false };
+};
+
+export const inspectionJson = (inspection: Inspection, options: { full?: boolean } = {}) => {
   const dead = parseDeadLetter(inspection.fields);
+  const payload = payloadJson(inspection.fields.payload, options.full === true);
+  const fields =
+    payload.payload_truncated && typeof payload.payload === 'string'
+      ? { ...inspection.fields, payload: payload.payload }
+      : inspection.fields;
   return {
     stream: inspection.stream,
     id: inspection.id,
     state: inspection.state,
     dead_lettered_at: new Date(streamIdTime(inspection.id)).toISOString(),
-    fields: inspection.fields,
-    payload: parsedPayload(inspection.fields.payload),
+    fields,
+    ...payload,
     failure: {
       stage: dead.stage,
       consumer_group: dead.consumerGroup ?? null,
@@ -70,26 +89,34 @@ export const inspectionJson = (inspection: Inspection) => {
           })),
         }
       : { checked: false, reason: inspection.ledger.reason, groups: inspection.ledger.groups },
+    waiting_behind: inspection.halted.checked ? inspection.halted.waiting : null,
+    halted: inspection.halted.checked
+      ? { checked: true, groups: haltedJson(inspection.halted) }
+      : { checked: false, reason: inspection.halted.reason, groups: [] },
   };
 };
 
 export const inspect = async (ctx: DlqContext, options: InspectOptions): Promise<Inspection> => {
+  await requireDlqStream(ctx.bus, ctx.place, options.dlq);
   const found = await locate(ctx.bus, options.dlq, options.id);
   const dead = parseDeadLetter(found.fields);
   const groups = await streamGroups(ctx.bus, dead.originStream || options.dlq.topic, [dead.consumerGroup]);
+  const eventId = found.fields.event_id ?? '';
   return {
     stream: options.dlq.name,
     id: found.id,
     state: found.state,
     fields: found.fields,
     audits: found.audits,
-    ledger: await ledgerStatus(ctx.store, found.fields.event_id ?? '', groups),
+    ledger: await ledgerStatus(ctx.store, eventId, groups),
+    halted: await haltedBehindOrUnchecked(ctx.parking, eventId),
   };
 };
 
 export const runInspect = async (ctx: DlqContext, options: InspectOptions): Promise<number> => {
   const inspection = await inspect(ctx, options);
-  if (options.json) ctx.io.out(`${JSON.stringify(inspectionJson(inspection), null, 2)}\n`);
-  else ctx.io.out(`${renderInspect(inspection, ctx.clock.now(), ctx.style)}\n`);
+  const full = { full: options.full };
+  if (options.json) ctx.io.out(`${JSON.stringify(inspectionJson(inspection, full), null, 2)}\n`);
+  else ctx.io.out(`${renderInspect(inspection, ctx.clock.now(), ctx.style, full)}\n`);
   return 0;
 };

@@ -3,7 +3,7 @@ import { UsageError } from '../../core/errors.ts';
 import { reportBulk } from '../format/bulk-report.ts';
 import type { DlqContext } from '../io.ts';
 import { describeFilter } from '../model/filters.ts';
-import { streamExists } from '../model/scan.ts';
+import { requireDlqStream } from '../model/place.ts';
 import { filterAt, type PurgeOptions } from '../options.ts';
 import { runBulk, selectEntries } from './bulk.ts';
 
@@ -12,14 +12,12 @@ export const runPurge = async (ctx: DlqContext, options: PurgeOptions): Promise<
   if (!options.yes && !options.dryRun && !ctx.confirm)
     throw new UsageError('purge needs --yes when not run on a terminal (or --dry-run to count first)');
   if (options.target.kind !== 'bulk') return 1;
+  await requireDlqStream(ctx.bus, ctx.place, options.dlq);
   const filter = filterAt(options.target.filter, ctx.clock.now());
   const entries = await selectEntries(ctx, options.dlq, filter, options.target.limit);
   const { dlq } = options;
   if (entries.length === 0) {
-    const exists = await streamExists(ctx.bus, dlq.name);
-    const message = exists
-      ? `no open dead letters in ${dlq.name} match ${describeFilter(filter)}; nothing purged`
-      : `${dlq.name} does not exist: nothing purged`;
+    const message = `no open dead letters in ${dlq.name} match ${describeFilter(filter)}; nothing purged`;
     ctx.io.out(
       options.json
         ? `${JSON.stringify({ stream: dlq.name, selected: 0, done: 0, message })}\n`

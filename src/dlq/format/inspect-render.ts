@@ -3,7 +3,9 @@ import { parseDeadLetter } from '../../core/dead-letter.ts';
 import { streamIdTime } from '../../core/ids.ts';
 import type { Inspection } from '../commands/inspect.ts';
 import type { AuditRecord } from '../model/audit-record.ts';
+import { waitingPhrase } from '../model/halted.ts';
 import { formatAge, formatTime } from './age.ts';
+import { previewOf, truncationNote } from './payload-preview.ts';
 import type { Style } from './style.ts';
 import { indent, oneLine, padEnd, printable } from './text.ts';
 
@@ -76,7 +78,34 @@ const ledgerLines = (inspection: Inspection): string => {
   );
 };
 
-export const renderInspect = (inspection: Inspection, nowMs: number, style: Style): string => {
+const payloadSection = (raw: string | undefined, full: boolean): string => {
+  if (raw === undefined) return indent('(none)');
+  const preview = previewOf(prettyJson(raw), raw, full);
+  const body = indent(printable(preview.text));
+  return preview.truncated ? `${body}\n  ${truncationNote(preview)}` : body;
+};
+
+/** Open: what waits behind the dead letter; closed by reprocess: what waits for the event to apply. */
+const haltedLines = (inspection: Inspection, nowMs: number): string => {
+  const { halted } = inspection;
+  if (!halted.checked) return `  not checked: ${halted.reason}`;
+  if (halted.groups.length === 0) return '  nothing waits behind it: no aggregate is halted by this event';
+  const behind =
+    inspection.state === 'open' ? 'this dead letter' : 'its event until the reprocessed event is applied';
+  return halted.groups
+    .map(
+      (g) =>
+        `  ${waitingPhrase(g.waiting, behind)}\n    group ${g.group}, aggregate ${g.aggregateKey}, halted since ${timeWithAge(g.since, nowMs)}`,
+    )
+    .join('\n');
+};
+
+export const renderInspect = (
+  inspection: Inspection,
+  nowMs: number,
+  style: Style,
+  options: { full?: boolean } = {},
+): string => {
   const { fields } = inspection;
   const dead = parseDeadLetter(fields);
   const eventRows = Object.entries(dead.original)
@@ -101,11 +130,13 @@ export const renderInspect = (inspection: Inspection, nowMs: number, style: Styl
     style.bold('Failure'),
     pairs(failureRows),
     style.bold('Payload'),
-    indent(printable(prettyJson(fields.payload))),
+    payloadSection(fields.payload, options.full === true),
     style.bold('Stack'),
     indent(printable(dead.errorStack || '(none)')),
     style.bold(`Ledger (event_id ${oneLine(fields.event_id ?? '?')})`),
     ledgerLines(inspection),
+    style.bold('Halted aggregate (later events of the aggregate wait behind it)'),
+    haltedLines(inspection, nowMs),
   ];
   if (inspection.audits.length > 0) {
     sections.push(style.bold('Audit'));

@@ -1,5 +1,6 @@
 // The text form of `mm-dlq report`: headline numbers, breakdown tables and an hourly bar chart.
 
+import { waitingPhrase } from '../model/halted.ts';
 import type { Report, StreamReport } from '../model/report-model.ts';
 import { formatAge, formatTime } from './age.ts';
 import { renderBars } from './bars.ts';
@@ -26,7 +27,32 @@ const headline = (stream: StreamReport): string[] => {
     `  closed            ${c.total} (reprocessed ${c.reprocessed}, resolved ${c.resolved}, purged ${c.purged})` +
       (stream.forced_republishes > 0 ? `; ${stream.forced_republishes} forced re-publishes` : ''),
     `  open backlog      ${open.count}${oldest}`,
+    `  halted            ${haltedHeadline(stream.halted)}`,
   ];
+};
+
+const haltedHeadline = (halted: StreamReport['halted']): string => {
+  if (!halted.checked) return `not checked (${halted.reason})`;
+  if (halted.aggregates === 0) return 'none: no events wait behind an open dead letter';
+  const behind = `${halted.dead_letters} dead letter${halted.dead_letters === 1 ? '' : 's'}`;
+  return `${halted.aggregates} aggregate${halted.aggregates === 1 ? '' : 's'}: ${waitingPhrase(halted.waiting_behind, behind)}`;
+};
+
+const haltedTable = (halted: StreamReport['halted'], width: number): string | undefined => {
+  if (!halted.checked || halted.largest.length === 0) return undefined;
+  const table = renderTable(
+    [
+      { header: 'DEAD LETTER' },
+      { header: 'GROUP', shrink: 2, min: 12 },
+      { header: 'AGGREGATE', shrink: 1, min: 16 },
+      { header: 'WAITING', align: 'right' },
+      { header: 'HALTED SINCE' },
+    ],
+    halted.largest.map((r) => [r.id, r.group, r.aggregate_key, String(r.waiting_behind), time(r.since)]),
+    { width },
+  );
+  const more = halted.aggregates - halted.largest.length;
+  return more > 0 ? `${table}\n... and ${more} more halted aggregate${more === 1 ? '' : 's'}` : table;
 };
 
 export const renderStreamReport = (report: Report, stream: StreamReport, options: RenderOptions): string => {
@@ -96,6 +122,14 @@ export const renderStreamReport = (report: Report, stream: StreamReport, options
         ),
       ),
     );
+  }
+  const halted = haltedTable(stream.halted, inner);
+  if (halted) {
+    out.push(
+      '',
+      style.bold('Halted aggregates (most events waiting first; resolve or reprocess releases them)'),
+    );
+    out.push(indentBlock(halted));
   }
   out.push('', style.bold('New dead letters per hour (UTC)'));
   out.push(

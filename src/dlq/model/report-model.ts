@@ -2,6 +2,8 @@
 import { compareStreamIds, streamIdTime } from '../../core/ids.ts';
 import type { AuditRecord } from './audit-record.ts';
 import { type DeadLetterView, viewOf } from './dead-letter-view.ts';
+import type { HaltedGroup } from './halted.ts';
+import { NO_DATABASE } from './ledger-status.ts';
 
 export const HOUR_MS = 3_600_000;
 
@@ -14,7 +16,23 @@ export type StreamInput = {
   readonly openInWindow: readonly DeadLetterView[];
   /** Audit records written in the window (and any of entries that entered it). */
   readonly audits: readonly AuditRecord[];
+  /** What every open dead letter (in the window or not) halts; absent when it could not be read. */
+  readonly halted?: HaltedInput | undefined;
 };
+
+export type HaltedInput =
+  | { readonly checked: false; readonly reason: string }
+  | {
+      readonly checked: true;
+      readonly entries: readonly {
+        readonly id: string;
+        readonly eventId: string;
+        readonly groups: readonly HaltedGroup[];
+      }[];
+    };
+
+/** The dead letters holding back the most events are listed first; the rest are only counted. */
+export const HALTED_LISTED = 10;
 
 export type Window = { readonly fromMs: number; readonly toMs: number; readonly hours: number };
 
@@ -80,6 +98,29 @@ const fingerprintRow = (fingerprint: string, row: { count: number; open: number;
   };
 };
 
+const haltedReport = (halted: HaltedInput | undefined) => {
+  if (!halted?.checked) return { checked: false as const, reason: halted?.reason ?? NO_DATABASE };
+  const rows = halted.entries
+    .flatMap((entry) =>
+      entry.groups.map((g) => ({
+        id: entry.id,
+        event_id: entry.eventId,
+        group: g.group,
+        aggregate_key: g.aggregateKey,
+        waiting_behind: g.waiting,
+        since: g.since,
+      })),
+    )
+    .sort((a, b) => b.waiting_behind - a.waiting_behind || compareStreamIds(a.id, b.id));
+  return {
+    checked: true as const,
+    aggregates: rows.length,
+    dead_letters: new Set(rows.map((row) => row.id)).size,
+    waiting_behind: rows.reduce((sum, row) => sum + row.waiting_behind, 0),
+    largest: rows.slice(0, HALTED_LISTED),
+  };
+};
+
 export const buildStreamReport = (input: StreamInput, window: Window) => {
   const items = newInWindow(input, window);
   const closing = input.audits.filter((record) => !record.forced);
@@ -123,6 +164,7 @@ export const buildStreamReport = (input: StreamInput, window: Window) => {
       fingerprintRow(fp, row),
     ),
     hourly: hourly(items, window),
+    halted: haltedReport(input.halted),
   };
 };
 

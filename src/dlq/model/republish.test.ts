@@ -4,7 +4,7 @@ import { deadLetterFields } from '../../core/dead-letter.ts';
 import { toStreamFields } from '../../core/envelope.ts';
 import { ValidationError } from '../../core/errors.ts';
 import { dlqStream } from './names.ts';
-import { originStreamOf, republish } from './republish.ts';
+import { originStreamOf, originTopicOf, reprocessStreamOf, republish } from './republish.ts';
 
 const dlq = dlqStream('identity.dlq');
 const event = {
@@ -59,5 +59,18 @@ describe('republish', () => {
     assert.equal(originStreamOf({ dlq_origin_stream: 'billing' }, dlq), 'billing');
     assert.equal(originStreamOf({}, dlq), 'identity');
     assert.throws(() => originStreamOf({ dlq_origin_stream: 'identity.dlq' }, dlq), ValidationError);
+    assert.throws(() => originStreamOf({ dlq_origin_stream: 'identity.dlq:1' }, dlq), ValidationError);
+  });
+  it("goes to the aggregate's partition stream under the count recorded now, whatever it failed under", () => {
+    const fromPartition = { ...dead, dlq_origin_stream: 'identity:3' };
+    assert.equal(originStreamOf(fromPartition, dlq), 'identity:3');
+    assert.equal(originTopicOf(fromPartition, dlq), 'identity');
+    assert.equal(reprocessStreamOf(fromPartition, dlq, 1), 'identity');
+    assert.equal(republish(fromPartition, '1-0', dlq, 0).stream, 'identity');
+    // md5('u1') starts e4774cd (239563981): mod 4 = 1, mod 3 = 1, mod 2 = 1, mod 7 = 6.
+    assert.equal(republish(dead, '1-0', dlq, 0, 4).stream, 'identity:1');
+    assert.equal(republish(fromPartition, '1-0', dlq, 0, 7).stream, 'identity:6');
+    const anonymous = Object.fromEntries(Object.entries(fromPartition).filter(([k]) => k !== 'aggregate_id'));
+    assert.throws(() => reprocessStreamOf(anonymous, dlq, 4), /no aggregate_id/);
   });
 });

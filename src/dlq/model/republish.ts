@@ -1,8 +1,12 @@
-// What a reprocess puts back on the origin stream: the original event verbatim (no `dlq_*` fields,
-// same event_id) with headers `reprocessed_from` and `reprocess_count` added.
+// What a reprocess puts back on its topic: the original event verbatim (no `dlq_*` fields, same
+// event_id) with headers `reprocessed_from` and `reprocess_count` added, on its aggregate's partition
+// stream under the count recorded now (which may differ from the one it failed under).
 import { parseDeadLetter } from '../../core/dead-letter.ts';
 import { isTopicName, type JsonValue, type StreamFields } from '../../core/envelope.ts';
 import { ValidationError } from '../../core/errors.ts';
+import { streamOfAggregate, topicOfStream } from '../../core/partitions.ts';
+import { partitionCountOf } from '../../core/topic-streams.ts';
+import type { Bus } from '../../ports/bus.ts';
 import type { DlqStream } from './names.ts';
 
 export type Republished = {
@@ -32,11 +36,11 @@ const countOf = (value: JsonValue | undefined): number => {
   return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : 0;
 };
 
-/** The stream a dead letter's event belongs on: its recorded origin, else the DLQ's topic. */
+/** The stream a dead letter's event came from: its recorded origin (a topic or partition stream), else the DLQ's topic. */
 export const originStreamOf = (fields: StreamFields, dlq: DlqStream): string => {
   const origin = fields.dlq_origin_stream;
   if (origin === undefined || origin === '') return dlq.topic;
-  if (!isTopicName(origin)) {
+  if (!isTopicName(topicOfStream(origin).topic)) {
     throw new ValidationError(
       `cannot reprocess: origin stream "${origin.slice(0, 100)}" is not a topic stream`,
     );
@@ -44,7 +48,29 @@ export const originStreamOf = (fields: StreamFields, dlq: DlqStream): string => 
   return origin;
 };
 
+/** The topic a dead letter's event belongs to (`identity` for an origin `identity:3`). */
+export const originTopicOf = (fields: StreamFields, dlq: DlqStream): string =>
+  topicOfStream(originStreamOf(fields, dlq)).topic;
+
+/** Where a reprocessed event goes: its aggregate's partition stream among `partitions` (recorded now). */
+export const reprocessStreamOf = (fields: StreamFields, dlq: DlqStream, partitions: number): string => {
+  const topic = originTopicOf(fields, dlq);
+  if (partitions === 1) return topic;
+  const aggregateId = parseDeadLetter(fields).original.aggregate_id;
+  if (aggregateId === undefined || aggregateId === '') {
+    throw new ValidationError(
+      `cannot reprocess: the event has no aggregate_id, so its partition of ${topic} is unknown (resolve it instead)`,
+    );
+  }
+  return streamOfAggregate(topic, aggregateId, partitions);
+};
+
+/** The partition count recorded now for the topic of a dead letter's event. */
+export const currentPartitionsOf = (bus: Bus, fields: StreamFields, dlq: DlqStream): Promise<number> =>
+  partitionCountOf(bus, originTopicOf(fields, dlq));
+
 /**
+ * @param partitions the partition count recorded for the event's topic now.
  * @param priorReprocesses how often this very dead letter was reprocessed before (forced re-publishes),
  *   on top of the count the event already carried from earlier trips through the DLQ.
  */
@@ -53,6 +79,7 @@ export const republish = (
   dlqId: string,
   dlq: DlqStream,
   priorReprocesses: number,
+  partitions = 1,
 ): Republished => {
   const original = parseDeadLetter(dlqFields).original;
   const headers = parseHeaders(original.headers);
@@ -60,5 +87,5 @@ export const republish = (
   headers.reprocessed_from = dlqId;
   headers.reprocess_count = reprocessCount;
   const fields: StreamFields = { ...original, headers: JSON.stringify(headers) };
-  return { stream: originStreamOf(dlqFields, dlq), fields, reprocessCount };
+  return { stream: reprocessStreamOf(dlqFields, dlq, partitions), fields, reprocessCount };
 };

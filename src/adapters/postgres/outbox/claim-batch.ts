@@ -13,6 +13,8 @@ type ClaimedRecord = {
   payload: string;
   headers: string;
   occurred_at: Date;
+  /** Set only for a time outside years 1-9999 (infinity, year 275,761): then the Date is invalid. */
+  occurred_at_raw: string | null;
   attempts: number;
   first_failed_at: Date | null;
   last_error: string | null;
@@ -27,7 +29,7 @@ const toRow = (record: ClaimedRecord): OutboxRow => ({
   aggregateId: record.aggregate_id,
   payloadJson: record.payload,
   headersJson: record.headers,
-  occurredAt: record.occurred_at.toISOString(),
+  occurredAt: record.occurred_at_raw ?? record.occurred_at.toISOString(),
   attempts: record.attempts,
   firstFailedAt: record.first_failed_at?.toISOString() ?? null,
   lastError: record.last_error,
@@ -38,6 +40,8 @@ const toRow = (record: ClaimedRecord): OutboxRow => ({
  * `= any(array(...))` rather than `in (...)`: with `in`, the planner hash-joins the claimed ids
  * against a scan of the whole table, dead rows included, so each batch cost grew with the backlog.
  * `execute()` sends it now: statements of a transaction run in the order sent.
+ * A time JavaScript cannot hold (toISOString would throw and roll the whole drain back) also comes as
+ * Postgres's text: the relay dead-letters the row, and that text writes it back unchanged.
  */
 export const claimBatch = (tx: postgres.TransactionSql, limit: number): Promise<OutboxRow[]> =>
   tx<ClaimedRecord[]>`
@@ -52,6 +56,9 @@ export const claimBatch = (tx: postgres.TransactionSql, limit: number): Promise<
       order by o.id
       limit ${limit}))
     returning id, event_id, topic, event_type, aggregate_type, aggregate_id, payload::text as payload,
-              headers::text as headers, occurred_at, attempts, first_failed_at, last_error`
+              headers::text as headers, occurred_at,
+              case when occurred_at >= '0001-01-01T00:00:00Z' and occurred_at < '10000-01-01T00:00:00Z'
+                then null else occurred_at::text end as occurred_at_raw,
+              attempts, first_failed_at, last_error`
     .execute()
     .then((records) => records.map(toRow));

@@ -32,6 +32,7 @@ const wrapStatement = (statement: BetterSqlite3.Statement<unknown[]>): Statement
 export const openBetterSqlite3 = async (
   file: string,
   nativeBinding?: string | object,
+  readOnly = false,
 ): Promise<RawDriver> => {
   if (nativeBinding === undefined && isSingleExecutable()) {
     // Its require() cannot search node_modules; src/wiring/sqlite-addon.ts provides the addon.
@@ -40,7 +41,10 @@ export const openBetterSqlite3 = async (
     );
   }
   const Database = await load();
-  const options = nativeBinding === undefined ? {} : { nativeBinding: nativeBinding as string };
+  const options = {
+    ...(nativeBinding === undefined ? {} : { nativeBinding: nativeBinding as string }),
+    ...(readOnly ? { readonly: true, fileMustExist: true } : {}),
+  };
   const db = new Database(file, options);
   return {
     name: 'better-sqlite3',

@@ -15,7 +15,9 @@ type DatabaseSync = {
   close(): void;
   readonly isTransaction?: boolean;
 };
-type NodeSqliteModule = { DatabaseSync: { new (path: string): DatabaseSync; prototype: object } };
+type NodeSqliteModule = {
+  DatabaseSync: { new (path: string, options?: { readOnly?: boolean }): DatabaseSync; prototype: object };
+};
 
 // A variable specifier keeps bundlers and the type checker from resolving a module Node 20 lacks.
 const moduleName = 'node:sqlite';
@@ -53,10 +55,10 @@ const wrapStatement = (statement: NodeStatement): Statement => ({
 });
 
 /** Opens `file` with node:sqlite; resolves undefined when the runtime lacks it. */
-export const openNodeSqlite = async (file: string): Promise<RawDriver | undefined> => {
+export const openNodeSqlite = async (file: string, readOnly = false): Promise<RawDriver | undefined> => {
   const sqlite = await loadModule();
   if (!sqlite) return undefined;
-  const db = new sqlite.DatabaseSync(file);
+  const db = readOnly ? new sqlite.DatabaseSync(file, { readOnly: true }) : new sqlite.DatabaseSync(file);
   let depth = 0; // older node:sqlite lacks isTransaction; BEGIN/COMMIT are tracked as a fallback
   return {
     name: 'node:sqlite',

@@ -50,6 +50,11 @@ export type OpenSqliteOptions = {
   readonly busyTimeoutMs?: number;
   /** A connection that only reads (it refuses writes), e.g. the shim's snapshot reader. */
   readonly queryOnly?: boolean;
+  /**
+   * Opens the file read-only (it must exist; nothing is created, no journal mode set): tools that
+   * only read work on a read-only file and never change one.
+   */
+  readonly readOnly?: boolean;
   /** `wal` (default) for shared data; `delete` for a lock file that should stay a single file. */
   readonly journalMode?: 'wal' | 'delete';
 };
@@ -103,9 +108,10 @@ const execPatiently = async (db: SqliteDriver, statement: string, timeoutMs: num
 const configure = async (db: SqliteDriver, options: OpenSqliteOptions): Promise<void> => {
   const busyTimeoutMs = Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5_000));
   db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
-  if (options.file !== ':memory:' && options.journalMode !== 'delete') {
+  if (options.file !== ':memory:' && options.journalMode !== 'delete' && !options.readOnly) {
     await execPatiently(db, 'PRAGMA journal_mode = WAL', Math.max(busyTimeoutMs, 1_000));
   }
+  if (options.readOnly) return;
   db.exec('PRAGMA synchronous = NORMAL');
   db.exec('PRAGMA foreign_keys = ON');
   defineSqlFunctions(db);
@@ -114,13 +120,14 @@ const configure = async (db: SqliteDriver, options: OpenSqliteOptions): Promise<
 
 const openRaw = async (options: OpenSqliteOptions): Promise<RawDriver> => {
   const choice = options.driver ?? 'auto';
-  if (choice === 'better-sqlite3') return openBetterSqlite3(options.file, options.nativeBinding);
-  const native = await openNodeSqlite(options.file);
+  const readOnly = options.readOnly === true;
+  if (choice === 'better-sqlite3') return openBetterSqlite3(options.file, options.nativeBinding, readOnly);
+  const native = await openNodeSqlite(options.file, readOnly);
   if (native) return native;
   if (choice === 'node:sqlite') {
     throw new Error('node:sqlite is not available in this runtime (Node >= 22.5 and Deno 2 have it)');
   }
-  return openBetterSqlite3(options.file, options.nativeBinding);
+  return openBetterSqlite3(options.file, options.nativeBinding, readOnly);
 };
 
 /** Opens and configures a connection; an unusable file is a configuration problem (exit 78). */

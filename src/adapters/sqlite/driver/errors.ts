@@ -75,11 +75,16 @@ export const translateSqliteError = (thrown: unknown, dependency: SqliteDependen
       return new TransientError(`${unavailableLabel[dependency]}: ${error.message}`, {
         cause: error,
         dependency,
+        clientDetail: unavailableLabel[dependency],
       });
+    // SQLite's own text stays in the logs; a client reads what the service says instead.
     case 'unique':
-      return new ConflictError(error.message, { cause: error });
+      return new ConflictError(error.message, { cause: error, clientDetail: 'conflicts with existing data' });
     case 'constraint':
-      return new ValidationError(error.message, { cause: error });
+      return new ValidationError(error.message, {
+        cause: error,
+        clientDetail: 'a value the database cannot store',
+      });
     case 'not-migrated':
       return new MmError('INTERNAL', `database is not migrated (run mm-backend migrate): ${error.message}`, {
         cause: error,

@@ -6,6 +6,7 @@ import type { SqliteConnection } from '../driver/connection.ts';
 import type { SqliteDriver } from '../driver/driver.ts';
 import { translateSqliteError } from '../driver/errors.ts';
 import { claimBatch, isAnythingDue } from './outbox/claim-batch.ts';
+import { readDeadRow, releaseDeadRow } from './outbox/dead-rows.ts';
 import { insertEvents } from './outbox/insert-events.ts';
 import { readBacklog } from './outbox/read-backlog.ts';
 import { reinstateRows } from './outbox/reinstate-rows.ts';
@@ -72,6 +73,10 @@ export const createSqliteOutboxRelay = (
   },
 
   backlog: (options = {}) => connection.read((db) => readBacklog(db, options.topic), 'database'),
+
+  deadRow: (ref) => connection.read((db) => readDeadRow(db, ref), 'database'),
+
+  releaseDeadRow: (ref) => connection.write((db) => releaseDeadRow(db, ref), 'database'),
 
   watch: (onInsert) => watchInserts(connection, watchers, onInsert),
 });

@@ -20,6 +20,13 @@ import {
 } from './entries.ts';
 import { createGroup, destroyGroup, groupInfos, requireGroup, setGroupId } from './groups.ts';
 import { parseId, rangeEnd, rangeStart } from './ids.ts';
+import {
+  consumerInfos,
+  deleteHeartbeats,
+  readHeartbeats,
+  removeIdleConsumer,
+  writeHeartbeat,
+} from './members.ts';
 import { ackIds, autoClaim, pendingBetween, pendingSummary } from './pending.ts';
 import { createReadGroup } from './read.ts';
 
@@ -208,6 +215,25 @@ export const createSqliteBus = (connection: SqliteConnection, options: SqliteBus
         ).run(topic, partitions);
       }, false);
     },
+
+    ensureStream: (stream) =>
+      write((db) => {
+        const session = createStreamSession(db);
+        if (session.find(stream)) return false;
+        session.ensure(stream);
+        session.flush();
+        return true;
+      }, false),
+
+    consumers: (stream, group) => read((db) => consumerInfos(db, stream, group)),
+    removeConsumer: (stream, group, consumer) =>
+      write((db) => removeIdleConsumer(db, stream, group, consumer), false),
+    heartbeat: (group, consumer, atMs) => write((db) => writeHeartbeat(db, group, consumer, atMs), false),
+    heartbeats: (group) => read((db) => readHeartbeats(db, group)),
+    forgetHeartbeats: (group, consumers) =>
+      consumers.length === 0
+        ? Promise.resolve()
+        : write((db) => deleteHeartbeats(db, group, consumers), false),
 
     streamsEndingWith: (suffix) =>
       read((db) =>

@@ -11,7 +11,7 @@ import { addEntries, userEvent } from './helpers/consumer-events.ts';
 import { eventually } from './helpers/eventually.ts';
 import { useTestDatabase } from './helpers/postgres.ts';
 import { promtoolAccepts } from './helpers/promtool.ts';
-import { useTestRedis } from './helpers/redis.ts';
+import { recordPartitions, useTestRedis } from './helpers/redis.ts';
 import { skipUnless } from './helpers/services.ts';
 
 const FAULT_GATE = fileURLToPath(new URL('../fixtures/handlers/fault-gate.mjs', import.meta.url));
@@ -22,8 +22,9 @@ describe('mm-consumer observability', { skip: await skipUnless('postgres', 'redi
   const redis = useTestRedis();
   let dir: string;
 
-  before(() => {
+  before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mm-consumer-obs-'));
+    await recordPartitions(redis.client, redis.prefix);
   });
   afterEach(() => assertNoBinariesLeft());
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -74,6 +75,7 @@ describe('mm-consumer observability', { skip: await skipUnless('postgres', 'redi
       events_skipped_total: { no_handler: 0, duplicate: 0 },
       events_duplicates: 0,
       events_dlq_total: { identity: 0 },
+      events_parked: 0,
       last_processed_event_id: null,
       last_processed_event_ids: { identity: null },
     });

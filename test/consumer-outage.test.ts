@@ -7,7 +7,7 @@ import { assertNoBinariesLeft, type RunningBinary, startBinary } from './helpers
 import { addEntries, type TestEvent, userEvent } from './helpers/consumer-events.ts';
 import { eventually } from './helpers/eventually.ts';
 import { useTestDatabase } from './helpers/postgres.ts';
-import { type RedisServer, startRedisServer, useTestRedis } from './helpers/redis.ts';
+import { type RedisServer, recordPartitionsAt, startRedisServer, useTestRedis } from './helpers/redis.ts';
 import { skipUnless } from './helpers/services.ts';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.ts';
 
@@ -49,6 +49,7 @@ describe('mm-consumer during outages', { skip: await skipUnless('postgres', 'red
     const viaProxy = new URL(db.url);
     viaProxy.host = `127.0.0.1:${proxy.port}`;
     const stream = `${redis.prefix}identity`;
+    await recordPartitionsAt(redis.url, redis.prefix);
     // One delivery allowed: a single burnt attempt would dead-letter the event.
     const consumer = await startBinary('mm-consumer', [
       'run',
@@ -145,6 +146,7 @@ describe('mm-consumer during outages', { skip: await skipUnless('postgres', 'red
     client.on('error', () => {});
     try {
       await client.connect();
+      await recordPartitionsAt(server.url);
       const consumer = await startBinary('mm-consumer', [
         'run',
         '--database-url',

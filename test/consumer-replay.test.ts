@@ -8,7 +8,7 @@ import { assertNoBinariesLeft, runBinary, startBinary } from './helpers/binaries
 import { addEntries, userEvent } from './helpers/consumer-events.ts';
 import { eventually } from './helpers/eventually.ts';
 import { useTestDatabase } from './helpers/postgres.ts';
-import { useTestRedis } from './helpers/redis.ts';
+import { recordPartitions, useTestRedis } from './helpers/redis.ts';
 import { skipUnless } from './helpers/services.ts';
 
 const GROUP = 'markdown-lint-consumer';
@@ -19,9 +19,10 @@ describe('mm-consumer replay and CLI errors', { skip: await skipUnless('postgres
   let dir: string;
   let conn: string[];
 
-  before(() => {
+  before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mm-consumer-cli-'));
     conn = ['--database-url', db.url, '--redis-url', redis.url, '--key-prefix', redis.prefix];
+    await recordPartitions(redis.client, redis.prefix);
   });
   afterEach(() => assertNoBinariesLeft());
   after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,8 +1,10 @@
 // Applies a planned batch in ONE transaction: ledger claim for every event, handlers only for events
 // newly claimed. Optimistic first (whole batch, set-based); if a handler fails, the transaction is
-// redone with a savepoint per event so the failing event neither undoes nor blocks the others.
-import { coerceError } from '../core/errors.ts';
+// redone with a savepoint per event so the failing event undoes nothing else and holds back only the
+// later events of its own aggregate (deferred: they park behind it).
+import { coerceError, FencedError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import type { LeaseFence } from '../ports/leases.ts';
 import type { Store, Tx } from '../ports/store.ts';
 import { type BatchPlan, ledgerEntry, type PlannedEvent, runsOf } from './batch-plan.ts';
 import type { HandlerContext } from './handler.ts';
@@ -13,11 +15,25 @@ export type ApplyResult = {
   readonly recorded: ReadonlySet<string>;
   /** Event key -> the handler's error; these events were not recorded. */
   readonly failures: ReadonlyMap<string, Error>;
+  /** Keys of events not run because an earlier event of their aggregate failed in this batch. */
+  readonly deferred: ReadonlySet<string>;
   /** Whether the per-event redo was needed. */
   readonly redone: boolean;
 };
 
-export type ApplyOptions = { readonly group: string; readonly logger: Logger };
+export type ApplyOptions = {
+  readonly group: string;
+  readonly logger: Logger;
+  /** The partitions' leases: the transaction commits nothing unless they all still hold (FencedError). */
+  readonly fences?: readonly LeaseFence[];
+  /** Runs last inside the transaction, with the outcome: parking writes commit with the effects. */
+  readonly inTx?: (tx: Tx, result: ApplyResult) => Promise<void>;
+};
+
+const finishTx = async (tx: Tx, result: ApplyResult, options: ApplyOptions): Promise<ApplyResult> => {
+  await options.inTx?.(tx, result);
+  return result;
+};
 
 const contextFor = (tx: Tx, options: ApplyOptions): HandlerContext => ({
   tx,
@@ -25,15 +41,22 @@ const contextFor = (tx: Tx, options: ApplyOptions): HandlerContext => ({
   logger: options.logger,
 });
 
+// First in the transaction: on Postgres it also locks the lease rows, so no other consumer can take
+// the partition before this transaction ends.
+const assertFences = async (tx: Tx, options: ApplyOptions): Promise<void> => {
+  if (options.fences && options.fences.length > 0) await tx.fences.assertHeld(options.fences);
+};
+
 const optimistic = (store: Store, plan: BatchPlan, options: ApplyOptions): Promise<ApplyResult> =>
   store.withTransaction(async (tx) => {
+    await assertFences(tx, options);
     const all = [...plan.work, ...plan.unhandled];
     const recorded = await tx.ledger.claim(all.map((p) => ledgerEntry(p, options.group)));
     const context = contextFor(tx, options);
     for (const run of runsOf(plan.work.filter((p) => recorded.has(p.key)))) {
       await run[0]?.handler?.apply(run, context);
     }
-    return { recorded, failures: new Map(), redone: false };
+    return finishTx(tx, { recorded, failures: new Map(), deferred: new Set(), redone: false }, options);
   });
 
 const applyOne = (tx: Tx, planned: PlannedEvent, options: ApplyOptions): Promise<boolean> =>
@@ -44,20 +67,35 @@ const applyOne = (tx: Tx, planned: PlannedEvent, options: ApplyOptions): Promise
     return true;
   });
 
+/** Work and unhandled events together, in the order the batch delivered them. */
+const inStreamOrder = (plan: BatchPlan): PlannedEvent[] => {
+  const position = new Map(plan.deliveries.map((delivery, i) => [delivery, i]));
+  const at = (p: PlannedEvent): number => position.get(p.delivery) ?? 0;
+  return [...plan.work, ...plan.unhandled].sort((a, b) => at(a) - at(b));
+};
+
 const eventByEvent = (store: Store, plan: BatchPlan, options: ApplyOptions): Promise<ApplyResult> =>
   store.withTransaction(async (tx) => {
-    const recorded = new Set(await tx.ledger.claim(plan.unhandled.map((p) => ledgerEntry(p, options.group))));
+    await assertFences(tx, options);
+    const recorded = new Set<string>();
     const failures = new Map<string, Error>();
-    for (const planned of plan.work) {
+    const deferred = new Set<string>();
+    const failedAggregates = new Set<string>();
+    for (const planned of inStreamOrder(plan)) {
+      if (failedAggregates.has(planned.aggregateKey)) {
+        deferred.add(planned.key);
+        continue;
+      }
       try {
         if (await applyOne(tx, planned, options)) recorded.add(planned.key);
       } catch (thrown) {
         const error = coerceError(thrown);
         if (isTransientFailure(error)) throw error;
         failures.set(planned.key, error);
+        failedAggregates.add(planned.aggregateKey);
       }
     }
-    return { recorded, failures, redone: true };
+    return finishTx(tx, { recorded, failures, deferred, redone: true }, options);
   });
 
 /**
@@ -69,15 +107,26 @@ export const applyExactlyOnce = async (
   plan: BatchPlan,
   options: ApplyOptions,
 ): Promise<ApplyResult> => {
+  const nothing: ApplyResult = {
+    recorded: new Set(),
+    failures: new Map(),
+    deferred: new Set(),
+    redone: false,
+  };
   if (plan.work.length === 0 && plan.unhandled.length === 0) {
-    return { recorded: new Set(), failures: new Map(), redone: false };
+    // Parked events and blocks still need their parking writes, under the same fences.
+    if (!options.inTx || plan.deliveries.length === 0) return nothing;
+    return store.withTransaction(async (tx) => {
+      await assertFences(tx, options);
+      return finishTx(tx, nothing, options);
+    });
   }
   try {
     return await optimistic(store, plan, options);
   } catch (thrown) {
     // Any other failure is most likely one event's (a handler error, or a statement of its that
-    // failed even if the handler caught it); the redo finds out which.
-    if (isTransientFailure(thrown)) throw thrown;
+    // failed even if the handler caught it); the redo finds out which. A lost lease is nobody's.
+    if (isTransientFailure(thrown) || thrown instanceof FencedError) throw thrown;
     options.logger.debug(
       `batch of ${plan.work.length} events redone event by event: ${coerceError(thrown).message}`,
     );

@@ -7,7 +7,7 @@ import { type Delivery, planBatch, runsOf } from './batch-plan.ts';
 import { createFailureMemory } from './failure-memory.ts';
 import type { HandlerMap } from './handler.ts';
 import { lintProfileHandlers } from './lint-profile-handler.ts';
-import { settleBatch } from './settle.ts';
+import { dlqStreamOfPartition, settleBatch } from './settle.ts';
 
 let seq = 0;
 const entry = (fields: StreamFields, deliveries = 1): Delivery => ({
@@ -15,8 +15,12 @@ const entry = (fields: StreamFields, deliveries = 1): Delivery => ({
   entry: { id: `1700000000000-${seq++}`, fields },
   deliveries,
 });
-const user = (type = 'user.created', eventId = uuidv7(), payload?: unknown): StreamFields => {
-  const id = uuidv7();
+const user = (
+  type = 'user.created',
+  eventId = uuidv7(),
+  payload?: unknown,
+  id: string = uuidv7(),
+): StreamFields => {
   return toStreamFields({
     eventId,
     eventType: type,
@@ -103,7 +107,7 @@ describe('settleBatch', () => {
     ]);
     const settlement = settleBatch(
       plan,
-      { recorded: new Set([goodKey]), failures: applyFailures, redone: false },
+      { recorded: new Set([goodKey]), failures: applyFailures, deferred: new Set(), redone: false },
       { group: 'g', maxDeliveries: 5, failures, now: new Date('2024-01-02T00:00:00Z') },
     );
     assert.deepEqual(settlement.acks.get('identity'), [good.entry.id, dup.entry.id]);
@@ -133,6 +137,7 @@ describe('settleBatch', () => {
       {
         recorded: new Set(),
         failures: new Map([[refusedKey, new PermanentError('never')]]),
+        deferred: new Set(),
         redone: false,
       },
       { group: 'g', maxDeliveries: 5, failures: createFailureMemory(), now: new Date() },
@@ -149,5 +154,83 @@ describe('settleBatch', () => {
         [refused.entry.id, 'PermanentError', '1'],
       ],
     );
+  });
+});
+
+describe('per-aggregate order in a batch', () => {
+  it('parks what the gate holds back and what follows a failed check of its aggregate', () => {
+    const a = uuidv7();
+    const b = uuidv7();
+    const deliveries = [
+      entry(user('user.created', uuidv7(), undefined, a)),
+      entry(user('user.updated', uuidv7(), { email: 'no id' }, b)),
+      entry(user('user.updated', uuidv7(), undefined, b)),
+      entry(user('user.updated', uuidv7(), undefined, a)),
+    ];
+    const heldBack = deliveries[3]?.entry.id;
+    const plan = planBatch(deliveries, {
+      handlers: lintProfileHandlers,
+      group: 'g',
+      strict: false,
+      gate: (item) => (item.id === heldBack ? 'park' : 'run'),
+    });
+    assert.equal(plan.work.length, 1);
+    assert.equal(plan.failed.length, 1);
+    assert.equal(plan.failed[0]?.aggregateKey, `user/${b}`);
+    assert.deepEqual(
+      plan.parked.map((p) => p.delivery.entry.id),
+      [deliveries[2]?.entry.id, heldBack],
+    );
+  });
+
+  it('parks deferred events, acknowledges parked entries, and takes released ones out of parking', () => {
+    const a = uuidv7();
+    const fromStream = entry(user('user.created', uuidv7(), undefined, a));
+    const deferred = entry(user('user.updated', uuidv7(), undefined, a));
+    const released = { ...entry(user()), parked: true };
+    const releasedLast = {
+      ...entry(user('user.updated', uuidv7(), { broken: true })),
+      deliveries: 5,
+      parked: true,
+    };
+    const plan = planBatch([fromStream, deferred, released, releasedLast], {
+      handlers: lintProfileHandlers,
+      group: 'g',
+      strict: false,
+    });
+    const [first, second, third] = plan.work;
+    const lastKey = plan.failed[0]?.eventId?.toLowerCase();
+    const settlement = settleBatch(
+      plan,
+      {
+        recorded: new Set([third?.key as string]),
+        failures: new Map([[first?.key as string, new Error('boom')]]),
+        deferred: new Set([second?.key as string]),
+        redone: true,
+      },
+      { group: 'g', maxDeliveries: 5, failures: createFailureMemory(), now: new Date() },
+    );
+    assert.equal(settlement.retrying.length, 1);
+    assert.deepEqual(
+      settlement.parked.map((p) => p.key),
+      [second?.key],
+    );
+    assert.deepEqual(settlement.acks.get('identity'), [deferred.entry.id], 'parked, then acknowledged');
+    assert.deepEqual(settlement.unparked, [third?.key]);
+    assert.deepEqual(settlement.deadUnparked, [lastKey], 'a dead letter leaves parking once written');
+    assert.deepEqual(
+      settlement.writes.map((w) => w.op),
+      ['add'],
+      'a released event has no pending entry to acknowledge',
+    );
+    assert.deepEqual(
+      settlement.done.map((p) => p.key),
+      [third?.key],
+    );
+  });
+
+  it('sends dead letters of a partition stream to the topic dead-letter stream', () => {
+    assert.equal(dlqStreamOfPartition('identity:3'), 'identity.dlq');
+    assert.equal(dlqStreamOfPartition('identity'), 'identity.dlq');
   });
 });

@@ -1,7 +1,9 @@
 // Sorts one batch of deliveries before any I/O: which events run which handler, which are duplicates
-// within the batch, which fail their handler's checks, and which go straight to the DLQ.
+// within the batch, which fail their handler's checks, which go straight to the DLQ, and which wait
+// (park) behind an earlier event of their aggregate.
 import { parseStreamFields } from '../core/envelope.ts';
 import { coerceError, PermanentError } from '../core/errors.ts';
+import { aggregateKeyOf } from '../core/partitions.ts';
 import type { StreamEntry } from '../ports/bus.ts';
 import type { LedgerEntry } from '../ports/ledger.ts';
 import { type ConsumedEvent, type HandlerMap, type RunnableHandler, toRunnable } from './handler.ts';
@@ -11,6 +13,8 @@ export type Delivery = {
   readonly stream: string;
   readonly entry: StreamEntry;
   readonly deliveries: number;
+  /** Released from the parking store: already acknowledged on the stream, removed from parking when done. */
+  readonly parked?: boolean;
 };
 
 export type PlannedEvent = {
@@ -18,6 +22,7 @@ export type PlannedEvent = {
   readonly event: ConsumedEvent;
   /** Lower-cased event id: the ledger key. */
   readonly key: string;
+  readonly aggregateKey: string;
   readonly handler: RunnableHandler | undefined;
   readonly prepared: unknown;
 };
@@ -27,6 +32,8 @@ export type Rejected = {
   /** The event id when the entry had a readable one (for log lines). */
   readonly eventId: string | undefined;
   readonly error: Error;
+  /** Known when the entry parsed: its aggregate waits behind it. */
+  readonly aggregateKey?: string;
 };
 
 export type BatchPlan = {
@@ -41,12 +48,23 @@ export type BatchPlan = {
   readonly failed: readonly Rejected[];
   /** Unparseable, or unhandled under --strict: straight to the DLQ. */
   readonly deadLetters: readonly Rejected[];
+  /** Behind an earlier event of their aggregate: parked, never run in this batch. */
+  readonly parked: readonly PlannedEvent[];
 };
+
+export type GateVerdict = (item: {
+  readonly stream: string;
+  readonly id: string;
+  readonly eventId: string;
+  readonly aggregateKey: string;
+}) => 'run' | 'park';
 
 export type PlanOptions = {
   readonly handlers: HandlerMap;
   readonly group: string;
   readonly strict: boolean;
+  /** Per-aggregate order; absent: everything runs (replay tools, tests of the plan alone). */
+  readonly gate?: GateVerdict;
 };
 
 // Spelled out rather than spread: this runs for every event on the hot path.
@@ -77,8 +95,11 @@ export const planBatch = (deliveries: readonly Delivery[], options: PlanOptions)
     repeats: [] as Delivery[],
     failed: [] as Rejected[],
     deadLetters: [] as Rejected[],
+    parked: [] as PlannedEvent[],
   };
   const seen = new Set<string>();
+  // Aggregates whose event failed its checks in this batch: their later events wait behind it.
+  const failedHere = new Set<string>();
   for (const delivery of deliveries) {
     let event: ConsumedEvent;
     try {
@@ -97,6 +118,16 @@ export const planBatch = (deliveries: readonly Delivery[], options: PlanOptions)
       continue;
     }
     seen.add(key);
+    const aggregateKey = aggregateKeyOf(event);
+    if (
+      failedHere.has(aggregateKey) ||
+      (!delivery.parked &&
+        options.gate?.({ stream: delivery.stream, id: delivery.entry.id, eventId: key, aggregateKey }) ===
+          'park')
+    ) {
+      plan.parked.push({ delivery, event, key, aggregateKey, handler: undefined, prepared: undefined });
+      continue;
+    }
     const handler = Object.hasOwn(options.handlers, event.eventType)
       ? options.handlers[event.eventType]
       : undefined;
@@ -105,15 +136,24 @@ export const planBatch = (deliveries: readonly Delivery[], options: PlanOptions)
         const error = new PermanentError(
           `no handler for event type ${event.eventType} in group ${options.group} (--strict)`,
         );
-        plan.deadLetters.push({ delivery, eventId: event.eventId, error });
-      } else plan.unhandled.push({ delivery, event, key, handler: undefined, prepared: undefined });
+        plan.deadLetters.push({ delivery, eventId: event.eventId, error, aggregateKey });
+      } else
+        plan.unhandled.push({ delivery, event, key, aggregateKey, handler: undefined, prepared: undefined });
       continue;
     }
     const runnable = toRunnable(handler);
     try {
-      plan.work.push({ delivery, event, key, handler: runnable, prepared: runnable.prepare(event) });
+      plan.work.push({
+        delivery,
+        event,
+        key,
+        aggregateKey,
+        handler: runnable,
+        prepared: runnable.prepare(event),
+      });
     } catch (thrown) {
-      plan.failed.push({ delivery, eventId: event.eventId, error: coerceError(thrown) });
+      plan.failed.push({ delivery, eventId: event.eventId, error: coerceError(thrown), aggregateKey });
+      failedHere.add(aggregateKey);
     }
   }
   return plan;

@@ -1,8 +1,9 @@
 // What a settled batch leaves behind: log lines for failures only, counters for everything.
 import { compareStreamIds } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
+import { topicOfStream } from '../core/partitions.ts';
 import type { BatchPlan, Delivery } from './batch-plan.ts';
-import { type ConsumerMetrics, successesOf } from './metrics.ts';
+import type { ConsumerMetrics } from './metrics.ts';
 import type { Settlement } from './settle.ts';
 
 type Tally = {
@@ -14,7 +15,9 @@ type Tally = {
 
 const tallies = (plan: BatchPlan, settlement: Settlement): Map<string, Tally> => {
   const byTopic = new Map<string, Tally>();
-  const of = (topic: string): Tally => {
+  // Metrics speak of topics: a partition stream counts for its topic.
+  const of = (stream: string): Tally => {
+    const topic = topicOfStream(stream).topic;
     let tally = byTopic.get(topic);
     if (!tally) {
       tally = { consumed: 0, success: 0, failure: 0, deadLettered: 0 };
@@ -22,9 +25,11 @@ const tallies = (plan: BatchPlan, settlement: Settlement): Map<string, Tally> =>
     }
     return tally;
   };
-  for (const delivery of plan.deliveries) of(delivery.stream).consumed += 1;
-  for (const [stream, ids] of settlement.acks)
-    of(stream).success += successesOf(ids.length, settlement.duplicatesBy.get(stream) ?? 0);
+  for (const delivery of plan.deliveries) if (!delivery.parked) of(delivery.stream).consumed += 1;
+  // Parked events are acknowledged but not processed yet: they count once released and applied.
+  // Duplicates are not successes.
+  for (const planned of settlement.applied) of(planned.delivery.stream).success += 1;
+  for (const [stream, n] of settlement.skippedBy) of(stream).success += n;
   for (const rejected of settlement.retrying) of(rejected.delivery.stream).failure += 1;
   for (const dead of settlement.deadLettered) {
     of(dead.delivery.stream).failure += 1;
@@ -65,30 +70,47 @@ export const logFailures = (logger: Logger, settlement: Settlement, maxDeliverie
   }
 };
 
+/** Stream-keyed counts summed per topic. */
+const byTopic = (counts: ReadonlyMap<string, number>): Map<string, number> => {
+  const sums = new Map<string, number>();
+  for (const [stream, n] of counts) {
+    const topic = topicOfStream(stream).topic;
+    sums.set(topic, (sums.get(topic) ?? 0) + n);
+  }
+  return sums;
+};
+
 export const countBatch = (
   metrics: ConsumerMetrics,
   plan: BatchPlan,
   settlement: Settlement,
   times: { startedAt: number; finishedAt: number },
 ): void => {
+  const skipped = byTopic(settlement.skippedBy);
+  const duplicates = byTopic(settlement.duplicatesBy);
+  const lastIds = new Map<string, string[]>();
+  for (const planned of settlement.done) {
+    const topic = topicOfStream(planned.delivery.stream).topic;
+    const ids = lastIds.get(topic);
+    if (ids) ids.push(planned.delivery.entry.id);
+    else lastIds.set(topic, [planned.delivery.entry.id]);
+  }
   for (const [topic, tally] of tallies(plan, settlement)) {
     metrics.count(topic, {
       ...tally,
-      skipped: {
-        no_handler: settlement.skippedBy.get(topic) ?? 0,
-        duplicate: settlement.duplicatesBy.get(topic) ?? 0,
-      },
+      skipped: { no_handler: skipped.get(topic) ?? 0, duplicate: duplicates.get(topic) ?? 0 },
     });
     metrics.batchSeconds(topic, (times.finishedAt - times.startedAt) / 1000);
-    const last = maxId(settlement.acks.get(topic) ?? []);
+    const last = maxId(lastIds.get(topic) ?? []);
     if (last !== undefined) metrics.processed(topic, last);
   }
   const occurred = new Map<string, number[]>();
   for (const planned of settlement.applied) {
-    let list = occurred.get(planned.delivery.stream);
+    const topic = topicOfStream(planned.delivery.stream).topic;
+    let list = occurred.get(topic);
     if (!list) {
       list = [];
-      occurred.set(planned.delivery.stream, list);
+      occurred.set(topic, list);
     }
     list.push(Date.parse(planned.event.occurredAt));
   }

@@ -8,7 +8,16 @@ import {
   serviceSettings,
   type WithDeployment,
 } from '../core/config.ts';
-import { integer, matching, nonEmpty, seconds, startId, topic, topicList } from '../core/setting-parsers.ts';
+import {
+  integer,
+  matching,
+  nonEmpty,
+  oneOf,
+  seconds,
+  startId,
+  topic,
+  topicList,
+} from '../core/setting-parsers.ts';
 import { defaultsOf, defineSettings, type FlagsOf, toggle, type ValuesOf } from '../core/settings.ts';
 
 // Redis accepts any bytes; these names end up in logs, metrics labels and the ledger, so keep them plain.
@@ -69,6 +78,20 @@ export const consumerSettings = defineSettings({
     default: 5,
     parse: integer(1, 1_000),
     help: 'deliveries before a failing event moves to <topic>.dlq',
+  },
+  leaseMs: {
+    flag: '--lease-ms <ms>',
+    env: 'MM_LEASE_MS',
+    default: 10_000,
+    parse: integer(300, 600_000),
+    help: "partition lease time: a dead consumer's partitions move to others within it",
+  },
+  onDeadLetter: {
+    flag: '--on-dead-letter <mode>',
+    env: 'MM_ON_DEAD_LETTER',
+    default: 'halt',
+    parse: oneOf(['halt', 'continue'] as const),
+    help: 'halt: later events of a dead-lettered aggregate wait until it is resolved; continue: they go on',
   },
   startId: {
     flag: '--start-id <id>',

@@ -5,6 +5,7 @@
 // name when nothing is pending under it.
 import { coerceError, NoGroupError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { streamsOfTopics } from '../core/topic-streams.ts';
 import type { Bus, ConsumerInfo } from '../ports/bus.ts';
 
 export type ConsumerRegistryOptions = {
@@ -61,7 +62,8 @@ export const createConsumerRegistry = (options: ConsumerRegistryOptions): Consum
     const beats = await bus.heartbeats(group);
     live = Object.values(beats).filter((at) => now - at <= staleMs).length;
     const registered = new Set<string>();
-    for (const topic of options.topics) {
+    // Names live on each partition stream of the topics.
+    for (const topic of await streamsOfTopics(bus, options.topics)) {
       for (const consumer of await consumersOf(topic)) {
         if (consumer.name === name || !isStale(consumer, beats[consumer.name], now, staleMs)) {
           registered.add(consumer.name);
@@ -111,7 +113,8 @@ export const createConsumerRegistry = (options: ConsumerRegistryOptions): Consum
       timer = undefined;
       await running;
       try {
-        for (const topic of options.topics) await bus.removeConsumer(topic, group, name).catch(() => false);
+        for (const topic of await streamsOfTopics(bus, options.topics))
+          await bus.removeConsumer(topic, group, name).catch(() => false);
         await bus.forgetHeartbeats(group, [name]);
       } catch (thrown) {
         logger.debug(`consumer registry on stop: ${coerceError(thrown).message}`);

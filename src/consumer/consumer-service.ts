@@ -6,6 +6,7 @@ import { busCheck, databaseCheck } from '../core/dependency-checks.ts';
 import { dlqStreamOf } from '../core/envelope.ts';
 import { compareStreamIds } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
+import { streamsOfTopics } from '../core/topic-streams.ts';
 import { createServicePart, type ServicePart } from '../http/service-part.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
@@ -17,6 +18,8 @@ import type { HandlerMap } from './handler.ts';
 import { groupCheck, workerCheck } from './health-checks.ts';
 import { createLagMonitor } from './lag-monitor.ts';
 import { createConsumerMetrics } from './metrics.ts';
+import { createOrderGate } from './order-gate.ts';
+import { createOwnership } from './ownership.ts';
 import { createBatchProcessor } from './process-batch.ts';
 import { createRetrier } from './retrier.ts';
 import { createWorker, type Worker } from './worker.ts';
@@ -55,21 +58,32 @@ export const createConsumerService = (deps: ConsumerDeps, options: ConsumerOptio
   });
   const source = createDeliverySource(deps.bus, options, logger);
   const giveUp = new AbortController();
+  const ownership = createOwnership({
+    leases: deps.store.leases,
+    group: options.group,
+    name: options.name,
+    leaseMs: options.leaseMs,
+    now: () => clock.now(),
+    logger,
+  });
+  const gate = createOrderGate();
   const retrier = createRetrier({
     logger,
     clock,
     signal: giveUp.signal,
-    onNoGroup: () => source.ensureGroups(),
+    // The group (or the stream) was deleted: create it again on the partitions owned.
+    onNoGroup: () => Promise.all(ownership.partitions().map((p) => source.ensureGroup(p.stream))),
     onRetry: (dependency) => metrics.transientRetry(dependency),
   });
   const process = createBatchProcessor(
-    { ...deps, logger, metrics, retrier, failures: createFailureMemory(), now: () => clock.now() },
+    { ...deps, logger, metrics, retrier, gate, failures: createFailureMemory(), now: () => clock.now() },
     options,
   );
   const worker = createWorker(
-    { store: deps.store, source, process, retrier, logger, clock, giveUp },
+    { store: deps.store, bus: deps.bus, source, process, retrier, ownership, gate, logger, clock, giveUp },
     { ...options, ...(options.drainMs === undefined ? {} : { drainMs: options.drainMs }) },
   );
+  const parked = (): Promise<number> => deps.store.parking.count(options.group);
   const registry = createConsumerRegistry({
     bus: deps.bus,
     group: options.group,
@@ -86,6 +100,7 @@ export const createConsumerService = (deps: ConsumerDeps, options: ConsumerOptio
     metrics,
     logger,
     warnAboveS: options.lagWarnS,
+    parked,
     intervalMs: options.lagSampleMs ?? 1_000,
     now: () => clock.now(),
   });
@@ -101,9 +116,19 @@ export const createConsumerService = (deps: ConsumerDeps, options: ConsumerOptio
     port: options.port,
     checks: [
       databaseCheck(deps.store),
-      busCheck(deps.bus, { streams: options.topics.flatMap((t) => [t, dlqStreamOf(t)]) }),
-      groupCheck(deps.bus, { ...options, now: () => clock.now(), liveConsumers: registry.live }),
-      workerCheck(worker, { name: options.name, now: () => clock.now() }),
+      busCheck(deps.bus, {
+        streams: async () => [
+          ...(await streamsOfTopics(deps.bus, options.topics)),
+          ...options.topics.map(dlqStreamOf),
+        ],
+      }),
+      groupCheck(deps.bus, {
+        ...options,
+        now: () => clock.now(),
+        parked,
+        liveConsumers: registry.live,
+      }),
+      workerCheck(worker, { name: options.name, now: () => clock.now(), lags: () => lag.last() }),
     ],
     healthIntervalMs: options.healthIntervalMs ?? 10_000,
     metrics: { json: metrics.json, path: '/metrics' },

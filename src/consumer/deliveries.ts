@@ -1,30 +1,33 @@
-// Where batches come from: new entries (XREADGROUP >), this consumer's own pending entries after a
-// restart (history), and entries idle longer than --claim-idle-ms in anyone's pending list (XAUTOCLAIM).
-import { ensureDeadLetterStreams } from '../core/dead-letter-streams.ts';
+// Where batches come from: new entries of the partitions this consumer owns (XREADGROUP >), pending
+// entries claimed with XAUTOCLAIM (a taken-over partition's, at once; failed ones, after
+// --claim-idle-ms), and events released from the parking store.
 import { compareStreamIds } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Bus, StreamEntry } from '../ports/bus.ts';
+import type { ParkedEvent } from '../ports/parking.ts';
 import type { Delivery } from './batch-plan.ts';
 
 export type DeliverySettings = {
   readonly group: string;
   readonly name: string;
-  readonly topics: readonly string[];
   readonly batchSize: number;
   readonly blockMs: number;
-  readonly claimIdleMs: number;
   readonly startId: string;
 };
 
-export type ReclaimPage = { readonly deliveries: Delivery[]; readonly next: string };
+export type ReclaimPage = {
+  readonly deliveries: Delivery[];
+  readonly next: string;
+  readonly deleted: string[];
+};
 
 export type DeliverySource = {
-  /** Creates the group on every topic (with the stream) where it is missing, and each `<topic>.dlq`. */
-  ensureGroups(): Promise<string[]>;
-  /** Blocks up to `blockMs` (default --block-ms) when nothing new is there. */
-  readNew(signal?: AbortSignal, blockMs?: number): Promise<Delivery[]>;
-  readHistory(): Promise<Delivery[]>;
-  reclaim(stream: string, cursor: string): Promise<ReclaimPage>;
+  /** Creates the group on the stream (and the stream) if missing; true when it did. */
+  ensureGroup(stream: string): Promise<boolean>;
+  /** Blocks up to `blockMs` when nothing new is there. */
+  readNew(streams: readonly string[], signal: AbortSignal | undefined, blockMs: number): Promise<Delivery[]>;
+  /** One page of pending entries idle at least `minIdleMs`, claimed for this consumer, in id order. */
+  claim(stream: string, cursor: string, minIdleMs: number): Promise<ReclaimPage>;
 };
 
 const bounds = (entries: readonly StreamEntry[]): { start: string; end: string } => {
@@ -36,6 +39,14 @@ const bounds = (entries: readonly StreamEntry[]): { start: string; end: string }
   }
   return { start, end };
 };
+
+/** A parked event as a delivery again; `attempts` is how often its handler already ran. */
+export const releasedDelivery = (event: ParkedEvent, attempts: number): Delivery => ({
+  stream: event.stream,
+  entry: { id: event.streamId, fields: event.fields },
+  deliveries: attempts + 1,
+  parked: true,
+});
 
 export const createDeliverySource = (
   bus: Bus,
@@ -60,23 +71,17 @@ export const createDeliverySource = (
   };
 
   return {
-    ensureGroups: async () => {
-      const created: string[] = [];
-      for (const topic of settings.topics) {
-        const result = await bus.createGroup(topic, group, { startId: settings.startId });
-        if (result.created) created.push(topic);
-      }
-      await ensureDeadLetterStreams(bus, settings.topics);
-      return created;
-    },
+    ensureGroup: async (stream) =>
+      (await bus.createGroup(stream, group, { startId: settings.startId })).created,
 
-    readNew: async (signal, blockMs) => {
+    readNew: async (streams, signal, blockMs) => {
+      if (streams.length === 0) return [];
       const reads = await bus.readGroup({
         group,
         consumer: name,
-        streams: settings.topics,
+        streams,
         count: settings.batchSize,
-        blockMs: blockMs ?? settings.blockMs,
+        blockMs,
         ...(signal ? { signal } : {}),
       });
       const deliveries: Delivery[] = [];
@@ -85,22 +90,10 @@ export const createDeliverySource = (
       return deliveries;
     },
 
-    readHistory: async () => {
-      const reads = await bus.readGroup({
-        group,
-        consumer: name,
-        streams: settings.topics,
-        count: settings.batchSize,
-        history: true,
-      });
-      const all = await Promise.all(reads.map((read) => withCounts(read.stream, read.entries)));
-      return all.flat();
-    },
-
-    reclaim: async (stream, cursor) => {
+    claim: async (stream, cursor, minIdleMs) => {
       const claimed = await bus.autoClaim(stream, group, {
         consumer: name,
-        minIdleMs: settings.claimIdleMs,
+        minIdleMs,
         start: cursor,
         count: settings.batchSize,
       });
@@ -110,7 +103,8 @@ export const createDeliverySource = (
           { stream, ids: claimed.deleted.slice(0, 20) },
         );
       }
-      return { deliveries: await withCounts(stream, claimed.entries), next: claimed.next };
+      const deliveries = await withCounts(stream, claimed.entries);
+      return { deliveries, next: claimed.next, deleted: claimed.deleted };
     },
   };
 };

@@ -1,13 +1,17 @@
 // Samples the group's lag on each topic continuously: the age of the oldest entry it has not
-// acknowledged (pending or undelivered) and how many entries that is; warns above --lag-warn-s.
+// acknowledged (pending or undelivered) and how many entries that is, over the topic's partition
+// streams (each one's lag kept for health); warns above --lag-warn-s.
 import { coerceError } from '../core/errors.ts';
+import { compareStreamIds } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
 import { groupBacklog, lagSeconds } from '../core/stream-backlog.ts';
+import { streamsOfTopic } from '../core/topic-streams.ts';
 import type { Bus } from '../ports/bus.ts';
 import { lastProcessedId } from './group-position.ts';
 import type { ConsumerMetrics } from './metrics.ts';
 
 export type GroupLag = {
+  /** The topic, or for one partition its stream. */
   readonly topic: string;
   /** False when the group does not exist on the stream (yet). */
   readonly exists: boolean;
@@ -19,6 +23,40 @@ export type GroupLag = {
   readonly consumers: number;
   readonly oldestUnackedId: string | null;
   readonly lastDeliveredId: string | null;
+};
+
+export type TopicLag = GroupLag & { readonly partitions: readonly GroupLag[] };
+
+const older = (a: string | null, b: string | null): string | null => {
+  if (a === null) return b;
+  if (b === null) return a;
+  return compareStreamIds(a, b) <= 0 ? a : b;
+};
+
+/** One topic over its partition streams: the worst age, the sums of entries. */
+export const sampleTopicLag = async (
+  bus: Bus,
+  topic: string,
+  group: string,
+  now: number,
+): Promise<TopicLag> => {
+  const streams = await streamsOfTopic(bus, topic);
+  const partitions = await Promise.all(streams.map((s) => sampleGroupLag(bus, s, group, now)));
+  const undelivered = partitions.some((p) => p.exists && p.undelivered === null)
+    ? null
+    : partitions.reduce((sum, p) => sum + (p.undelivered ?? 0), 0);
+  return {
+    topic,
+    exists: partitions.length > 0 && partitions.every((p) => p.exists),
+    seconds: Math.max(0, ...partitions.map((p) => p.seconds)),
+    entries: partitions.reduce((sum, p) => sum + p.entries, 0),
+    pending: partitions.reduce((sum, p) => sum + p.pending, 0),
+    undelivered,
+    consumers: Math.max(0, ...partitions.map((p) => p.consumers)),
+    oldestUnackedId: partitions.reduce<string | null>((o, p) => older(o, p.oldestUnackedId), null),
+    lastDeliveredId: partitions.length === 1 ? (partitions[0]?.lastDeliveredId ?? null) : null,
+    partitions,
+  };
 };
 
 export const sampleGroupLag = async (
@@ -57,8 +95,8 @@ export const sampleGroupLag = async (
 
 export type LagMonitor = {
   /** Samples every topic now, updates the gauges and logs threshold crossings. */
-  sample(): Promise<GroupLag[]>;
-  last(): GroupLag[] | undefined;
+  sample(): Promise<TopicLag[]>;
+  last(): TopicLag[] | undefined;
   start(): void;
   stop(): void;
 };
@@ -70,6 +108,8 @@ export type LagMonitorOptions = {
   readonly metrics: ConsumerMetrics;
   readonly logger: Logger;
   readonly warnAboveS: number;
+  /** The group's parked events, sampled with the lag (the `events_parked` gauge). */
+  readonly parked?: () => Promise<number>;
   readonly intervalMs?: number;
   /** A warning is repeated this often while the lag stays above the threshold. */
   readonly repeatWarningMs?: number;
@@ -81,7 +121,7 @@ export const createLagMonitor = (options: LagMonitorOptions): LagMonitor => {
   const intervalMs = options.intervalMs ?? 1_000;
   const repeatMs = options.repeatWarningMs ?? 60_000;
   const warnedAt = new Map<string, number>();
-  let latest: GroupLag[] | undefined;
+  let latest: TopicLag[] | undefined;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
 
@@ -109,22 +149,25 @@ export const createLagMonitor = (options: LagMonitorOptions): LagMonitor => {
     }
   };
 
-  const recordPositions = async (lags: readonly GroupLag[]): Promise<void> => {
+  const recordPositions = async (lags: readonly TopicLag[]): Promise<void> => {
     for (const lag of lags) {
-      const id = await lastProcessedId(options.bus, lag);
-      if (id !== null) options.metrics.processed(lag.topic, id);
+      for (const partition of lag.partitions) {
+        const id = await lastProcessedId(options.bus, partition);
+        if (id !== null) options.metrics.processed(lag.topic, id);
+      }
     }
   };
 
-  const sample = async (): Promise<GroupLag[]> => {
+  const sample = async (): Promise<TopicLag[]> => {
     const at = now();
     const lags = await Promise.all(
-      options.topics.map((t) => sampleGroupLag(options.bus, t, options.group, at)),
+      options.topics.map((t) => sampleTopicLag(options.bus, t, options.group, at)),
     );
     for (const lag of lags) {
       options.metrics.lag(lag.topic, lag);
       judge(lag);
     }
+    if (options.parked) options.metrics.parked(await options.parked());
     await recordPositions(lags);
     latest = lags;
     return lags;

@@ -26,6 +26,8 @@ export type ConsumerMetrics = {
   endToEnd(topic: string, occurredAtMs: readonly number[], nowMs: number): void;
   lag(topic: string, values: LagValues): void;
   transientRetry(dependency: string): void;
+  /** Events of the group waiting in the parking store. */
+  parked(count: number): void;
   processed(topic: string, streamId: string): void;
   json(): Promise<Record<string, unknown>>;
 };
@@ -115,7 +117,15 @@ export const createConsumerMetrics = (
     registers,
   });
 
+  const parked = new Gauge({
+    name: 'events_parked',
+    help: 'Events waiting behind an earlier failing or dead-lettered event of their aggregate (parked)',
+    labelNames: ['consumer_group'] as const,
+    registers,
+  });
+
   const group = options.group;
+  parked.set({ consumer_group: group }, 0);
   // Every series exists from the start at 0, so the runbook's PromQL has data before the first event.
   for (const topic of options.topics) {
     const labels = { topic, consumer_group: group };
@@ -157,6 +167,7 @@ export const createConsumerMetrics = (
       pending.set(labels, values.pending);
     },
     transientRetry: (dependency) => retries.inc({ consumer_group: group, dependency }),
+    parked: (count) => parked.set({ consumer_group: group }, count),
     processed: (topic, streamId) => {
       const previous = lastIds.get(topic);
       if (previous === undefined || options.compareIds(streamId, previous) > 0) lastIds.set(topic, streamId);
@@ -177,6 +188,7 @@ export const createConsumerMetrics = (
         events_skipped_total: await sumByLabel(registry, 'events_skipped_total', 'reason'),
         events_duplicates: await sumOf(registry, 'events_duplicates_total'),
         events_dlq_total: await sumByLabel(registry, 'events_dlq_total', 'topic'),
+        events_parked: await sumOf(registry, 'events_parked'),
         last_processed_event_id: Object.values(lastByTopic).find((id) => id !== null) ?? null,
         last_processed_event_ids: lastByTopic,
       };

@@ -37,6 +37,10 @@ export const startConsumer = async (
   });
   const group = options.group ?? consumerDefaults.group;
   counter += 1;
+  // Tests add entries themselves, without the relay that records each topic's partition count.
+  for (const topic of options.topics ?? ['identity']) {
+    if ((await bus.partitions(topic)) === undefined) await bus.setPartitions(topic, 1);
+  }
   const service = createConsumerService(
     {
       store: target.store,
@@ -53,6 +57,8 @@ export const startConsumer = async (
       blockMs: 200,
       claimIdleMs: 30_000,
       maxDeliveries: 5,
+      leaseMs: consumerDefaults.leaseMs,
+      onDeadLetter: consumerDefaults.onDeadLetter,
       startId: '0',
       lagWarnS: 60,
       strict: false,

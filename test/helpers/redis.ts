@@ -169,3 +169,26 @@ export const startRedisServer = async (options: RedisServerOptions = {}): Promis
     },
   };
 };
+
+/**
+ * Records a topic's partition count as mm-relay does when it starts, for tests that add entries
+ * themselves: consumers wait until the count is recorded.
+ */
+export const recordPartitions = async (
+  client: Redis,
+  prefix: string,
+  topic = 'identity',
+  partitions = 1,
+): Promise<void> => {
+  await client.set(`${prefix}${topic}:partitions`, String(partitions));
+};
+
+/** `recordPartitions` on the Redis at `url`, through a client of its own. */
+export const recordPartitionsAt = async (url: string, prefix = '', topic = 'identity'): Promise<void> => {
+  const client = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    await recordPartitions(client, prefix, topic);
+  } finally {
+    client.disconnect();
+  }
+};

@@ -1,11 +1,13 @@
 // Runs consumer services in-process on either mode's ports: Postgres + Redis (the test's database and
 // a key prefix) or one local SQLite file with the stream shim, for tests that must hold in both.
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createRedisBus } from '../../src/adapters/redis/bus.ts';
 import { openLocalPorts } from '../../src/adapters/sqlite/local-ports.ts';
+import { consumerDefaults } from '../../src/consumer/config.ts';
 import {
   type ConsumerOptions,
   type ConsumerService,
@@ -94,6 +96,10 @@ export const runConsumer = async (
   const logger = createLogger({ level: 'debug', sink: (line) => lines.push(line) });
   const bus = options.bus ?? (await ports.openBus());
   const group = options.group ?? GROUP;
+  // Tests add entries themselves, without the relay that records each topic's partition count.
+  for (const topic of options.topics ?? ['identity']) {
+    if ((await bus.partitions(topic)) === undefined) await bus.setPartitions(topic, 1);
+  }
   const service = createConsumerService(
     {
       store: ports.store,
@@ -110,6 +116,8 @@ export const runConsumer = async (
       blockMs: 100,
       claimIdleMs: 30_000,
       maxDeliveries: 5,
+      leaseMs: consumerDefaults.leaseMs,
+      onDeadLetter: consumerDefaults.onDeadLetter,
       startId: '0',
       lagWarnS: 60,
       strict: false,

@@ -4,6 +4,7 @@
 // runs just before what is compared with it, so both see the machine in the same state.
 import { rawXadd } from './baselines.ts';
 import { rawPipeline, services } from './carriers.ts';
+import { consoleOverview } from './console-page.ts';
 import { atLeast, atMost, type Line, noMoreThan } from './results.ts';
 import {
   consumerApply,
@@ -56,6 +57,13 @@ const mb = (name: string, figure: string, options: Partial<Line> = {}): Line => 
   name,
   figure,
   unit: 'MB',
+  digits: 1,
+  ...options,
+});
+const kb = (name: string, figure: string, options: Partial<Line> = {}): Line => ({
+  name,
+  figure,
+  unit: 'KB',
   digits: 1,
   ...options,
 });
@@ -152,6 +160,21 @@ export const MEASUREMENTS: readonly Measurement[] = [
     lines: [ms('local mode latency @1000/s: p99', 'p99')],
   },
   {
+    title: 'console overview',
+    measure: () => withProduction(consoleOverview),
+    lines: [
+      kb('console: overview transferred (cold load, every response)', 'overviewKb', {
+        target: noMoreThan(300),
+      }),
+      ms('baseline: static page of the same bytes, first render', 'staticFirstPaintMs', {
+        key: 'static page first render',
+      }),
+      ms('console: overview first render', 'overviewFirstPaintMs', {
+        target: atMost(3, 'static page first render'),
+      }),
+    ],
+  },
+  {
     title: 'start-up',
     measure: async () => startupMs(5),
     lines: [
@@ -166,3 +189,17 @@ export const MEASUREMENTS: readonly Measurement[] = [
 /** The measurements of a run: --quick leaves out those marked full-only. */
 export const measurementsFor = (mode: keyof typeof SIZES): readonly Measurement[] =>
   MEASUREMENTS.filter((m) => mode === 'full' || !m.fullOnly);
+
+/**
+ * `--only`: the measurements whose title contains one of `titles` (all when none), plus every one
+ * yielding a line their ratio targets name, so a partial run is judged as the whole would be.
+ */
+export const onlyThose = (all: readonly Measurement[], titles: readonly string[]): readonly Measurement[] => {
+  if (titles.length === 0) return all;
+  const wanted = new Set(all.filter((m) => titles.some((t) => m.title.includes(t))));
+  if (wanted.size === 0) throw new Error(`--only ${titles.join(', ')}: no measurement has that in its title`);
+  const keys = new Set(
+    [...wanted].flatMap((m) => m.lines.flatMap((l) => (l.target && 'of' in l.target ? [l.target.of] : []))),
+  );
+  return all.filter((m) => wanted.has(m) || m.lines.some((l) => l.key !== undefined && keys.has(l.key)));
+};

@@ -1,15 +1,22 @@
-// npm run bench [-- --quick]: every measurement of the plan three times, in rounds (a slow spell of the
-// machine then spoils one sample of each, not three of one); prints the medians, writes bench-results.json.
+// npm run bench [-- --quick] [-- --only <title substring>] [-- --rounds <n>]: every measurement of the
+// plan three times, in rounds (a slow spell of the machine then spoils one sample of each, not three of
+// one); prints the medians, writes bench-results.json. --only (repeatable) keeps the measurements whose
+// title contains one of the substrings, plus those yielding the lines their targets name, to try a line
+// without the whole run.
 import { loadavg } from 'node:os';
 import { machineInfo } from './machine.ts';
-import { type Measurement, measurementsFor, SIZES } from './plan.ts';
+import { type Measurement, measurementsFor, onlyThose, SIZES } from './plan.ts';
 import { judge, renderTable, writeResults } from './results.ts';
 import { median, round } from './stats.ts';
 
-const ROUNDS = 3;
+const argValues = (flag: string): string[] =>
+  process.argv.flatMap((arg, i) =>
+    arg === flag && process.argv[i + 1] ? [process.argv[i + 1] as string] : [],
+  );
+const ROUNDS = Number(argValues('--rounds')[0] ?? 3);
 const quick = process.argv.includes('--quick');
 const size = quick ? SIZES.quick : SIZES.full;
-const measurements = measurementsFor(quick ? 'quick' : 'full');
+const measurements = onlyThose(measurementsFor(quick ? 'quick' : 'full'), argValues('--only'));
 
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);

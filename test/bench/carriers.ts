@@ -37,21 +37,27 @@ const startPair = async <A extends Stoppable, B extends Stoppable>(a: Promise<A>
 };
 
 /** The built mm-relay and mm-consumer, fed by the backend's insert through the store. */
-export const services = (setup: Setup): Carrier => ({
-  group: GROUP,
-  insert: storeInsert(setup.store),
-  start: async () => {
-    const [relay, consumer] = await startPair(
-      startService('mm-relay', setup.flags),
-      startService('mm-consumer', setup.flags),
-    );
-    return {
-      applied: () => processedCount(consumer),
-      peakRssMb: () => ({ relay: relay.peakRssMb(), consumer: consumer.peakRssMb() }),
-      stop: () => stopAll([relay, consumer]),
-    };
-  },
-});
+export const services = (setup: Setup): Carrier => partitionedServices(1)(setup);
+
+/** The same, the relay spreading topic `identity` over `partitions` streams. */
+export const partitionedServices =
+  (partitions: number) =>
+  (setup: Setup): Carrier => ({
+    group: GROUP,
+    insert: storeInsert(setup.store),
+    start: async () => {
+      const partitioned = partitions === 1 ? [] : ['--partitions', String(partitions)];
+      const [relay, consumer] = await startPair(
+        startService('mm-relay', [...setup.flags, ...partitioned]),
+        startService('mm-consumer', setup.flags),
+      );
+      return {
+        applied: () => processedCount(consumer),
+        peakRssMb: () => ({ relay: relay.peakRssMb(), consumer: consumer.peakRssMb() }),
+        stop: () => stopAll([relay, consumer]),
+      };
+    },
+  });
 
 const loopFile = fileURLToPath(new URL('./raw-pipeline-process.ts', import.meta.url));
 

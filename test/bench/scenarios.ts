@@ -117,18 +117,26 @@ export const consumersOnPartitions = async (
   return applyRate(setup, GROUP, count, false);
 };
 
-/** A producer writing outbox rows as fast as it can while the carrier runs: commit to ledger. */
+/**
+ * A producer writing outbox rows as fast as it can while the carrier runs: commit to ledger. With
+ * `perUser`, each user gets that many events (userHistories) and the run fails on any per-user order
+ * inversion; otherwise one event per user, as before.
+ */
 export const pipelineSustained = async <S extends Setup>(
   setup: S,
   carrierOf: (setup: S) => Carrier,
   count: number,
+  options: { readonly perUser?: number } = {},
 ) => {
   const carrier = carrierOf(setup);
+  const histories =
+    options.perUser === undefined ? undefined : userHistories(count, Math.ceil(count / options.perUser));
   const carrying = await carrier.start();
   const started = Date.now();
   let rss = { relay: Number.NaN, consumer: Number.NaN };
   try {
-    await produceFlat(carrier.insert, count);
+    if (histories === undefined) await produceFlat(carrier.insert, count);
+    else for (let at = 0; at < count; at += 500) await carrier.insert(histories.slice(at, at + 500));
     await waitApplied(carrying, count, 240_000);
     // Peak resident memory is read while the processes still exist.
     rss = carrying.peakRssMb();
@@ -136,7 +144,11 @@ export const pipelineSustained = async <S extends Setup>(
     await carrying.stop();
   }
   const summary = await ledgerSummary(setup.store, carrier.group);
-  assertExactlyOnce(summary, count, `pipeline (${carrier.group})`);
+  assertExactlyOnce(summary, count, `pipeline (${carrier.group})`, { profiles: histories === undefined });
+  if (histories !== undefined) {
+    const inversions = await orderInversions(setup.store, carrier.group, histories);
+    if (inversions > 0) throw new Error(`${inversions} events applied after a later event of their user`);
+  }
   return { rate: rate(count, summary.lastMs - started), relayRssMb: rss.relay, consumerRssMb: rss.consumer };
 };
 

@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/core/logger.ts';
 import type { Store } from '../../src/ports/store.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
 import { randomPrefix } from '../helpers/redis.ts';
+import { startRedisCluster } from '../helpers/redis-cluster.ts';
 import { REDIS_URL } from '../helpers/services.ts';
 
 /** What every measurement has: the store a producer writes to and the services' connection flags. */
@@ -48,6 +49,27 @@ export const withProduction = async <T>(run: (setup: Production) => Promise<T>):
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length > 0) await redis.del(...keys);
     redis.disconnect();
+    await db.drop();
+  }
+};
+
+/** Production on a 3-node Redis Cluster of its own (free ports below 55535), gone afterwards. */
+export type OnCluster = Setup & { readonly redisUrl: string };
+
+export const withCluster = async <T>(run: (setup: OnCluster) => Promise<T>): Promise<T> => {
+  const cluster = await startRedisCluster();
+  const db = await createTestDatabase().catch(async (error: unknown) => {
+    await cluster.stop();
+    throw error;
+  });
+  try {
+    return await run({
+      store: db.store,
+      flags: ['--database-url', db.url, '--redis-url', cluster.url, '--key-prefix', randomPrefix()],
+      redisUrl: cluster.url,
+    });
+  } finally {
+    await cluster.stop();
     await db.drop();
   }
 };

@@ -152,8 +152,9 @@ export const settleBatch = (plan: BatchPlan, result: ApplyResult, options: Settl
   const writes: BusWrite[] = [];
   for (const dead of deadLettered) {
     // `once`: re-run after a crash between the dead letter and its ack (a Redis Cluster writes them
-    // in two steps), the entry still pending is dead-lettered into the same one, not a second. A
-    // released event re-run after a crash before it left parking is dead-lettered once too.
+    // in two steps), the entry still pending is dead-lettered into the same one, not a second. It
+    // lasts only while the exec runs: a released event whose dead letter was written but that had
+    // not left parking yet when the process died is dead-lettered again.
     const { stream, entry } = dead.delivery;
     writes.push({
       op: 'add',

@@ -7,7 +7,13 @@ import type { AuditRecord, Closing } from '../model/audit-record.ts';
 import { type Halted, haltedBehindOrUnchecked, haltedJson, waitingPhrase } from '../model/halted.ts';
 import { type Located, locate } from '../model/locate.ts';
 import type { DlqStream, IdArg } from '../model/names.ts';
-import { assertPublishable, relayHold, releaseRelayHold, withFullBody } from '../model/relay-hold.ts';
+import {
+  assertPublishable,
+  relayHold,
+  releaseRelayHold,
+  withFullBody,
+  withRepublishedBody,
+} from '../model/relay-hold.ts';
 import { releaseHalted, releasesNow } from '../model/release.ts';
 import { currentPartitionsOf, type Republished, republish } from '../model/republish.ts';
 import { closeEntry } from './close.ts';
@@ -31,8 +37,12 @@ const republishOne = async (
   found: Located,
   prior: number,
 ): Promise<Republished> => {
-  const fields = withFullBody(found.fields, await relayHold(ctx, request.dlq, found.id, found.fields));
+  const row = await relayHold(ctx, request.dlq, found.id, found.fields);
   const partitions = await currentPartitionsOf(ctx.bus, found.fields, request.dlq);
+  const target = republish(found.fields, found.id, request.dlq, prior, partitions).stream;
+  const fields = row
+    ? withFullBody(found.fields, row)
+    : await withRepublishedBody(ctx.bus, found.fields, found.audits, target);
   const republished = republish(fields, found.id, request.dlq, prior, partitions);
   assertPublishable(fields, republished, request.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES);
   return republished;

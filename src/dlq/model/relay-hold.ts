@@ -5,8 +5,10 @@ import { isTruncatedDeadLetter, truncatedFields } from '../../core/dead-letter.t
 import type { StreamFields } from '../../core/envelope.ts';
 import { ValidationError } from '../../core/errors.ts';
 import { eventProblem } from '../../core/event-check.ts';
+import type { Bus } from '../../ports/bus.ts';
 import type { DeadOutboxRow } from '../../ports/outbox.ts';
 import type { DlqContext } from '../io.ts';
+import type { AuditRecord } from './audit-record.ts';
 import type { DlqStream } from './names.ts';
 import type { Republished } from './republish.ts';
 
@@ -47,13 +49,36 @@ export const releaseRelayHold = async (
   if (isRelayStage(fields) && ctx.store) await ctx.store.outbox.releaseDeadRow({ stream: dlq.name, id });
 };
 
-/** The dead letter with its event's full body from the dead row, when the letter kept only a preview. */
-export const withFullBody = (fields: StreamFields, row: DeadOutboxRow | undefined): StreamFields => {
-  if (!row) return fields;
-  const full: StreamFields = { ...fields, payload: row.payloadJson, headers: row.headersJson };
+const withBody = (fields: StreamFields, payload: string, headers: string): StreamFields => {
+  const full: StreamFields = { ...fields, payload, headers };
   for (const name of ['payload', 'headers'])
     for (const field of Object.values(truncatedFields(name))) delete full[field];
   return full;
+};
+
+/** The dead letter with its event's full body from the dead row, when the letter kept only a preview. */
+export const withFullBody = (fields: StreamFields, row: DeadOutboxRow | undefined): StreamFields =>
+  row ? withBody(fields, row.payloadJson, row.headersJson) : fields;
+
+/**
+ * A truncated dead letter whose dead row went when it was first reprocessed: the full body from that
+ * republished copy, while `stream` still holds it (a forced reprocess then republishes the same event).
+ */
+export const withRepublishedBody = async (
+  bus: Bus,
+  fields: StreamFields,
+  audits: readonly AuditRecord[],
+  stream: string,
+): Promise<StreamFields> => {
+  if (!isTruncatedDeadLetter(fields)) return fields;
+  for (const audit of audits) {
+    if (audit.newStreamId === undefined) continue;
+    const [copy] = await bus.range(stream, { start: audit.newStreamId, end: audit.newStreamId, count: 1 });
+    const payload = copy?.fields.payload;
+    if (copy && copy.fields.event_id === fields.event_id && payload !== undefined)
+      return withBody(fields, payload, copy.fields.headers ?? '{}');
+  }
+  return fields;
 };
 
 /**

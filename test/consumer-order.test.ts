@@ -1,0 +1,150 @@
+// Per-aggregate order across consumer processes, with the built mm-relay, mm-consumer and mm-dlq, on
+// Postgres + Redis and on one local SQLite file: 3 consumers share 6 partitions by lease; an event
+// that fails holds its aggregate (later events park) while the others go on; a consumer killed -9
+// hands its partitions, pending entries and parked aggregates to the survivors; a dead letter halts
+// its aggregate until mm-dlq resolves or reprocesses it; consumers join and leave under load. The
+// handler (fixtures/handlers/apply-order.mjs) records each application in commit order.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import type { EventHeaders } from '../src/core/envelope.ts';
+import { assertNoBinariesLeft, type RunningBinary } from './helpers/binaries.ts';
+import { eventually } from './helpers/eventually.ts';
+import {
+  assertAppliedOnceInOrder,
+  assignmentOf,
+  parkedBehind,
+  waitForApplied,
+} from './helpers/order-checks.ts';
+import {
+  createWritten,
+  eventCount,
+  type HeadersFor,
+  mmDlq,
+  newUserIds,
+  type OrderMode,
+  openLocalMode,
+  openProductionMode,
+  startConsumer,
+  startRelay,
+  userIn,
+  writeRound,
+} from './helpers/order-pipeline.ts';
+import { skipUnless } from './helpers/services.ts';
+
+const PARTITIONS = 6;
+const LEASE_MS = 2_000;
+const ROUNDS = 21;
+
+const modes = [
+  { name: 'Postgres + Redis', skip: await skipUnless('postgres', 'redis'), open: openProductionMode },
+  { name: 'one local SQLite file', skip: false as const, open: openLocalMode },
+];
+
+const ok = <T extends { code: number | null; stdout: string; stderr: string }>(result: T): T => {
+  assert.equal(result.code, 0, `exit ${result.code}: ${result.stderr}${result.stdout}`);
+  return result;
+};
+
+for (const { name, skip, open } of modes) {
+  describe(`per-aggregate order across consumer processes: ${name}`, { skip }, () => {
+    let mode: OrderMode;
+    let dir: string;
+    let started: RunningBinary[];
+
+    beforeEach(async () => {
+      mode = await open();
+      dir = mkdtempSync(join(tmpdir(), 'mm-order-gates-'));
+      started = [];
+    });
+    afterEach(async () => {
+      try {
+        assertNoBinariesLeft();
+      } finally {
+        await mode.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    const track = async (binary: Promise<RunningBinary>): Promise<RunningBinary> => {
+      const running = await binary;
+      started.push(running);
+      return running;
+    };
+    /** SIGTERM to every process still running: each drains and exits 0. */
+    const stopAll = async (): Promise<void> => {
+      const codes = await Promise.all(started.map(async (b) => [b, await b.stop()] as const));
+      for (const [binary, code] of codes) {
+        if (code !== null) assert.equal(code, 0, binary.output().slice(-2_000));
+      }
+    };
+    const consumersNamed = (names: readonly string[], extra: readonly string[]): Promise<RunningBinary[]> =>
+      Promise.all(names.map((n) => track(startConsumer(mode, n, extra))));
+
+    it('A: 200 users x 21 events over 3 consumers and 6 partitions, one event failing twice, a consumer killed -9 and restarted: every event applied once, in order', async () => {
+      const gate = join(dir, 'halted');
+      writeFileSync(gate, '');
+      try {
+        const common = ['--claim-idle-ms', '1000'];
+        await track(startRelay(mode, PARTITIONS));
+        const [c1, c2, c3] = (await consumersNamed(['c1', 'c2', 'c3'], common)) as [
+          RunningBinary,
+          RunningBinary,
+          RunningBinary,
+        ];
+        const first = await assignmentOf([c1, c2, c3], PARTITIONS, LEASE_MS);
+        const mine = (consumer: string): string[] =>
+          first.find((view) => view.consumer === consumer)?.partitions.map((p) => p.stream) ?? [];
+        // identity:0 stays with c1 whoever else is there (the first member by name takes it).
+        assert.ok(mine('c1').includes('identity:0'), JSON.stringify(first));
+
+        const userIds = newUserIds(200);
+        const retried = userIn(userIds, ['identity:0'], PARTITIONS);
+        const halted = userIn(userIds, mine('c2'), PARTITIONS);
+        // Round 3 of one user fails twice, then succeeds; round 3 of a user of c2 fails until the gate goes.
+        const failing = new Map<number, EventHeaders>([
+          [retried, { fail_until_delivery: '3' }],
+          [halted, { fail_while: gate }],
+        ]);
+        const headersFor: HeadersFor = (index, round) => (round === 3 ? failing.get(index) : undefined);
+        const written = createWritten(userIds);
+        for (let round = 0; round <= 10; round += 1) await writeRound(mode.store, written, round, headersFor);
+
+        // c2 holds the failing event of its user: the user's later events are parked behind it.
+        const haltedId = userIds[halted] as string;
+        await eventually(async () => (await parkedBehind(mode, haltedId)) > 0, 30_000, {
+          message: `events of ${haltedId} parked behind its failing event`,
+        });
+        await c2.stop('SIGKILL');
+        rmSync(gate);
+        for (let round = 11; round < ROUNDS; round += 1)
+          await writeRound(mode.store, written, round, headersFor);
+
+        // The survivors take c2's partitions over once its lease ran out, then c2 comes back.
+        await assignmentOf([c1, c3], PARTITIONS, LEASE_MS);
+        const again = await track(startConsumer(mode, 'c2', common));
+        await assignmentOf([c1, again, c3], PARTITIONS, LEASE_MS);
+
+        const total = eventCount(written);
+        assert.equal(total, 200 * ROUNDS);
+        await waitForApplied(mode, total);
+        const applied = await assertAppliedOnceInOrder(mode, written);
+
+        const retriedEvent = written.events.get(userIds[retried] as string)?.[3];
+        const failures = c1.output().split(`Failed to process event ${retriedEvent}`).length - 1;
+        assert.equal(failures, 2, 'the chosen event failed twice, then was applied');
+        const appliers = new Set(applied.map((a) => a.appliedBy));
+        for (const consumer of [c1, c2, c3])
+          assert.ok(appliers.has(String(consumer.pid)), `consumer ${consumer.pid} applied events`);
+        const report = JSON.parse(ok(await mmDlq(mode, 'report --hours 1 --json')).stdout) as {
+          totals: { new: number; open: number };
+        };
+        assert.equal(report.totals.new, 0, 'nothing was dead-lettered');
+      } finally {
+        await stopAll();
+      }
+    });
+  });
+}

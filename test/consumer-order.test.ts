@@ -13,15 +13,21 @@ import type { EventHeaders } from '../src/core/envelope.ts';
 import { assertNoBinariesLeft, type RunningBinary } from './helpers/binaries.ts';
 import { eventually } from './helpers/eventually.ts';
 import {
+  appliedEvents,
   assertAppliedOnceInOrder,
   assignmentOf,
+  count,
+  ledgerRows,
   parkedBehind,
+  profileMismatches,
   waitForApplied,
 } from './helpers/order-checks.ts';
 import {
   createWritten,
   eventCount,
+  GROUP,
   type HeadersFor,
+  jsonOf,
   mmDlq,
   newUserIds,
   type OrderMode,
@@ -142,6 +148,135 @@ for (const { name, skip, open } of modes) {
           totals: { new: number; open: number };
         };
         assert.equal(report.totals.new, 0, 'nothing was dead-lettered');
+      } finally {
+        await stopAll();
+      }
+    });
+
+    it('B: a dead letter halts its aggregate: later events park, mm-dlq shows them waiting, resolve and reprocess release them in order', async () => {
+      const gates = { resolved: join(dir, 'resolved'), reprocessed: join(dir, 'reprocessed') };
+      for (const gate of Object.values(gates)) writeFileSync(gate, '');
+      try {
+        await track(startRelay(mode, PARTITIONS));
+        const consumers = await consumersNamed(
+          ['c1', 'c2', 'c3'],
+          ['--claim-idle-ms', '300', '--max-deliveries', '3'],
+        );
+        await assignmentOf(consumers, PARTITIONS, LEASE_MS);
+        const userIds = newUserIds(40);
+        const [resolved, reprocessed] = [3, 11];
+        const failing = new Map<number, EventHeaders>([
+          [resolved, { fail_while: gates.resolved }],
+          [reprocessed, { fail_while: gates.reprocessed }],
+        ]);
+        // Round 5 of two users fails on every delivery: dead-lettered after the third.
+        const headersFor: HeadersFor = (index, round) => (round === 5 ? failing.get(index) : undefined);
+        const written = createWritten(userIds);
+        for (let round = 0; round < ROUNDS; round += 1)
+          await writeRound(mode.store, written, round, headersFor);
+        const total = eventCount(written);
+        const ids = { resolved: userIds[resolved] as string, reprocessed: userIds[reprocessed] as string };
+        const deadEvent = (userId: string): string => written.events.get(userId)?.[5] as string;
+        const waiting = ROUNDS - 6;
+
+        // Everything else is applied; each halted user's 15 later events wait in parking.
+        await eventually(
+          async () =>
+            (await ledgerRows(mode)) === total - 2 * (waiting + 1) &&
+            (await parkedBehind(mode, ids.resolved)) === waiting &&
+            (await parkedBehind(mode, ids.reprocessed)) === waiting,
+          60_000,
+          { message: 'the halted users wait behind their dead letters', intervalMs: 200 },
+        );
+        await eventually(
+          async () =>
+            (await Promise.all(consumers.map((c) => jsonOf(c, '/metrics')))).every(
+              (metrics) => metrics.events_parked === 2 * waiting,
+            ),
+          10_000,
+          { message: `events_parked ${2 * waiting} on every consumer` },
+        );
+        for (const userId of Object.values(ids)) {
+          const applied = await appliedEvents(mode, userId);
+          assert.deepEqual(
+            applied.map((a) => a.eventId),
+            written.events.get(userId)?.slice(0, 5),
+            'only the events before the dead letter applied',
+          );
+          assert.equal((await profileMismatches(mode, [userId])).length, 1, 'the profile stays behind');
+        }
+
+        type Listed = { id: string; event_id: string; waiting_behind: number | null };
+        const listed = JSON.parse(
+          ok(await mmDlq(mode, 'list --stream identity.dlq --json')).stdout,
+        ) as Listed[];
+        assert.deepEqual(
+          listed.map((entry) => [entry.event_id, entry.waiting_behind]).sort(),
+          [
+            [deadEvent(ids.resolved), waiting],
+            [deadEvent(ids.reprocessed), waiting],
+          ].sort(),
+        );
+        const text = ok(await mmDlq(mode, 'list --stream identity.dlq')).stdout;
+        assert.match(
+          text,
+          new RegExp(`^${2 * waiting} events wait behind these dead letters: resolve or reprocess`, 'm'),
+        );
+        for (const userId of Object.values(ids)) {
+          const inspected = ok(
+            await mmDlq(mode, `inspect --stream identity.dlq --id ${deadEvent(userId)}`),
+          ).stdout;
+          assert.match(inspected, new RegExp(`^ {2}${waiting} events wait behind this dead letter$`, 'm'));
+          assert.match(inspected, new RegExp(`group ${GROUP}, aggregate user/${userId}, halted since`));
+        }
+
+        // Resolve: the dead event is never applied; the waiting ones follow, in order.
+        const resolve = ok(
+          await mmDlq(mode, `resolve --stream identity.dlq --id ${deadEvent(ids.resolved)} --note skip`),
+        );
+        assert.match(
+          resolve.stdout,
+          new RegExp(
+            `^released aggregate user/${ids.resolved}, group ${GROUP}: ${waiting} waiting events follow in order$`,
+            'm',
+          ),
+        );
+        await eventually(
+          async () => (await appliedEvents(mode, ids.resolved)).length === ROUNDS - 1,
+          30_000,
+          {
+            message: 'the resolved user goes on',
+          },
+        );
+        assert.deepEqual(
+          (await appliedEvents(mode, ids.resolved)).map((a) => a.eventId),
+          written.events.get(ids.resolved)?.filter((id) => id !== deadEvent(ids.resolved)),
+          'released in outbox order',
+        );
+        assert.equal(await parkedBehind(mode, ids.reprocessed), waiting, 'the other user still waits');
+
+        // Reprocess once the defect is fixed: the dead event is applied first, then the waiting ones.
+        rmSync(gates.reprocessed);
+        const reprocess = ok(
+          await mmDlq(mode, `reprocess --stream identity.dlq --id ${deadEvent(ids.reprocessed)}`),
+        );
+        assert.match(reprocess.stdout, new RegExp(`^${waiting} events wait behind it `, 'm'));
+        await eventually(async () => (await appliedEvents(mode, ids.reprocessed)).length === ROUNDS, 30_000, {
+          message: 'the reprocessed user goes on',
+        });
+        assert.deepEqual(
+          (await appliedEvents(mode, ids.reprocessed)).map((a) => a.eventId),
+          written.events.get(ids.reprocessed),
+          'the reprocessed event, then the waiting ones, in outbox order',
+        );
+
+        await waitForApplied(mode, total - 1);
+        await assertAppliedOnceInOrder(mode, written, [deadEvent(ids.resolved)]);
+        assert.equal(await count(mode, 'select count(*) as n from aggregate_blocks'), 0, 'no block left');
+        const after = JSON.parse(
+          ok(await mmDlq(mode, 'list --stream identity.dlq --json')).stdout,
+        ) as Listed[];
+        assert.deepEqual(after, [], 'no open dead letter');
       } finally {
         await stopAll();
       }

@@ -77,7 +77,8 @@ export const createOwnership = (options: OwnershipOptions): Ownership => {
     logger.warn(`lost the lease on ${stream} (${why}); its work is left to the new owner`, { stream });
   };
 
-  const take = async (stream: string, status: PartitionStatus | undefined): Promise<void> => {
+  /** Takes or renews the lease; `keep`: still wanted (undefined for a new take). */
+  const take = async (stream: string, keep: boolean | undefined): Promise<void> => {
     const sentAt = options.now();
     const before = owned.get(stream);
     const lease = await leases.acquire(group, stream, name, leaseMs);
@@ -93,11 +94,15 @@ export const createOwnership = (options: OwnershipOptions): Ownership => {
       // Our lease ran out and was taken again: someone may have worked in between; start over.
       lose(stream, `it expired; token ${held.fence.token} -> ${lease.token}`);
     }
+    // The status as it is now: the loop may have taken the partition over (activated it) while the
+    // renewal was on its way, and a status read before the renewal would undo that for good.
     const current = owned.get(stream);
+    const status: PartitionStatus =
+      current === undefined || current.status === 'new' ? 'new' : keep === false ? 'unwanted' : 'active';
     const next: OwnedPartition = {
       stream,
       fence,
-      status: current ? (status ?? current.status) : 'new',
+      status,
       deadline: sentAt + leaseMs,
       expiresAt: lease.expiresAt,
     };
@@ -113,11 +118,7 @@ export const createOwnership = (options: OwnershipOptions): Ownership => {
       await leases.heartbeat(group, name, leaseMs);
       members = (await leases.members(group)).map((m) => m.member).sort();
       const wanted = new Set(wantedResources(resources, members, name));
-      for (const [stream, partition] of [...owned]) {
-        const keep = wanted.has(stream);
-        const status = partition.status === 'new' ? 'new' : keep ? 'active' : 'unwanted';
-        await take(stream, status);
-      }
+      for (const stream of [...owned.keys()]) await take(stream, wanted.has(stream));
       for (const stream of wanted) if (!owned.has(stream)) await take(stream, undefined);
       if (failing) logger.info('leases renewed again');
       failing = false;

@@ -9,12 +9,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { EventHeaders } from '../src/core/envelope.ts';
 import { assertNoBinariesLeft, type RunningBinary } from './helpers/binaries.ts';
 import { eventually } from './helpers/eventually.ts';
 import {
   appliedEvents,
   assertAppliedOnceInOrder,
+  assertSensibleAssignment,
   assignmentOf,
   count,
   ledgerRows,
@@ -278,6 +280,68 @@ for (const { name, skip, open } of modes) {
         ) as Listed[];
         assert.deepEqual(after, [], 'no open dead letter');
       } finally {
+        await stopAll();
+      }
+    });
+
+    it('C: consumers join and leave under load (1 -> 3 -> 2): each partition owned by one live consumer, nothing lost or applied twice, order kept', async () => {
+      const common = ['--claim-idle-ms', '500'];
+      const userIds = newUserIds(50);
+      // One event of a partition that moves to c2 on the join fails twice, holding its user meanwhile.
+      const retried = userIn(userIds, ['identity:1'], PARTITIONS);
+      const headersFor: HeadersFor = (index, round) =>
+        round === 2 && index === retried ? { fail_until_delivery: '3' } : undefined;
+      const written = createWritten(userIds);
+      let writing = true;
+      let writer: Promise<void> | undefined;
+      try {
+        await track(startRelay(mode, PARTITIONS));
+        const [c1] = (await consumersNamed(['c1'], common)) as [RunningBinary];
+        assertSensibleAssignment(await assignmentOf([c1], PARTITIONS, LEASE_MS), LEASE_MS);
+        writer = (async () => {
+          for (let round = 0; writing || round < 3; round += 1) {
+            await writeRound(mode.store, written, round, headersFor);
+            await delay(20);
+          }
+        })();
+        /** Waits until the group applied `more` events beyond what it has now: the load goes on. */
+        const progress = async (more: number): Promise<void> => {
+          const from = await ledgerRows(mode);
+          await eventually(async () => (await ledgerRows(mode)) >= from + more, 30_000, {
+            message: `${more} more events applied`,
+          });
+        };
+        await progress(100);
+        const [c2, c3] = (await consumersNamed(['c2', 'c3'], common)) as [RunningBinary, RunningBinary];
+        const three = await assignmentOf([c1, c2, c3], PARTITIONS, LEASE_MS);
+        assertSensibleAssignment(three, LEASE_MS);
+        assert.deepEqual(
+          three.map((view) => view.partitions.length),
+          [2, 2, 2],
+        );
+        await progress(100);
+
+        assert.equal(await c3.stop(), 0, 'c3 leaves: it drains, gives its leases back and exits 0');
+        const two = await assignmentOf([c1, c2], PARTITIONS, LEASE_MS);
+        assertSensibleAssignment(two, LEASE_MS);
+        assert.deepEqual(
+          two.map((view) => view.members),
+          [
+            ['c1', 'c2'],
+            ['c1', 'c2'],
+          ],
+        );
+        await progress(100);
+        writing = false;
+        await writer;
+        const total = eventCount(written);
+        await waitForApplied(mode, total);
+        const applied = await assertAppliedOnceInOrder(mode, written);
+        const appliers = new Set(applied.map((a) => a.appliedBy));
+        assert.equal(appliers.size, 3, 'all three consumers applied events');
+      } finally {
+        writing = false;
+        await writer?.catch(() => {});
         await stopAll();
       }
     });

@@ -160,12 +160,10 @@ export const assignmentOf = async (
   timeoutMs = 30_000,
 ): Promise<ConsumerHealth[]> => {
   const streams = partitionStreams(TOPIC, partitions).sort();
-  let last = '';
   return eventually(
     async () => {
       const asked = Date.now();
       const views = await Promise.all(consumers.map(consumerHealth));
-      last = JSON.stringify(views.map((v) => [v.consumer, v.partitions.map((p) => p.stream), v.members]));
       const names = views.map((v) => v.consumer).sort();
       const owned = views.flatMap((v) => v.partitions.map((p) => p.stream)).sort();
       const share = Math.floor(partitions / consumers.length);
@@ -185,10 +183,11 @@ export const assignmentOf = async (
                 typeof p.lag_entries === 'number',
             ),
         );
-      return settled && views;
+      if (settled) return views;
+      throw new Error(`last seen ${JSON.stringify(views)}`);
     },
     timeoutMs,
-    { message: `assignment over ${consumers.length} consumers (last seen ${last})`, intervalMs: 200 },
+    { message: `assignment over ${consumers.length} consumers`, intervalMs: 200 },
   );
 };
 

@@ -320,6 +320,11 @@ for (const { name, skip, open } of modes) {
           [2, 2, 2],
         );
         await progress(100);
+        const success = async (c: RunningBinary): Promise<number> =>
+          Number((await jsonOf(c, '/metrics')).events_processed_success);
+        await eventually(async () => (await success(c2)) > 0 && (await success(c3)) > 0, 30_000, {
+          message: 'the joined consumers apply events',
+        });
 
         assert.equal(await c3.stop(), 0, 'c3 leaves: it drains, gives its leases back and exits 0');
         const two = await assignmentOf([c1, c2], PARTITIONS, LEASE_MS);

@@ -301,7 +301,7 @@ for (const { name, skip, open } of modes) {
         writer = (async () => {
           for (let round = 0; writing || round < 3; round += 1) {
             await writeRound(mode.store, written, round, headersFor);
-            await delay(20);
+            await delay(100);
           }
         })();
         /** Waits until the group applied `more` events beyond what it has now: the load goes on. */

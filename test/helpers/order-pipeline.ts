@@ -108,16 +108,18 @@ export const writeRound = async (
   headersFor: HeadersFor = () => undefined,
 ): Promise<void> => {
   const events = await store.withTransaction(async (tx) => {
-    const out = [];
-    for (const [index, id] of written.userIds.entries()) {
-      const displayName = `User ${index} v${round}`;
-      const user =
-        round === 0
-          ? await tx.users.insert({ id, email: `${id}@example.com`, displayName })
-          : await tx.users.update(id, { displayName });
-      const type = round === 0 ? UserEventTypes.created : UserEventTypes.updated;
-      out.push(userEvent(type, user, headersFor(index, round)));
-    }
+    // Sent at once (Postgres pipelines them on the transaction's connection), answered in order.
+    const out = await Promise.all(
+      written.userIds.map(async (id, index) => {
+        const displayName = `User ${index} v${round}`;
+        const user =
+          round === 0
+            ? await tx.users.insert({ id, email: `${id}@example.com`, displayName })
+            : await tx.users.update(id, { displayName });
+        const type = round === 0 ? UserEventTypes.created : UserEventTypes.updated;
+        return userEvent(type, user, headersFor(index, round));
+      }),
+    );
     await tx.outbox.insert(out);
     return out;
   });

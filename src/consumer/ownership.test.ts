@@ -5,7 +5,7 @@ import type { Lease, LeaseStore } from '../ports/leases.ts';
 import { createOwnership } from './ownership.ts';
 
 /** One member's leases in memory; `acquire` can be held back to interleave a renewal with the loop. */
-const leaseStore = () => {
+const leaseStore = (members: () => string[] = () => ['c1']) => {
   let token = 0;
   const tokens = new Map<string, number>();
   let holdBack: Promise<void> | undefined;
@@ -25,7 +25,7 @@ const leaseStore = () => {
     release: async () => true,
     list: async () => [],
     heartbeat: async () => {},
-    members: async () => [{ member: 'c1', expiresAt: Date.now() + 60_000 }],
+    members: async () => members().map((member) => ({ member, expiresAt: Date.now() + 60_000 })),
     leave: async () => {},
   };
   return {
@@ -78,5 +78,26 @@ describe('partition ownership', () => {
       [['identity', 'active']],
     );
     assert.deepEqual(ownership.readable(Date.now()), ['identity']);
+  });
+
+  it('stops reading a partition it no longer wants, so the loop can release it under load', async () => {
+    let members = ['c1'];
+    const leases = leaseStore(() => members);
+    const ownership = createOwnership({
+      leases: leases.store,
+      group: 'g',
+      name: 'c1',
+      leaseMs: 10_000,
+      now: Date.now,
+      logger: silentLogger,
+    });
+    await ownership.tick(['identity:0', 'identity:1']);
+    for (const p of ownership.changes().taken) ownership.activate(p.stream);
+    assert.deepEqual(ownership.readable(Date.now()).sort(), ['identity:0', 'identity:1']);
+    members = ['c1', 'c2'];
+    await ownership.tick(['identity:0', 'identity:1']);
+    assert.deepEqual(ownership.unwanted(), ['identity:1']);
+    assert.deepEqual(ownership.readable(Date.now()), ['identity:0']);
+    assert.notEqual(ownership.fence('identity:1'), undefined, 'still owned until released');
   });
 });

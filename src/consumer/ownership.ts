@@ -34,7 +34,10 @@ export type Ownership = {
   /** What changed since the last call: partitions to take over, partitions to forget. */
   changes(): OwnershipChanges;
   activate(stream: string): void;
-  /** Active partitions with time left on their lease (reads stop well before a lease runs out). */
+  /**
+   * Active partitions with time left on their lease (reads stop well before a lease runs out); not
+   * unwanted ones: their pending and parked work is left to the next owner.
+   */
   readable(now: number): string[];
   /** How long a read may block so that every readable lease outlives it. */
   readBudget(now: number): number;
@@ -129,8 +132,12 @@ export const createOwnership = (options: OwnershipOptions): Ownership => {
     }
   };
 
+  // Not the unwanted ones: the loop releases a partition once no read of it is in flight, and under
+  // steady load a read is always in flight while the partition is still read.
   const readable = (now: number): string[] =>
-    [...owned.values()].filter((p) => p.status !== 'new' && p.deadline - now > margin).map((p) => p.stream);
+    [...owned.values()]
+      .filter((p) => p.status === 'active' && p.deadline - now > margin)
+      .map((p) => p.stream);
 
   return {
     tick,

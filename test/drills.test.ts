@@ -23,7 +23,7 @@ describe('mm-backend drill', () => {
 
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('runs all four drills on the given file, every step with evidence, and exits 0', async () => {
+  it('runs all five drills on the given file, every step with evidence, and exits 0', async () => {
     const run = await runBinary('mm-backend', ['drill', 'all', '--local', file], { timeoutMs: 120_000 });
     assert.equal(run.code, 0, run.stdout.slice(-3_000) + run.stderr);
     const out = run.stdout;
@@ -33,11 +33,12 @@ describe('mm-backend drill', () => {
       'Event Replay Testing',
       'Idempotency Testing',
       'DLQ Spike',
+      'Halted Aggregate',
     ])
       assert.match(out, new RegExp(`^${title}: PASS \\(\\d+ checks passed, 0 failed\\)$`, 'm'));
     assert.match(
       out.trimEnd().split('\n').at(-1) ?? '',
-      /^drill all: PASS: 4 of 4 drills passed \(\d+ checks/,
+      /^drill all: PASS: 5 of 5 drills passed \(\d+ checks/,
     );
     // The runbook's own steps and commands, with mm-dlq in place of the python tool.
     for (const line of [
@@ -50,6 +51,8 @@ describe('mm-backend drill', () => {
       "SELECT \\* FROM public.event_ledger WHERE event_id = '[0-9a-f-]{36}'",
       '# 1. Identify error patterns using DLQ report',
       '# 4. Reprocess failed messages',
+      '# The dead letter holding back the most events, and what waits behind it',
+      '\\$ mm-dlq resolve --stream identity.dlq --id \\d+-\\d+ --note',
     ])
       assert.match(out, new RegExp(line.startsWith('$ ') ? `\\${line}` : line));
     assert.match(out, /"status": "unhealthy"/, 'health JSON as evidence');
@@ -84,7 +87,7 @@ describe('mm-backend drill', () => {
     assert.equal(run.code, 64);
     assert.match(
       run.stderr,
-      /unknown drill "flood": choose redis-failure, replay, idempotency, dlq-spike or all/,
+      /unknown drill "flood": choose redis-failure, replay, idempotency, dlq-spike, ordering or all/,
     );
   });
 

@@ -15,6 +15,7 @@ import { type BusFaultSwitch, createDrillKit } from './drill-kit.ts';
 import { createDrillOutput } from './drill-output.ts';
 import { type HandlerFault, withHandlerFault } from './handler-fault.ts';
 import { idempotencyDrill } from './idempotency.ts';
+import { orderingDrill } from './ordering.ts';
 import { redisFailureDrill } from './redis-failure.ts';
 import { replayDrill } from './replay.ts';
 
@@ -23,6 +24,7 @@ const drillsByName: Readonly<Record<DrillName, Drill>> = {
   replay: replayDrill,
   idempotency: idempotencyDrill,
   'dlq-spike': dlqSpikeDrill,
+  ordering: orderingDrill,
 };
 
 // Production spacing, shortened so a failing event reaches the DLQ and an outage is noticed in
@@ -56,6 +58,8 @@ export type DrillRunDeps = {
   readonly out: (text: string) => void;
   /** The consumer group's handlers (default: the built-in ones); the drills add their defect switch. */
   readonly handlers?: HandlerMap;
+  /** Consumer settings over the drills' own (a test turns per-aggregate order off with onDeadLetter). */
+  readonly consumer?: StackOptions['consumer'];
 };
 
 export type DrillRunConfig = {
@@ -91,6 +95,7 @@ export const runDrills = async (config: DrillRunConfig, deps: DrillRunDeps): Pro
       ports: { backend: 0, relay: 0, consumer: 0 },
       consumerName: 'drill-consumer',
       ...drillTuning,
+      consumer: { ...drillTuning.consumer, ...deps.consumer },
     },
   );
   const urls = await stack.start();

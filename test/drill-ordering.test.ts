@@ -1,6 +1,7 @@
 // `mm-backend drill ordering`: a dead letter halts its aggregate while others flow, mm-dlq shows what
-// waits, resolve and reprocess release it in order. Run from the built bundle on a local file, and
-// through runDrills with per-aggregate order turned off, where it must say FAIL and exit 1.
+// waits, resolve and reprocess release it in order. Run from the built bundle on a local file and on
+// Postgres + Redis, and through runDrills with per-aggregate order turned off, where it must say FAIL
+// and exit 1.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,9 @@ import { openLocalPorts } from '../src/adapters/sqlite/local-ports.ts';
 import { createLogger } from '../src/core/logger.ts';
 import { runDrills } from '../src/drills/run-drills.ts';
 import { runBinary } from './helpers/binaries.ts';
+import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
+import { createTestRedis, type TestRedis } from './helpers/redis.ts';
+import { skipUnless } from './helpers/services.ts';
 
 /** The claims the drill makes, in the order it makes them. */
 const CLAIMS = [
@@ -73,7 +77,7 @@ describe('mm-backend drill ordering', () => {
     let out = '';
     try {
       const code = await runDrills(
-        { drills: ['ordering'], label: 'ordering', file, waitMs: 3_000 },
+        { drills: ['ordering'], label: 'ordering', deployment: { kind: 'local', file }, waitMs: 3_000 },
         {
           store: ports.store,
           bus: ports.bus,
@@ -97,5 +101,51 @@ describe('mm-backend drill ordering', () => {
       /FAIL {2}other aggregates flow: .*: 3 others applied, parked A 0 B 0 \(want 3 each\), 3 halted events applied/,
     );
     assert.match(out, /drill ordering: FAIL: 0 of 1 drills passed/);
+  });
+});
+
+describe('mm-backend drill ordering on Postgres and Redis', {
+  skip: await skipUnless('postgres', 'redis'),
+}, () => {
+  let db: TestDatabase | undefined;
+  let redis: TestRedis | undefined;
+
+  afterEach(async () => {
+    await redis?.cleanup();
+    await db?.drop();
+  });
+
+  it('migrates the fresh database, then shows the same halted sequence and releases', async () => {
+    db = await createTestDatabase({ migrate: false });
+    redis = await createTestRedis();
+    const run = await runBinary(
+      'mm-backend',
+      ['drill', 'ordering', '--database-url', db.url, '--redis-url', redis.url, '--key-prefix', redis.prefix],
+      { timeoutMs: 90_000 },
+    );
+    assert.equal(run.code, 0, run.stdout.slice(-3_000) + run.stderr);
+    assert.match(
+      run.stdout,
+      new RegExp(
+        `^mm-backend drill ordering on Postgres database ${db.name} and Redis 127\\.0\\.0\\.1:6379 db 0, key prefix "${redis.prefix}"$`,
+        'm',
+      ),
+    );
+    assertClaimsInOrder(run.stdout);
+    // The commands point where the drill ran.
+    assert.match(
+      run.stdout,
+      new RegExp(
+        `\\$ mm-dlq list --stream identity\\.dlq --database-url \\S+/${db.name} --redis-url \\S+ --key-prefix ${redis.prefix}`,
+      ),
+    );
+    assert.match(
+      run.stdout,
+      /\$ psql \S+ -c "SELECT seq, event_id, outbox_id, display_name FROM drill_apply_log/,
+    );
+    // What it left behind is in the database and under the prefix.
+    const [applied] = await db.sql<{ n: string }[]>`select count(*) as n from drill_apply_log`;
+    assert.equal(Number(applied?.n), 10, 'Ann 3, Bob 4 and one rename of each of 3 others');
+    assert.equal(await redis.client.exists(`${redis.prefix}identity.dlq.audit`), 1);
   });
 });

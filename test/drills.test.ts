@@ -11,6 +11,9 @@ import type { HandlerMap } from '../src/consumer/handler.ts';
 import { createLogger } from '../src/core/logger.ts';
 import { runDrills } from '../src/drills/run-drills.ts';
 import { runBinary } from './helpers/binaries.ts';
+import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
+import { createTestRedis, type TestRedis } from './helpers/redis.ts';
+import { skipUnless } from './helpers/services.ts';
 
 describe('mm-backend drill', () => {
   let dir: string;
@@ -103,7 +106,12 @@ describe('mm-backend drill', () => {
     let out = '';
     try {
       const code = await runDrills(
-        { drills: ['redis-failure'], label: 'redis-failure', file, waitMs: 1_500 },
+        {
+          drills: ['redis-failure'],
+          label: 'redis-failure',
+          deployment: { kind: 'local', file },
+          waitMs: 1_500,
+        },
         {
           store: ports.store,
           bus: ports.bus,
@@ -128,5 +136,40 @@ describe('mm-backend drill', () => {
       'the log lines that explain it',
     );
     assert.match(out, /drill redis-failure: FAIL: 0 of 1 drills passed/);
+  });
+});
+
+describe('mm-backend drill on Postgres and Redis', { skip: await skipUnless('postgres', 'redis') }, () => {
+  let db: TestDatabase | undefined;
+  let redis: TestRedis | undefined;
+
+  afterEach(async () => {
+    await redis?.cleanup();
+    await db?.drop();
+  });
+
+  it('runs all five drills on the given database and key prefix, Redis "stopped" by the fault, and exits 0', async () => {
+    db = await createTestDatabase();
+    redis = await createTestRedis();
+    const run = await runBinary(
+      'mm-backend',
+      ['drill', 'all', '--database-url', db.url, '--redis-url', redis.url, '--key-prefix', redis.prefix],
+      { timeoutMs: 180_000 },
+    );
+    assert.equal(run.code, 0, run.stdout.slice(-3_000) + run.stderr);
+    assert.doesNotMatch(run.stdout, /FAIL/);
+    assert.match(
+      run.stdout,
+      /"reason": "Stream store unavailable for \d+ s, retrying \(\d+ failures\): stream store unavailable \(fault injected\)"/,
+    );
+    assert.match(run.stdout, /PASS {2}relay reports the stream store \("redis"\) and its loop healthy again/);
+    assert.match(
+      run.stdout,
+      /\$ mm-consumer replay --group markdown-lint-consumer --topic identity --from \d+-\d+ --database-url /,
+    );
+    assert.match(run.stdout.trimEnd().split('\n').at(-1) ?? '', /^drill all: PASS: 5 of 5 drills passed/);
+    const [ledger] = await db.sql<{ n: string; d: string }[]>`
+      select count(*) as n, count(distinct event_id) as d from event_ledger`;
+    assert.ok(Number(ledger?.n) >= 50 && ledger?.n === ledger?.d, `one ledger row per event (${ledger?.n})`);
   });
 });

@@ -52,7 +52,9 @@ const waitForHalt = async (kit: DrillKit, scene: Scene): Promise<Halt> => {
 
 const showParked = async (kit: DrillKit): Promise<void> => {
   kit.out.command(
-    `sqlite3 ${kit.file} "SELECT aggregate_key, count(*), min(outbox_id), max(outbox_id) FROM parked_events WHERE consumer_group = '${kit.group}' GROUP BY aggregate_key"`,
+    kit.place.sqlLine(
+      `SELECT aggregate_key, count(*), min(outbox_id), max(outbox_id) FROM parked_events WHERE consumer_group = '${kit.group}' GROUP BY aggregate_key`,
+    ),
   );
   const rows = await kit.sql(
     `SELECT aggregate_key, count(*) AS parked, min(outbox_id) AS first_outbox_id, max(outbox_id) AS last_outbox_id
@@ -137,7 +139,9 @@ const checkReleased = async (
     return rows.length >= expected.length ? rows : undefined;
   });
   out.command(
-    `sqlite3 ${kit.file} "SELECT seq, event_id, outbox_id, display_name FROM drill_apply_log WHERE aggregate_id = '${user.id}' ORDER BY seq"`,
+    kit.place.sqlLine(
+      `SELECT seq, event_id, outbox_id, display_name FROM drill_apply_log WHERE aggregate_id = '${user.id}' ORDER BY seq`,
+    ),
     'the order the consumer applied them in, logged in their own transactions',
   );
   const rows = log ?? (await applyLogOf(kit, user.id));
@@ -150,7 +154,9 @@ const checkReleased = async (
     `applied ${rows.map((r) => r.display_name ?? r.event_id).join(', ') || 'nothing'}`,
   );
   out.command(
-    `sqlite3 ${kit.file} "SELECT u.email, p.email, u.display_name, p.display_name, u.status, p.status FROM users u JOIN lint_profiles p ON p.user_id = u.id WHERE u.id = '${user.id}'"`,
+    kit.place.sqlLine(
+      `SELECT u.email, p.email, u.display_name, p.display_name, u.status, p.status FROM users u JOIN lint_profiles p ON p.user_id = u.id WHERE u.id = '${user.id}'`,
+    ),
   );
   const pair = await userAndProfile(kit, user.id);
   out.evidence(psqlTable(pair ? [pair] : []));

@@ -166,6 +166,69 @@ const checkReleased = async (
   );
 };
 
+/** A's event must not be applied: resolve lifts the block, the parked events follow in order. */
+const releaseByResolve = async (kit: DrillKit, scene: Scene, deadId: string): Promise<void> => {
+  const { out } = kit;
+  out.step("Resolve: A's imported event must not be applied (the user row is right)");
+  const resolve = {
+    stream: kit.dlqStream,
+    id: deadId,
+    note: 'bad import data: the user row is right',
+  };
+  out.command(kit.dlqLine('resolve', resolve));
+  const resolved = await kit.dlq('resolve', resolve);
+  out.evidence(resolved.stdout);
+  out.check(
+    resolved.code === 0 && resolved.stdout.includes(`${LATER} waiting events follow in order`),
+    `mm-dlq resolve released aggregate ${scene.ann.aggregateKey}: ${LATER} waiting events follow in order`,
+  );
+  await checkReleased(
+    kit,
+    scene.ann,
+    scene.ann.later,
+    `A's ${LATER} parked events applied in outbox order; the imported event never was`,
+  );
+};
+
+/** B's defect is fixed: reprocess keeps the block until the consumer applied the event again. */
+const releaseByReprocess = async (kit: DrillKit, scene: Scene, deadId: string): Promise<void> => {
+  const { out } = kit;
+  out.step('Fix root cause in code, then reprocess: the event is applied first, the parked ones after it');
+  out.command('(deploy the fixed consumer)', "the handler defect for user B's events is switched off");
+  kit.faults.handler.aggregates.delete(scene.bob.id);
+  const reprocess = { stream: kit.dlqStream, id: deadId, note: 'handler fixed' };
+  out.command(kit.dlqLine('reprocess', reprocess));
+  const reprocessed = await kit.dlq('reprocess', reprocess);
+  out.evidence(reprocessed.stdout);
+  out.check(
+    reprocessed.code === 0 &&
+      /^reprocessed /.test(reprocessed.stdout) &&
+      reprocessed.stdout.includes(`${LATER} events wait behind it`),
+    `mm-dlq reprocess published B's event again, ${LATER} events still waiting behind it`,
+  );
+  await checkReleased(
+    kit,
+    scene.bob,
+    [scene.bob.failing, ...scene.bob.later],
+    `B's reprocessed event applied first, then its ${LATER} parked events, in outbox order`,
+  );
+};
+
+const checkNothingWaits = async (kit: DrillKit): Promise<void> => {
+  const { out } = kit;
+  out.step('Nothing waits any more');
+  out.command(kit.dlqLine('report', { stream: kit.dlqStream, hours: '1' }));
+  const left = await kit.waitFor(async () => {
+    const report = JSON.parse(
+      (await kit.dlq('report', { stream: kit.dlqStream, hours: '1', json: true })).stdout,
+    ) as { streams: Array<{ halted: { aggregates?: number } }> };
+    const parked = await kit.store.parking.count(kit.group);
+    return report.streams[0]?.halted.aggregates === 0 && parked === 0 ? report : undefined;
+  });
+  out.evidence((await kit.dlq('report', { stream: kit.dlqStream, hours: '1' })).stdout);
+  out.check(left !== undefined, 'no halted aggregates and no parked events are left');
+};
+
 export const orderingDrill: Drill = {
   name: 'ordering',
   title: 'Halted Aggregate',
@@ -188,7 +251,7 @@ export const orderingDrill: Drill = {
 
     out.step(
       '(setup) an old importer writes an event for user A with bad data straight to the outbox;',
-      'a handler defect then fails every event of user B; both users are renamed 3 times, each other user once',
+      `a handler defect then fails every event of user B; both users are renamed ${LATER} times, each other user once`,
     );
     out.command(
       `curl -X PATCH ${urls.backend}/api/users/<A|B|other>   # interleaved`,
@@ -200,56 +263,8 @@ export const orderingDrill: Drill = {
     const [bobDead] = await kit.deadLetters([scene.bob.failing]);
     await showWaiting(kit, scene, annDead?.id ?? scene.ann.failing);
 
-    out.step("Resolve: A's imported event must not be applied (the user row is right)");
-    const resolve = {
-      stream: kit.dlqStream,
-      id: annDead?.id ?? scene.ann.failing,
-      note: 'bad import data: the user row is right',
-    };
-    out.command(kit.dlqLine('resolve', resolve));
-    const resolved = await kit.dlq('resolve', resolve);
-    out.evidence(resolved.stdout);
-    out.check(
-      resolved.code === 0 && resolved.stdout.includes(`${LATER} waiting events follow in order`),
-      `mm-dlq resolve released aggregate ${scene.ann.aggregateKey}: ${LATER} waiting events follow in order`,
-    );
-    await checkReleased(
-      kit,
-      scene.ann,
-      scene.ann.later,
-      `A's ${LATER} parked events applied in outbox order; the imported event never was`,
-    );
-
-    out.step('Fix root cause in code, then reprocess: the event is applied first, the parked ones after it');
-    out.command('(deploy the fixed consumer)', "the handler defect for user B's events is switched off");
-    kit.faults.handler.aggregates.delete(scene.bob.id);
-    const reprocess = { stream: kit.dlqStream, id: bobDead?.id ?? scene.bob.failing, note: 'handler fixed' };
-    out.command(kit.dlqLine('reprocess', reprocess));
-    const reprocessed = await kit.dlq('reprocess', reprocess);
-    out.evidence(reprocessed.stdout);
-    out.check(
-      reprocessed.code === 0 &&
-        /^reprocessed /.test(reprocessed.stdout) &&
-        reprocessed.stdout.includes(`${LATER} events wait behind it`),
-      `mm-dlq reprocess published B's event again, ${LATER} events still waiting behind it`,
-    );
-    await checkReleased(
-      kit,
-      scene.bob,
-      [scene.bob.failing, ...scene.bob.later],
-      `B's reprocessed event applied first, then its ${LATER} parked events, in outbox order`,
-    );
-
-    out.step('Nothing waits any more');
-    out.command(kit.dlqLine('report', { stream: kit.dlqStream, hours: '1' }));
-    const left = await kit.waitFor(async () => {
-      const report = JSON.parse(
-        (await kit.dlq('report', { stream: kit.dlqStream, hours: '1', json: true })).stdout,
-      ) as { streams: Array<{ halted: { aggregates?: number } }> };
-      const parked = await kit.store.parking.count(kit.group);
-      return report.streams[0]?.halted.aggregates === 0 && parked === 0 ? report : undefined;
-    });
-    out.evidence((await kit.dlq('report', { stream: kit.dlqStream, hours: '1' })).stdout);
-    out.check(left !== undefined, 'no halted aggregates and no parked events are left');
+    await releaseByResolve(kit, scene, annDead?.id ?? scene.ann.failing);
+    await releaseByReprocess(kit, scene, bobDead?.id ?? scene.bob.failing);
+    await checkNothingWaits(kit);
   },
 };

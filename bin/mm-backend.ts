@@ -169,7 +169,7 @@ addSettings(program.command('drill'), drillSettings)
       const config = loadDrillConfig(name, flagsOf(command, drillSettings), process.env, () =>
         join(mkdtempSync(join(tmpdir(), 'mm-drill-')), 'drill.db'),
       );
-      const [{ runDrills }, { connect, localSideFiles, requireStore }] = await Promise.all([
+      const [{ runDrills }, { connect, requireStore }] = await Promise.all([
         import('../src/drills/run-drills.ts'),
         import('../src/wiring/connect.ts'),
       ]);
@@ -195,8 +195,6 @@ addSettings(program.command('drill'), drillSettings)
         await ports.close();
         logger.close();
         if (config.temporary) rmSync(dirname(config.file), { recursive: true, force: true });
-        // The drill had the file to itself (README): only the database file stays for inspection.
-        else for (const side of localSideFiles(config.file)) rmSync(side, { force: true });
       }
     }),
   );

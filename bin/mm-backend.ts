@@ -161,7 +161,7 @@ addSettings(consoleCommand.command('add-user'), addUserSettings)
 
 addSettings(program.command('drill'), drillSettings)
   .description(
-    "run the runbook's recovery drills offline, in one process on a local file; exit 0 if all pass",
+    "run the runbook's recovery drills in one process, on a local file or on Postgres and Redis; exit 0 if all pass",
   )
   .argument('<name>', `${DrillNames.join(', ')} or all`)
   .action((name: string, _options, command: Command) =>
@@ -182,9 +182,13 @@ addSettings(program.command('drill'), drillSettings)
       });
       const busFault = { unavailable: false };
       const ports = await connect(config.deployment, { logger, role: 'mm-drill', faults: busFault });
+      const { deployment } = config;
       try {
+        const store = requireStore(ports);
+        // A local file is migrated when opened; the drill's database is brought to the same schema.
+        if (deployment.kind === 'production') await store.migrate();
         return await runDrills(config, {
-          store: requireStore(ports),
+          store,
           bus: ports.bus,
           busFault,
           logger,
@@ -194,7 +198,9 @@ addSettings(program.command('drill'), drillSettings)
       } finally {
         await ports.close();
         logger.close();
-        if (config.temporary) rmSync(dirname(config.file), { recursive: true, force: true });
+        if (deployment.kind === 'local' && config.temporary) {
+          rmSync(dirname(deployment.file), { recursive: true, force: true });
+        }
       }
     }),
   );

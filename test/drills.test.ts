@@ -11,6 +11,9 @@ import type { HandlerMap } from '../src/consumer/handler.ts';
 import { createLogger } from '../src/core/logger.ts';
 import { runDrills } from '../src/drills/run-drills.ts';
 import { runBinary } from './helpers/binaries.ts';
+import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
+import { createTestRedis, type TestRedis } from './helpers/redis.ts';
+import { skipUnless } from './helpers/services.ts';
 
 describe('mm-backend drill', () => {
   let dir: string;
@@ -23,7 +26,7 @@ describe('mm-backend drill', () => {
 
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('runs all four drills on the given file, every step with evidence, and exits 0', async () => {
+  it('runs all five drills on the given file, every step with evidence, and exits 0', async () => {
     const run = await runBinary('mm-backend', ['drill', 'all', '--local', file], { timeoutMs: 120_000 });
     assert.equal(run.code, 0, run.stdout.slice(-3_000) + run.stderr);
     const out = run.stdout;
@@ -33,11 +36,12 @@ describe('mm-backend drill', () => {
       'Event Replay Testing',
       'Idempotency Testing',
       'DLQ Spike',
+      'Halted Aggregate',
     ])
       assert.match(out, new RegExp(`^${title}: PASS \\(\\d+ checks passed, 0 failed\\)$`, 'm'));
     assert.match(
       out.trimEnd().split('\n').at(-1) ?? '',
-      /^drill all: PASS: 4 of 4 drills passed \(\d+ checks/,
+      /^drill all: PASS: 5 of 5 drills passed \(\d+ checks/,
     );
     // The runbook's own steps and commands, with mm-dlq in place of the python tool.
     for (const line of [
@@ -50,6 +54,8 @@ describe('mm-backend drill', () => {
       "SELECT \\* FROM public.event_ledger WHERE event_id = '[0-9a-f-]{36}'",
       '# 1. Identify error patterns using DLQ report',
       '# 4. Reprocess failed messages',
+      '# The dead letter holding back the most events, and what waits behind it',
+      '\\$ mm-dlq resolve --stream identity.dlq --id \\d+-\\d+ --note',
     ])
       assert.match(out, new RegExp(line.startsWith('$ ') ? `\\${line}` : line));
     assert.match(out, /"status": "unhealthy"/, 'health JSON as evidence');
@@ -84,7 +90,7 @@ describe('mm-backend drill', () => {
     assert.equal(run.code, 64);
     assert.match(
       run.stderr,
-      /unknown drill "flood": choose redis-failure, replay, idempotency, dlq-spike or all/,
+      /unknown drill "flood": choose redis-failure, replay, idempotency, dlq-spike, ordering or all/,
     );
   });
 
@@ -100,7 +106,13 @@ describe('mm-backend drill', () => {
     let out = '';
     try {
       const code = await runDrills(
-        { drills: ['redis-failure'], label: 'redis-failure', file, waitMs: 1_500 },
+        // Long enough for the consumer's backoff after the outage and its first failed deliveries.
+        {
+          drills: ['redis-failure'],
+          label: 'redis-failure',
+          deployment: { kind: 'local', file },
+          waitMs: 6_000,
+        },
         {
           store: ports.store,
           bus: ports.bus,
@@ -121,9 +133,44 @@ describe('mm-backend drill', () => {
     assert.match(out, /FAIL {2}every one of the 20 events arrived and was applied once/);
     assert.match(
       out,
-      /Moved event .* to DLQ: Error: handler broken in this build/,
+      /(Failed to process|Moved) event .*: Error: handler broken in this build/,
       'the log lines that explain it',
     );
     assert.match(out, /drill redis-failure: FAIL: 0 of 1 drills passed/);
+  });
+});
+
+describe('mm-backend drill on Postgres and Redis', { skip: await skipUnless('postgres', 'redis') }, () => {
+  let db: TestDatabase | undefined;
+  let redis: TestRedis | undefined;
+
+  afterEach(async () => {
+    await redis?.cleanup();
+    await db?.drop();
+  });
+
+  it('runs all five drills on the given database and key prefix, Redis "stopped" by the fault, and exits 0', async () => {
+    db = await createTestDatabase();
+    redis = await createTestRedis();
+    const run = await runBinary(
+      'mm-backend',
+      ['drill', 'all', '--database-url', db.url, '--redis-url', redis.url, '--key-prefix', redis.prefix],
+      { timeoutMs: 180_000 },
+    );
+    assert.equal(run.code, 0, run.stdout.slice(-3_000) + run.stderr);
+    assert.doesNotMatch(run.stdout, /FAIL/);
+    assert.match(
+      run.stdout,
+      /"reason": "Stream store unavailable for \d+ s, retrying \(\d+ failures\): stream store unavailable \(fault injected\)"/,
+    );
+    assert.match(run.stdout, /PASS {2}relay reports the stream store \("redis"\) and its loop healthy again/);
+    assert.match(
+      run.stdout,
+      /\$ mm-consumer replay --group markdown-lint-consumer --topic identity --from \d+-\d+ --database-url /,
+    );
+    assert.match(run.stdout.trimEnd().split('\n').at(-1) ?? '', /^drill all: PASS: 5 of 5 drills passed/);
+    const [ledger] = await db.sql<{ n: string; d: string }[]>`
+      select count(*) as n, count(distinct event_id) as d from event_ledger`;
+    assert.ok(Number(ledger?.n) >= 50 && ledger?.n === ledger?.d, `one ledger row per event (${ledger?.n})`);
   });
 });

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { assertNoBinariesLeft, type RunningBinary, startBinary } from './helpers/binaries.ts';
+import { assertNoBinariesLeft, type RunningBinary, runBinary, startBinary } from './helpers/binaries.ts';
 import { eventually } from './helpers/eventually.ts';
 import {
   type CreatedUser,
@@ -60,18 +60,34 @@ describe('log files and the runbook grep patterns, local mode', () => {
     const consumer = stack.consumers[0] as RunningBinary;
     for (let i = 0; i < 3; i += 1) await stack.createUser({ email: `ok${i}@example.com` });
 
-    // Relay: an event too large waits in retry backoff (a row waiting: degraded), then goes to the DLQ.
+    // Relay: an event too large goes to the DLQ at once; the user's next event waits behind it (a row
+    // waiting: degraded) until the dead letter is resolved.
     oversized = await stack.createUser(oversizedUser());
+    await eventually(async () => (await dlqBacklog(stack)) === 1, 15_000, { message: 'relay dead letter' });
+    const renamed = await fetch(`${stack.backend.url}/api/users/${oversized.id}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ display_name: 'short again' }),
+    });
+    assert.equal(renamed.status, 200, await renamed.text());
     await eventually(
       async () => (await getJson(`${stack.relay.url}/health/detailed`)).status === 'degraded',
       5_000,
-      {
-        message: 'relay degraded while the row waits',
-      },
+      { message: 'relay degraded while the row waits' },
     );
     // Consumer: a failing handler, twice, then the DLQ.
     failing = await stack.createUser({ email: 'fail@example.com', display_name: 'fail on purpose' });
     await eventually(async () => (await dlqBacklog(stack)) === 2, 15_000, { message: 'two dead letters' });
+    const resolved = await runBinary('mm-dlq', [
+      'resolve',
+      '--local',
+      stack.file,
+      '--stream',
+      'identity.dlq',
+      '--id',
+      oversized.eventId,
+    ]);
+    assert.equal(resolved.code, 0, resolved.stderr);
     await eventually(
       async () => (await getJson(`${stack.relay.url}/health/detailed`)).status === 'healthy',
       10_000,
@@ -144,7 +160,7 @@ describe('log files and the runbook grep patterns, local mode', () => {
     assert.deepEqual(
       relayOnly.map((l) => l.msg),
       [
-        `Moved event ${oversized.eventId} to DLQ: event is ${relayOnly[0]?.msg.match(/is (\d+) bytes/)?.[1]} bytes, over --max-event-bytes ${RELAY_MAX_EVENT_BYTES}`,
+        `Moved event ${oversized.eventId} to DLQ: outbox column payload: event is ${relayOnly[0]?.msg.match(/is (\d+) bytes/)?.[1]} bytes, over --max-event-bytes ${RELAY_MAX_EVENT_BYTES}`,
       ],
     );
     const all = runGrep(grepFor(greps, 'Moved event', '/*.log'), stack.logDir);

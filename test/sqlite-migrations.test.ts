@@ -64,9 +64,10 @@ describe('SQLite migrations on a file with data', () => {
             "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox' AND sql IS NOT NULL ORDER BY name",
           ),
         );
+        // The rebuild keeps the retry index and adds the partition one; 030 adds the dead-row one.
         assert.deepEqual(
           indexes.map((i) => i.name),
-          ['outbox_partition_idx', 'outbox_retry_idx'],
+          ['outbox_dead_idx', 'outbox_partition_idx', 'outbox_retry_idx'],
         );
       } finally {
         await store.close();

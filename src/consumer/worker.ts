@@ -226,6 +226,13 @@ export const createWorker = (deps: WorkerDeps, settings: WorkerSettings): Worker
       () => deps.store.ledger.recorded(settings.group, [PROBE_EVENT_ID]),
       { signal: stopReading.signal, dependency: 'store' },
     );
+    // An empty <topic>.dlq from the start (its name does not depend on the partition count, so
+    // before waiting for it): a missing one tells operators they look in the wrong place.
+    await retrier.run(
+      'create dead-letter streams',
+      () => ensureDeadLetterStreams(deps.bus, settings.topics),
+      { signal: stopReading.signal, dependency: 'bus' },
+    );
     let told = false;
     while (!stopping()) {
       await readCounts().catch(() => {});
@@ -240,15 +247,6 @@ export const createWorker = (deps: WorkerDeps, settings: WorkerSettings): Worker
       await clock.sleep(COUNT_POLL_MS, stopReading.signal);
     }
     if (stopping()) return;
-    // An empty <topic>.dlq from the start: a missing one tells operators they look in the wrong place.
-    await retrier.run(
-      'create dead-letter streams',
-      () => ensureDeadLetterStreams(deps.bus, settings.topics),
-      {
-        signal: stopReading.signal,
-        dependency: 'bus',
-      },
-    );
     await tick();
     lastTickAt = clock.now();
     ticker = setInterval(() => {

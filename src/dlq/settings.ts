@@ -12,7 +12,12 @@ import { defineSettings, type FlagsOf, isGiven, toggle, type ValuesOf } from '..
 import { dlqStream, parseIdArg } from './model/names.ts';
 
 /** Connection and logging; logs go to stderr, errors only unless asked: stdout carries tables and JSON. */
-export const dlqConnectionSettings = defineSettings({ ...connectionSettings, ...loggingSettings('error') });
+export const dlqConnectionSettings = defineSettings({
+  ...connectionSettings,
+  // The services' default is not mm-dlq's: its help must not promise 127.0.0.1 (see below).
+  redisUrl: { ...connectionSettings.redisUrl, defaultText: 'none, required unless --local' },
+  ...loggingSettings('error'),
+});
 
 export type DlqConnection = WithDeployment<ValuesOf<typeof dlqConnectionSettings>>;
 

@@ -2,17 +2,19 @@
 // per applied event, written in the effect's own transaction (a rolled-back attempt leaves none).
 import type { BatchHandler, Handler, HandlerMap } from '../consumer/handler.ts';
 import { toRunnable } from '../consumer/handler.ts';
+import type { Store } from '../ports/store.ts';
 
 export type ApplyLog = {
   /** Aggregate ids whose applied events are logged; the drill creates the table before adding any. */
   readonly watched: Set<string>;
 };
 
-export const APPLY_LOG_DDL = `CREATE TABLE IF NOT EXISTS drill_apply_log (
-  seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+/** The log's table, created by the drill that watches aggregates (a drill's own table, not migrated). */
+export const applyLogDdl = (kind: Store['kind']): string => `CREATE TABLE IF NOT EXISTS drill_apply_log (
+  seq          ${kind === 'postgres' ? 'bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY' : 'INTEGER PRIMARY KEY AUTOINCREMENT'},
   aggregate_id TEXT NOT NULL,
   event_id     TEXT NOT NULL,
-  outbox_id    INTEGER,
+  outbox_id    BIGINT,
   display_name TEXT
 )`;
 

@@ -137,7 +137,9 @@ export const dlqSpikeDrill: Drill = {
     const after = await reportGroups(kit);
     out.check(after.open === 0, `the DLQ backlog is back to 0 open dead letters`, `${after.open} open`);
     out.command(
-      `sqlite3 ${kit.file} "SELECT consumer_group, result, count(*), min(p.version), max(p.version) FROM event_ledger JOIN lint_profiles p … WHERE event_id IN (…burst…)"`,
+      kit.place.sqlLine(
+        'SELECT consumer_group, result, count(*), min(p.version), max(p.version) FROM event_ledger JOIN lint_profiles p … WHERE event_id IN (…burst…)',
+      ),
     );
     const summary = await kit.sql(
       `SELECT l.consumer_group, l.result, count(*) AS events, min(p.version) AS min_version, max(p.version) AS max_version

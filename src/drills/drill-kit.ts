@@ -8,19 +8,21 @@ import { coerceError } from '../core/errors.ts';
 import { exitCodeFor } from '../core/exit-codes.ts';
 import { type DlqCommand, prepareDlqCommand } from '../dlq/commands.ts';
 import { contextStyle, memoryOutput } from '../dlq/io.ts';
-import { filePlace } from '../dlq/model/place.ts';
 import type { DlqFlags } from '../dlq/settings.ts';
 import type { Bus, StreamEntry } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
 import type { StackUrls } from '../stack/compose-stack.ts';
 import type { ApplyLog } from './apply-log.ts';
+import type { BusFaultSwitch } from './bus-fault.ts';
 import type { DrillOutput } from './drill-output.ts';
+import { type DrillPlace, shellWord } from './drill-place.ts';
 import type { HandlerFault } from './handler-fault.ts';
 
-export type BusFaultSwitch = { unavailable: boolean };
+export type { BusFaultSwitch };
 
 export type DrillKit = {
-  readonly file: string;
+  /** Where the drill runs, and how its printed commands point there. */
+  readonly place: DrillPlace;
   readonly urls: StackUrls;
   readonly store: Store;
   readonly bus: Bus;
@@ -52,7 +54,7 @@ export type DrillKit = {
 };
 
 export type DrillKitDeps = {
-  readonly file: string;
+  readonly place: DrillPlace;
   readonly urls: StackUrls;
   readonly store: Store;
   readonly bus: Bus;
@@ -65,8 +67,6 @@ export type DrillKitDeps = {
 };
 
 const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-const shellWord = (value: string): string =>
-  /^[\w./:@+=-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 
 let userSerial = 0;
 
@@ -79,7 +79,7 @@ export const createDrillKit = (deps: DrillKitDeps): DrillKit => {
   ): Promise<Row[]> => store.withTransaction((tx) => tx.query<Row>(text, params));
 
   return {
-    file: deps.file,
+    place: deps.place,
     urls: deps.urls,
     store,
     bus,
@@ -145,7 +145,7 @@ export const createDrillKit = (deps: DrillKitDeps): DrillKit => {
           flags,
         )({
           bus,
-          place: filePlace(deps.file),
+          place: deps.place.dlq,
           store,
           parking: store.parking,
           io: output.io,
@@ -167,7 +167,7 @@ export const createDrillKit = (deps: DrillKitDeps): DrillKit => {
             ? []
             : [`--${kebab(name)}`, shellWord(String(value))],
       );
-      return ['mm-dlq', command, ...words, '--local', shellWord(deps.file)].join(' ');
+      return ['mm-dlq', command, ...words, ...deps.place.flags].join(' ');
     },
     deadLetters: async (eventIds) => {
       const wanted = new Set(eventIds);

@@ -1,7 +1,7 @@
 // One runbook drill: a name for the command line, the runbook section it follows, and its steps.
 import type { DrillKit } from './drill-kit.ts';
 
-export const DrillNames = ['redis-failure', 'replay', 'idempotency', 'dlq-spike'] as const;
+export const DrillNames = ['redis-failure', 'replay', 'idempotency', 'dlq-spike', 'ordering'] as const;
 export type DrillName = (typeof DrillNames)[number];
 
 export type Drill = {

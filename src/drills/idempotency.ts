@@ -60,7 +60,7 @@ export const idempotencyDrill: Drill = {
     out.step('Verify only processed once in event_ledger');
     out.command(
       `psql -d markdown_manager -c "SELECT * FROM public.event_ledger WHERE event_id = '${eventId}'"`,
-      `sqlite3 ${kit.file} "SELECT * FROM event_ledger WHERE event_id = '${eventId}'"`,
+      kit.place.sqlLine(`SELECT * FROM event_ledger WHERE event_id = '${eventId}'`),
     );
     const rows = await kit.sql('SELECT * FROM event_ledger WHERE event_id = $1', [eventId]);
     out.evidence(psqlTable(rows));

@@ -53,7 +53,15 @@ export const replayDrill: Drill = {
     );
     const from = applied[0]?.stream_id ?? '0-0';
     out.command(
-      `mm-consumer replay --group ${kit.group} --topic ${kit.topic} --from ${from} --local ${kit.file}`,
+      [
+        'mm-consumer replay --group',
+        kit.group,
+        '--topic',
+        kit.topic,
+        '--from',
+        from,
+        ...kit.place.flags,
+      ].join(' '),
       `the position goes back to the first of the ${EVENTS} entries, before ${lastId}`,
     );
     const report = await runReplay(
@@ -81,7 +89,9 @@ export const replayDrill: Drill = {
       `the consumer got all ${EVENTS} entries again and skipped them as duplicates (events_skipped_total.duplicate +${skipped})`,
     );
     out.command(
-      `sqlite3 ${kit.file} "SELECT l.event_id, count(*) AS ledger_rows, p.version FROM event_ledger l JOIN lint_profiles p ON p.last_event_id = l.event_id WHERE l.event_id IN (…) GROUP BY l.event_id"`,
+      kit.place.sqlLine(
+        'SELECT l.event_id, count(*) AS ledger_rows, p.version FROM event_ledger l JOIN lint_profiles p ON p.last_event_id = l.event_id WHERE l.event_id IN (…) GROUP BY l.event_id',
+      ),
     );
     const rows = await kit.sql<{ event_id: string; ledger_rows: number; version: number }>(
       `SELECT l.event_id, count(*) AS ledger_rows, p.version FROM event_ledger l JOIN lint_profiles p ON p.last_event_id = l.event_id

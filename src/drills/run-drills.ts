@@ -1,5 +1,6 @@
-// Runs the runbook's recovery drills in ONE process: backend, relay and consumer (the stack) and the
-// stream shim on the local file, with faults injected in the shim and in the consumer's handler.
+// Runs the runbook's recovery drills in ONE process: backend, relay and consumer (the stack) on a local
+// file (with the stream shim) or on Postgres and Redis, with faults injected in front of the stream
+// store and in the consumer's handler.
 // Prints each step with its evidence and PASS/FAIL; resolves with the exit code (0: all passed).
 import type { HandlerMap } from '../consumer/handler.ts';
 import { builtinHandlersFor, LINT_CONSUMER_GROUP } from '../consumer/lint-profile-handler.ts';
@@ -9,12 +10,16 @@ import type { Bus } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
 import { createStack, type StackOptions } from '../stack/compose-stack.ts';
 import { type ApplyLog, withApplyLog } from './apply-log.ts';
+import { type BusFaultSwitch, withBusFault } from './bus-fault.ts';
+import type { DrillDeployment } from './config.ts';
 import { dlqSpikeDrill } from './dlq-spike.ts';
 import type { Drill, DrillName } from './drill.ts';
-import { type BusFaultSwitch, createDrillKit } from './drill-kit.ts';
+import { createDrillKit } from './drill-kit.ts';
 import { createDrillOutput } from './drill-output.ts';
+import { drillPlace } from './drill-place.ts';
 import { type HandlerFault, withHandlerFault } from './handler-fault.ts';
 import { idempotencyDrill } from './idempotency.ts';
+import { orderingDrill } from './ordering.ts';
 import { redisFailureDrill } from './redis-failure.ts';
 import { replayDrill } from './replay.ts';
 
@@ -23,6 +28,7 @@ const drillsByName: Readonly<Record<DrillName, Drill>> = {
   replay: replayDrill,
   idempotency: idempotencyDrill,
   'dlq-spike': dlqSpikeDrill,
+  ordering: orderingDrill,
 };
 
 // Production spacing, shortened so a failing event reaches the DLQ and an outage is noticed in
@@ -49,19 +55,21 @@ const drillTuning = {
 export type DrillRunDeps = {
   readonly store: Store;
   readonly bus: Bus;
-  /** The switch given to the shim when the file was opened. */
+  /** Switched on, the stream store is unavailable (also given to the shim when a file was opened). */
   readonly busFault: BusFaultSwitch;
   readonly logger: Logger;
   readonly logLines: () => readonly string[];
   readonly out: (text: string) => void;
   /** The consumer group's handlers (default: the built-in ones); the drills add their defect switch. */
   readonly handlers?: HandlerMap;
+  /** Consumer settings over the drills' own (a test turns per-aggregate order off with onDeadLetter). */
+  readonly consumer?: StackOptions['consumer'];
 };
 
 export type DrillRunConfig = {
   readonly drills: readonly DrillName[];
   readonly label: string;
-  readonly file: string;
+  readonly deployment: DrillDeployment;
   /** How long a step waits for its effect before it FAILs (default 20 s). */
   readonly waitMs?: number;
 };
@@ -78,11 +86,13 @@ const problemLines = (lines: readonly string[], from: number): string[] =>
 export const runDrills = async (config: DrillRunConfig, deps: DrillRunDeps): Promise<number> => {
   const handlerFault: HandlerFault = { failing: false, aggregates: new Set() };
   const applyLog: ApplyLog = { watched: new Set() };
+  const bus = withBusFault(deps.bus, deps.busFault);
+  const place = drillPlace(config.deployment);
   const handlers = withHandlerFault(deps.handlers ?? builtinHandlersFor(LINT_CONSUMER_GROUP), handlerFault);
   const stack = createStack(
     {
       store: deps.store,
-      bus: deps.bus,
+      bus,
       logger: deps.logger,
       handlers: withApplyLog(handlers, applyLog),
     },
@@ -91,15 +101,16 @@ export const runDrills = async (config: DrillRunConfig, deps: DrillRunDeps): Pro
       ports: { backend: 0, relay: 0, consumer: 0 },
       consumerName: 'drill-consumer',
       ...drillTuning,
+      consumer: { ...drillTuning.consumer, ...deps.consumer },
     },
   );
   const urls = await stack.start();
   const out = createDrillOutput(deps.out);
   const kit = createDrillKit({
-    file: config.file,
+    place,
     urls,
     store: deps.store,
-    bus: deps.bus,
+    bus,
     faults: { bus: deps.busFault, handler: handlerFault },
     applyLog,
     out,
@@ -108,9 +119,9 @@ export const runDrills = async (config: DrillRunConfig, deps: DrillRunDeps): Pro
   });
   deps.out(
     [
-      `mm-backend drill ${config.label} on ${config.file}`,
-      `one process: backend ${urls.backend}, relay ${urls.relay}, consumer ${urls.consumer} (group ${kit.group}), stream shim in the file`,
-      'faults are injected in the shim (stream store unavailable) and in the consumer handler (a defect)',
+      `mm-backend drill ${config.label} on ${place.text}`,
+      `one process: backend ${urls.backend}, relay ${urls.relay}, consumer ${urls.consumer} (group ${kit.group}), ${config.deployment.kind === 'local' ? 'stream shim in the file' : 'streams in Redis'}`,
+      'faults are injected in front of the stream store (unavailable) and in the consumer handler (a defect)',
       '',
     ].join('\n'),
   );

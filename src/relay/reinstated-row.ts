@@ -25,5 +25,5 @@ export const reinstatedRow = (row: OutboxRow, retry: RetryRow, nowIso: string): 
         firstFailedAt: row.firstFailedAt ?? nowIso,
         lastError: retry.error.slice(0, MAX_ERROR_CHARS),
         nextAttemptAt: retry.nextAttemptAt,
-        dead: retry.dead,
+        ...(retry.dead === undefined ? {} : { dead: retry.dead }),
       };

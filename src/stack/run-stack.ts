@@ -14,7 +14,6 @@ import { filePlace } from '../dlq/model/place.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { ServiceRegistry } from '../ports/service-registry.ts';
 import type { Store } from '../ports/store.ts';
-import { relayDefaults } from '../relay/config.ts';
 import { type Commands, stackBanner } from './banner.ts';
 import { createStack, listenProblem, type StackOptions } from './compose-stack.ts';
 import type { StackConfig } from './config.ts';
@@ -38,11 +37,14 @@ export type StackRunDeps = {
 };
 
 // The demo's failures should reach the DLQ within seconds, not after the production retry spacing.
+// Its relay takes events up to 64 KiB: the poison event is over that, and under the 1 MiB that
+// mm-dlq reprocess (and the console) accept, as after an operator raised the relay's limit.
+const DEMO_MAX_EVENT_BYTES = 65_536;
 const demoTuning = {
-  relay: { retryBackoffMs: 100, retryBackoffMaxMs: 1_000 },
+  relay: { retryBackoffMs: 100, retryBackoffMaxMs: 1_000, maxEventBytes: DEMO_MAX_EVENT_BYTES },
   consumer: { claimIdleMs: 500 },
 } as const satisfies Pick<StackOptions, 'relay' | 'consumer'>;
-const demoSettings = 'relay --retry-backoff-ms 100 --retry-backoff-max-ms 1000, consumer --claim-idle-ms 500';
+const demoSettings = `relay --retry-backoff-ms 100 --retry-backoff-max-ms 1000 --max-event-bytes ${DEMO_MAX_EVENT_BYTES}, consumer --claim-idle-ms 500`;
 
 export const runStack = async (config: StackConfig, deps: StackRunDeps): Promise<void> => {
   const { logger, out } = deps;
@@ -117,7 +119,7 @@ export const runStack = async (config: StackConfig, deps: StackRunDeps): Promise
 
   const written = await writeDemo(
     { app: stack.backend.app, store: deps.store, bus: deps.bus },
-    { maxEventBytes: relayDefaults.maxEventBytes, tag: Date.now().toString(36) },
+    { maxEventBytes: DEMO_MAX_EVENT_BYTES, tag: Date.now().toString(36) },
   );
   out(describeDemo(written, demoSettings));
   const local = `--local ${config.file}`;

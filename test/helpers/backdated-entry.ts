@@ -1,11 +1,13 @@
 // Fault injection for lag: puts an entry into a new stream of a local-mode file with an id from the
 // past, as if it had waited there that long, so lag thresholds (60 s) can be crossed without waiting.
-// The Bus port always takes the next id, so this writes the shim's tables (migrations/sqlite/005).
+// The Bus port always takes the next id, so this writes the shim's tables (migrations/sqlite/005), and
+// records the topic with one partition (020), as a relay publishing to it would.
 import Database from 'better-sqlite3';
 import type { StreamFields } from '../../src/core/envelope.ts';
 
 export const addBackdatedEntry = (
   file: string,
+  /** A topic's stream (one partition). */
   stream: string,
   ageMs: number,
   fields: StreamFields,
@@ -15,6 +17,7 @@ export const addBackdatedEntry = (
   try {
     db.pragma('busy_timeout = 5000');
     db.transaction(() => {
+      db.prepare('INSERT OR IGNORE INTO bus_topics (topic, partitions) VALUES (?, 1)').run(stream);
       const { id } = db
         .prepare(
           'INSERT INTO bus_streams (name, length, last_ms, last_seq, entries_added) VALUES (?, 1, ?, 0, 1) RETURNING id',

@@ -36,6 +36,10 @@ export const createPostgresClient = (options: PostgresStoreOptions): postgres.Sq
     max: options.maxConnections ?? 10,
     connect_timeout: options.connectTimeoutS ?? 5,
     idle_timeout: 60,
+    // postgres.js waits up to 20 s between reconnects by default; a query queued meanwhile (a health
+    // check) would outlast its timeout instead of saying why the database is unreachable. At most 1 s,
+    // with jitter so the pool's connections do not reconnect in step.
+    backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(0.05 * 2 ** retries, 1),
     onnotice: () => {},
     connection: { application_name: options.applicationName ?? 'mm' },
   });

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster } from 'ioredis';
 import { partitionCountKey } from '../../core/partitions.ts';
 import type { Bus, MemoryInfo, ReadGroupOptions, StreamRead } from '../../ports/bus.ts';
+import { describeNetworkError } from '../network-errors.ts';
 import { assertPartitionCount, parsePartitionCount } from '../partition-count.ts';
 import { createAddBatch } from './add-batch.ts';
 import { createBlockedRead } from './blocked-read.ts';
@@ -251,6 +252,10 @@ export const createRedisBus = (redis: RedisConnection, options: RedisBusOptions 
     },
 
     ping: async () => {
+      // Between reconnect attempts (up to 2 s apart) a queued PING would outlast the health check's
+      // timeout: while the last attempt failed, say why at once.
+      const down = redis.status !== 'ready' ? describeNetworkError(lastConnectionError) : undefined;
+      if (down !== undefined) throw redisOutage(down, lastConnectionError);
       await redisCall(() => redis.ping());
     },
 

@@ -7,7 +7,7 @@ import type { Bus } from '../../ports/bus.ts';
 import type { DlqContext } from '../io.ts';
 import { locate } from '../model/locate.ts';
 import { describeIdArg, type IdArg } from '../model/names.ts';
-import { originStreamOf } from '../model/republish.ts';
+import { originTopicOf, reprocessStreamOf } from '../model/republish.ts';
 import type { ExportOptions } from '../options.ts';
 
 /** The new local file, opened (created and migrated) by the caller's wiring. */
@@ -43,10 +43,13 @@ export const runExport = async (
   }
   const found = await locate(ctx.bus, options.dlq, options.id);
   const dead = parseDeadLetter(found.fields);
-  const origin = originStreamOf(found.fields, options.dlq);
+  // The case file has one partition per topic: the event goes to the topic's stream, whichever
+  // partition stream it came from, and the count is recorded so the consumer does not wait for a relay.
+  const origin = reprocessStreamOf(found.fields, options.dlq, 1);
   const caseFile = await target.open();
   let exported: Exported;
   try {
+    await caseFile.bus.setPartitions(originTopicOf(found.fields, options.dlq), 1);
     // One step: the case holds both or neither.
     const written = await caseFile.bus.exec([
       { op: 'add', stream: origin, fields: dead.original },

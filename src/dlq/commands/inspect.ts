@@ -1,6 +1,6 @@
 // `mm-dlq inspect`: everything about one dead letter, open or closed, what the ledger says, and
 // which aggregates its event halts with how many events wait behind it.
-import { parseDeadLetter } from '../../core/dead-letter.ts';
+import { isTruncatedDeadLetter, parseDeadLetter } from '../../core/dead-letter.ts';
 import type { StreamFields } from '../../core/envelope.ts';
 import { streamIdTime } from '../../core/ids.ts';
 import { renderInspect } from '../format/inspect-render.ts';
@@ -10,7 +10,10 @@ import type { AuditRecord } from '../model/audit-record.ts';
 import { type Halted, haltedBehindOrUnchecked, haltedJson } from '../model/halted.ts';
 import { type LedgerStatus, ledgerStatus, streamGroups } from '../model/ledger-status.ts';
 import { locate } from '../model/locate.ts';
+import type { DlqStream } from '../model/names.ts';
 import { requireDlqStream } from '../model/place.ts';
+import { withFullBody, withRepublishedBody } from '../model/relay-hold.ts';
+import { originStreamOf } from '../model/republish.ts';
 import type { InspectOptions } from '../options.ts';
 
 export type Inspection = {
@@ -96,6 +99,21 @@ export const inspectionJson = (inspection: Inspection, options: { full?: boolean
   };
 };
 
+/**
+ * A relay-stage letter over --max-event-bytes keeps a preview of its event: the whole body comes from
+ * its dead row while the database keeps it, else from the copy a reprocess published.
+ */
+const fullFields = async (
+  ctx: DlqContext,
+  dlq: DlqStream,
+  found: { readonly id: string; readonly fields: StreamFields; readonly audits: readonly AuditRecord[] },
+): Promise<StreamFields> => {
+  if (!isTruncatedDeadLetter(found.fields)) return found.fields;
+  const row = await ctx.store?.outbox.deadRow({ stream: dlq.name, id: found.id });
+  if (row) return withFullBody(found.fields, row);
+  return withRepublishedBody(ctx.bus, found.fields, found.audits, originStreamOf(found.fields, dlq));
+};
+
 export const inspect = async (ctx: DlqContext, options: InspectOptions): Promise<Inspection> => {
   await requireDlqStream(ctx.bus, ctx.place, options.dlq);
   const found = await locate(ctx.bus, options.dlq, options.id);
@@ -106,7 +124,7 @@ export const inspect = async (ctx: DlqContext, options: InspectOptions): Promise
     stream: options.dlq.name,
     id: found.id,
     state: found.state,
-    fields: found.fields,
+    fields: await fullFields(ctx, options.dlq, found),
     audits: found.audits,
     ledger: await ledgerStatus(ctx.store, eventId, groups),
     halted: await haltedBehindOrUnchecked(ctx.parking, eventId),

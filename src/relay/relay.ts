@@ -2,8 +2,8 @@
 // sampler and the notification subscription, behind the service part every service shares (health,
 // metrics, listener, stop).
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
+import { defaultServiceName } from '../core/announce.ts';
 import { type BackoffPolicy, backoffDelay } from '../core/backoff.ts';
 import { withDeadline } from '../core/bounded.ts';
 import { ensureDeadLetterStreamsSoon } from '../core/dead-letter-streams.ts';
@@ -61,7 +61,7 @@ export type RelayOptions = Pick<
   | 'backlogWarn'
   | 'backlogAgeWarnS'
 > & {
-  /** Holds this relay's partition leases (default: host, process id and a random suffix). */
+  /** Holds this relay's partition leases (default: `<host>-<pid>-<random>`). */
   readonly name?: string;
   readonly healthIntervalMs?: number;
   readonly backlogSampleMs?: number;
@@ -101,7 +101,8 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
   const router = createPartitionRouter(deps.bus, options);
   const partitions = createRelayPartitions({
     leases: deps.store.leases,
-    name: options.name ?? `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`,
+    // Relays in one process (tests, drills) need names of their own.
+    name: options.name ?? `${defaultServiceName()}-${randomBytes(2).toString('hex')}`,
     count: options.partitions,
     leaseMs: options.leaseMs,
     logger,

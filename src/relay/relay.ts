@@ -143,7 +143,11 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
     },
     scope: () => partitions.scope(Date.now()),
     onFenced: partitions.tick,
-    onFatal: fail,
+    onFatal: (error) => {
+      // Its partitions go to the other relays now, not when the process gets around to stopping.
+      void partitions.stop();
+      fail(error);
+    },
     batchSize: options.batchSize,
     batchesPerCommit: options.batchesPerCommit,
     pollIntervalMs: options.pollIntervalMs,

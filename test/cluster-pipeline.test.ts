@@ -1,9 +1,8 @@
 // The pipeline on a 3-node Redis Cluster with 6 partitions: two relays (three partitions each, both
 // publishing) while the slots of two busy partition streams move to another node by hand (SETSLOT
 // MIGRATING/IMPORTING, MIGRATE, SETSLOT NODE) and then 2,000 slots move with `redis-cli --cluster
-// reshard`; a group reading all six
-// streams at once gets every event exactly once, in per-aggregate order, and no relay counts a
-// failed publish. Then mm-dlq (list, inspect, reprocess, resolve,
+// reshard`; a group reading all six streams at once gets every event exactly once, in per-aggregate
+// order, and no relay counts a failed publish. Then mm-dlq (list, inspect, reprocess, resolve,
 // report) and mm-consumer replay work against the cluster.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';

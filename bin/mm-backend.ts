@@ -169,7 +169,7 @@ addSettings(program.command('drill'), drillSettings)
       const config = loadDrillConfig(name, flagsOf(command, drillSettings), process.env, () =>
         join(mkdtempSync(join(tmpdir(), 'mm-drill-')), 'drill.db'),
       );
-      const [{ runDrills }, { connect, localSideFiles, requireStore }] = await Promise.all([
+      const [{ runDrills }, { connect, requireStore }] = await Promise.all([
         import('../src/drills/run-drills.ts'),
         import('../src/wiring/connect.ts'),
       ]);
@@ -198,10 +198,8 @@ addSettings(program.command('drill'), drillSettings)
       } finally {
         await ports.close();
         logger.close();
-        if (deployment.kind === 'local') {
-          if (config.temporary) rmSync(dirname(deployment.file), { recursive: true, force: true });
-          // The drill had the file to itself (README): only the database file stays for inspection.
-          else for (const side of localSideFiles(deployment.file)) rmSync(side, { force: true });
+        if (deployment.kind === 'local' && config.temporary) {
+          rmSync(dirname(deployment.file), { recursive: true, force: true });
         }
       }
     }),

@@ -1,8 +1,8 @@
-// The pipeline on a 3-node Redis Cluster with 6 partitions: two relays publish while the slots of
-// two busy partition streams move to another node by hand (SETSLOT MIGRATING/IMPORTING, MIGRATE,
-// SETSLOT NODE) and then 2,000 slots move with `redis-cli --cluster reshard`; a group reading all six
-// streams at once gets every event exactly once, in per-aggregate order, and no relay counts a
-// failed publish. Then mm-dlq (list, inspect, reprocess, resolve,
+// The pipeline on a 3-node Redis Cluster with 6 partitions: two relays (three partitions each, both
+// publishing) while the slots of two busy partition streams move to another node by hand (SETSLOT
+// MIGRATING/IMPORTING, MIGRATE, SETSLOT NODE) and then 2,000 slots move with `redis-cli --cluster
+// reshard`; a group reading all six streams at once gets every event exactly once, in per-aggregate
+// order, and no relay counts a failed publish. Then mm-dlq (list, inspect, reprocess, resolve,
 // report) and mm-consumer replay work against the cluster.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -61,9 +61,21 @@ describe('the pipeline on a Redis Cluster', { skip: await skipUnless('postgres',
     const reader = await busOn(prefix);
     for (const stream of streams) await reader.createGroup(stream, GROUP);
     const relays = [
-      await startTestRelay({ store: db.store, bus: await busOn(prefix) }, { partitions: PARTITIONS }),
-      await startTestRelay({ store: db.store, bus: await busOn(prefix) }, { partitions: PARTITIONS }),
+      await startTestRelay(
+        { store: db.store, bus: await busOn(prefix) },
+        { partitions: PARTITIONS, leaseMs: 2_000 },
+      ),
+      await startTestRelay(
+        { store: db.store, bus: await busOn(prefix) },
+        { partitions: PARTITIONS, leaseMs: 2_000 },
+      ),
     ];
+    // The two share the outbox: three partitions each before the writers start.
+    const owned = async () =>
+      Promise.all(relays.map(async ({ relay }) => (await jsonMetrics(relay)).partitions_owned));
+    await eventually(async () => (await owned()).join() === '3,3', 20_000, {
+      message: 'three partitions each',
+    });
 
     const read = new Map<string, StreamEntry[]>(streams.map((s) => [s, []]));
     const outages: string[] = [];
@@ -129,7 +141,22 @@ describe('the pipeline on a Redis Cluster', { skip: await skipUnless('postgres',
     });
     reading = false;
     await consume;
+    const published = await Promise.all(
+      relays.map(
+        async ({ relay }) =>
+          ((await jsonMetrics(relay)).events_published_total as Record<string, number>).identity ?? 0,
+      ),
+    );
+    assert.equal(
+      (await owned()).reduce((a, b) => Number(a) + Number(b), 0),
+      PARTITIONS,
+      'partitions_owned sums to N',
+    );
     for (const { relay } of relays) await relay.stop();
+    assert.ok(
+      published.every((n) => n > 0),
+      `both relays published (${published.join(' and ')})`,
+    );
 
     const all = [...read.values()].flat();
     const ids = all.map((e) => e.fields.event_id);

@@ -35,6 +35,7 @@ describe('alert rules, statically', () => {
     expect('ProcessingErrorRateHigh', 'events_processed_failure', 'events_consumed_total', '* 100 > 5');
     expect('OutboxBacklogHigh', 'outbox_backlog', '> 1000');
     expect('OutboxStale', 'outbox_oldest_age_seconds');
+    expect('OutboxPartitionsUnowned', 'sum(relay_partitions_owned)', 'max(relay_partitions)', '<');
     expect('ServiceDown', 'up{job=~"mm-.*"}', '== 0');
     expect('UnconsumedEntriesTrimmed', 'stream_trimmed_unconsumed_total', 'group');
     expect('StreamNearHardLimit', 'stream_hard_limit_fill_ratio', 'group', '>= 0.8');

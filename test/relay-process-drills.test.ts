@@ -49,6 +49,10 @@ describe('mm-relay process drills', { skip: await skipUnless('postgres') }, () =
     server?.url ?? '',
     '--poll-interval-ms',
     '100',
+    // A relay killed (or cut short) keeps its partition lease until it runs out: the next relay of
+    // these drills takes over within a second.
+    '--lease-ms',
+    '1000',
     // The drills count every entry, so nothing may be trimmed.
     '--stream-maxlen',
     '0',
@@ -104,9 +108,11 @@ describe('mm-relay process drills', { skip: await skipUnless('postgres') }, () =
   });
 
   it('exits 0 within --shutdown-timeout-ms on SIGTERM while Redis hangs', async () => {
-    await setup();
+    const reader = await setup();
     await insert(events(200));
     const relay = await startBinary('mm-relay', relayArgs(['--shutdown-timeout-ms', '2000']));
+    // Running (partitions taken, the first rows out) before Redis hangs.
+    await eventually(async () => (await reader.len('identity')) === 200, 10_000);
     server?.pause();
     await insert(events(50));
     // A batch is now waiting on Redis: the relay's drain transaction stays open.
@@ -122,10 +128,11 @@ describe('mm-relay process drills', { skip: await skipUnless('postgres') }, () =
   });
 
   it('exits at once on a second SIGTERM while the first one drains; nothing is lost', async () => {
-    await setup();
+    const reader = await setup();
     const written = events(250);
     await insert(written.slice(0, 200));
     const relay = await startBinary('mm-relay', relayArgs(['--shutdown-timeout-ms', '60000']));
+    await eventually(async () => (await reader.len('identity')) === 200, 10_000);
     server?.pause();
     await insert(written.slice(200));
     await eventually(async () => {

@@ -1,10 +1,12 @@
 // The relay in process against the real Postgres and Redis: every event arrives once and in
-// per-aggregate order, runbook metrics, Prometheus text, health thresholds, and two relays at once.
+// per-aggregate order, runbook metrics, Prometheus text, health thresholds, and two relays at once
+// (one partition: one holds it, the other stands by).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { afterEach, describe, it } from 'node:test';
 import { createPostgresStore } from '../src/adapters/postgres/store.ts';
 import type { Bus } from '../src/ports/bus.ts';
+import { outboxPartitionResource, RELAY_LEASE_GROUP } from '../src/relay/relay-partitions.ts';
 import { eventually } from './helpers/eventually.ts';
 import { useTestDatabase } from './helpers/postgres.ts';
 import { useTestRedis } from './helpers/redis.ts';
@@ -88,10 +90,15 @@ describe('mm-relay publishing', { skip: await skipUnless('postgres', 'redis') },
       'events_published_total',
       'outbox_backlog',
       'outbox_oldest_age_seconds',
+      'partitions',
+      'partitions_owned',
       'publish_failure_total',
       'publish_success_total',
       'success_rate',
     ]);
+    // The only partition (N = 1), held by the only relay.
+    assert.equal(metrics.partitions_owned, 1);
+    assert.equal(metrics.partitions, 1);
     assert.deepEqual(metrics.events_published_total, { identity: 10_000 });
     assert.deepEqual(metrics.events_dlq_total, { identity: 0 });
     assert.equal(metrics.publish_success_total, 10_000);
@@ -116,6 +123,8 @@ describe('mm-relay publishing', { skip: await skipUnless('postgres', 'redis') },
       'publish_success_total 10',
       'publish_failure_total 0',
       'stream_trimmed_unconsumed_total{stream="identity",group=""} 0',
+      'relay_partitions_owned 1',
+      'relay_partitions 1',
     ]) {
       assert.ok(text.includes(`\n${line}\n`), `missing "${line}"`);
     }
@@ -131,22 +140,25 @@ describe('mm-relay publishing', { skip: await skipUnless('postgres', 'redis') },
     assert.equal(check.status, 0, `promtool: ${check.stdout}${check.stderr}`);
   });
 
-  /** Holds the relays' outbox lock from another session, so a relay stays on standby and rows stay. */
-  const withOutboxLockHeld = async (body: () => Promise<void>): Promise<void> => {
-    const lockHolder = await db.sql.reserve();
-    await lockHolder`begin`;
-    await lockHolder`select pg_advisory_xact_lock(${0x6d6d}, ${1})`;
+  /** Holds the relays' only partition (N = 1) under another relay's name, so a relay owns nothing and rows stay. */
+  const withPartitionHeld = async (body: () => Promise<void>): Promise<void> => {
+    const lease = await db.store.leases.acquire(
+      RELAY_LEASE_GROUP,
+      outboxPartitionResource(0),
+      'elsewhere',
+      60_000,
+    );
+    assert.ok(lease, 'the partition lease taken');
     try {
       await body();
     } finally {
-      await lockHolder`rollback`;
-      lockHolder.release();
+      await db.store.leases.release({ ...lease, group: RELAY_LEASE_GROUP });
     }
   };
 
   it('measures the backlog continuously, reports it on /health/detailed, degraded above --backlog-warn', async () => {
     await freshBus();
-    await withOutboxLockHeld(async () => {
+    await withPartitionHeld(async () => {
       const standby = await start({
         backlogSampleMs: 50,
         pollIntervalMs: 50,
@@ -166,7 +178,9 @@ describe('mm-relay publishing', { skip: await skipUnless('postgres', 'redis') },
       );
       assert.equal(report.checks.database?.status, 'healthy');
       assert.equal(report.checks.redis?.status, 'healthy');
-      assert.equal(report.checks.relay?.role, 'standby');
+      assert.equal(report.checks.relay?.partitions_owned, 0);
+      assert.deepEqual(report.checks.relay?.partitions, []);
+      assert.equal((await jsonMetrics(standby.relay)).partitions_owned, 0);
       assert.equal(report.status, 'degraded');
     });
   });
@@ -191,6 +205,10 @@ describe('mm-relay publishing', { skip: await skipUnless('postgres', 'redis') },
         5_000,
         { message: 'the two relays together counted every event once' },
       );
+      // One partition (N = 1): one relay holds it, the other stands by.
+      const owned = async (r: TestRelay): Promise<number> =>
+        (await jsonMetrics(r.relay)).partitions_owned as number;
+      assert.equal((await owned(one)) + (await owned(two)), 1, 'partitions_owned sums to N over the relays');
       await two.relay.stop();
     } finally {
       await other.close();

@@ -1,5 +1,5 @@
-// Local mode beyond the contracts: several processes on one SQLite file (migrations, wake-ups, the
-// relay lock), both drivers on the same file, store and shim sharing a transaction, injected faults.
+// Local mode beyond the contracts: several processes on one SQLite file (migrations, wake-ups, relays
+// taking turns), both drivers on the same file, store and shim sharing a transaction, injected faults.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -148,7 +148,7 @@ describe('local mode on one SQLite file', () => {
       }
     });
 
-    it('keep a second relay standing by while one drains, and hand over after', async () => {
+    it('make a second relay wait while one drains, so it finds the rows gone after', async () => {
       const store = await openSqliteStore({ file });
       try {
         await store.withTransaction((tx) => tx.outbox.insert([newEvent(1), newEvent(2)]));
@@ -156,16 +156,12 @@ describe('local mode on one SQLite file', () => {
         await eventually(() => relay.lines.length > 0, 10_000);
         assert.deepEqual(
           await drainOutbox(store.outbox, { limit: 10 }, async () => assert.fail('claimed twice')),
-          {
-            leader: false,
-            claimed: 0,
-            batches: 0,
-          },
+          { paused: false, claimed: 0, batches: 0 },
         );
         assert.equal(await relay.exited, 0);
-        assert.deepEqual(relay.lines, [{ draining: 2 }, { leader: true, claimed: 2, batches: 1 }]);
+        assert.deepEqual(relay.lines, [{ draining: 2 }, { paused: false, claimed: 2, batches: 1 }]);
         assert.deepEqual(await drainOutbox(store.outbox, { limit: 10 }, async () => ({ retry: [] })), {
-          leader: true,
+          paused: false,
           claimed: 0,
           batches: 0,
         });
@@ -188,7 +184,7 @@ describe('local mode on one SQLite file', () => {
           claimed.push(...rows.map((r) => r.eventId));
           return { retry: [] };
         });
-        assert.deepEqual(result, { leader: true, claimed: 3, batches: 1 });
+        assert.deepEqual(result, { paused: false, claimed: 3, batches: 1 });
         assert.deepEqual(
           claimed,
           events.map((e) => e.eventId),
@@ -233,7 +229,7 @@ describe('local mode on one SQLite file', () => {
           await local.bus.addBatch(rows.map((r) => ({ stream: r.topic, fields: { event_id: r.eventId } })));
           return { retry: [] };
         });
-        assert.deepEqual(drained, { leader: true, claimed: 1, batches: 1 });
+        assert.deepEqual(drained, { paused: false, claimed: 1, batches: 1 });
         assert.equal(await local.bus.len('identity'), 1);
       } finally {
         await local.close();

@@ -4,13 +4,13 @@
 // lifted by mm-dlq. Every batch goes through the same `handle` as new entries.
 import { compareStreamIds } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
+import type { OwnedPartition, Ownership } from '../core/partition-ownership.ts';
 import { streamOfAggregate } from '../core/partitions.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { ParkedEvent, ParkingStore } from '../ports/parking.ts';
 import type { Delivery } from './batch-plan.ts';
 import { type DeliverySource, releasedDelivery } from './deliveries.ts';
 import type { OrderGate } from './order-gate.ts';
-import type { OwnedPartition, Ownership } from './ownership.ts';
 import type { CommitOutcome } from './process-batch.ts';
 import type { Retrier } from './retrier.ts';
 

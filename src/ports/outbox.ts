@@ -1,6 +1,6 @@
-// The outbox port: the backend writes rows inside its transaction; the relay claims and removes them
-// with the statements of one relay transaction. How the statements are strung together (the drain
-// policy: batches, held rows, attempt history, leader or standby) lives once, in relay/drain-outbox.ts.
+// The outbox port: the backend writes rows inside its transaction; the relays claim and remove them
+// with the statements of one relay transaction each. How the statements are strung together (the drain
+// policy: batches, held rows, attempt history, partitions) lives once, in relay/drain-outbox.ts.
 //
 // Semantics every adapter must honour (the Store contract suite proves them):
 // - Rows are claimed in id (insertion) order; ids grow with each insert.
@@ -14,9 +14,14 @@
 //   unchanged.
 // - The statements run inside one relay transaction: everything commits when the callback resolves,
 //   and if it throws every claimed row stays as it was.
-// - The relay lock is relay-wide: while one relay transaction holds it, any other (in this process
-//   or another) is refused at once, without waiting.
+// - Many relays drain at once, each the rows of its own partitions (`ClaimScope`: partition_hash mod
+//   N, the streams' partition function); a transaction without a scope claims from every partition.
+//   A scope's fences are checked as the relay transaction joins the relays, and until it ends nobody
+//   can take those leases (a take waits), so a relay that lost a partition never publishes its rows.
+// - `withRelaysPaused` waits until no relay transaction runs; while it runs, relay transactions
+//   stand by (`joinRelays` answers false) or wait, so a partition-count switch sees no publish.
 import type { EventHeaders, JsonValue } from '../core/envelope.ts';
+import type { LeaseFence } from './leases.ts';
 
 export type NewOutboxEvent = {
   readonly eventId: string;
@@ -69,17 +74,27 @@ export type OutboxWriter = {
   insert(events: readonly NewOutboxEvent[]): Promise<void>;
 };
 
+/**
+ * The rows one relay transaction may claim: those whose partition (`partition_hash` mod `count`) is
+ * one of `partitions`, while every fence (the relay's leases on them) still holds.
+ */
+export type ClaimScope = {
+  readonly count: number;
+  readonly partitions: readonly number[];
+  readonly fences: readonly LeaseFence[];
+};
+
 /** The relay's statements, valid only inside the relay transaction that handed them out. */
 export type RelayStatements = {
   /**
-   * Tries the relay lock without waiting (an adapter may already have tried it as the transaction
-   * opened); true when this transaction holds it (asking again answers true again), false when another
-   * relay transaction does. Held until this transaction ends. Claims are only safe under it: the relay
-   * takes it before its first claim.
+   * Joins the relays draining now, without waiting: true unless `withRelaysPaused` has them paused
+   * (then false, and nothing may be claimed). With a scope it also checks its fences (FencedError when
+   * one no longer holds) and keeps them until this transaction ends: a take of those leases waits for
+   * it. Claims are only safe after it answered true; asking again answers the same.
    */
-  takeRelayLock(): Promise<boolean>;
+  joinRelays(): Promise<boolean>;
   /**
-   * Deletes and returns up to `limit` due rows, oldest first (returned in any order). The statement
+   * Deletes and returns up to `limit` due rows of the scope, oldest first (returned in any order). The statement
    * is on its way when the promise is returned, and claims run in the order they were made, so the
    * relay can have the next claim executing while it publishes the current batch; a claim does not
    * see rows put back after it was made.
@@ -92,11 +107,21 @@ export type RelayStatements = {
 /** Outside any caller transaction: the relay's side. */
 export type OutboxRelay = {
   /**
-   * Runs `work` in one relay transaction: commits when it resolves, rolls back when it throws. Rows
-   * committed before the call are visible to its claims (an adapter may look for due rows as it opens
-   * the transaction, and skip the write lock when there are none).
+   * Runs `work` in one relay transaction, claiming within `scope` (every partition without one):
+   * commits when it resolves, rolls back when it throws. Rows committed before the call are visible to
+   * its claims (an adapter may look for due rows of the scope as it opens the transaction, and skip
+   * the write lock when there are none).
    */
-  withRelayTransaction<T>(work: (statements: RelayStatements) => Promise<T>): Promise<T>;
+  withRelayTransaction<T>(work: (statements: RelayStatements) => Promise<T>, scope?: ClaimScope): Promise<T>;
+  /**
+   * Runs `work` once no relay transaction runs, and none runs until it is done (relay transactions
+   * meanwhile stand by or wait): the partition-count switch checks and records under it. Undefined,
+   * without running `work`, when relay transactions kept going for `waitMs`.
+   */
+  withRelaysPaused<T>(
+    work: () => Promise<T>,
+    options: { readonly waitMs: number },
+  ): Promise<{ value: T } | undefined>;
   /** Rows waiting (all, or one topic's: a topic is drained when it has none); dead rows are the DLQ's. */
   backlog(options?: { readonly topic?: string }): Promise<OutboxBacklog>;
   /** The dead row whose dead letter is `ref`, if it is still kept. */

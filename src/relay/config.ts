@@ -1,5 +1,5 @@
-// mm-relay's settings table (batching, retries, size limit, trimming, health thresholds) and its
-// pure loader: flag > environment > default, every problem reported at once.
+// mm-relay's settings table (partitions and their leases, batching, retries, size limit, trimming,
+// health thresholds) and its pure loader: flag > environment > default, every problem reported at once.
 import {
   type Env,
   loadWithDeployment,
@@ -35,6 +35,13 @@ export const relaySettings = defineSettings({
     default: 1,
     parse: integer(1, MAX_PARTITIONS),
     help: 'partitions per topic: an event goes to hash(aggregate_id) mod n; changed only once drained',
+  },
+  leaseMs: {
+    flag: '--lease-ms <ms>',
+    env: 'MM_RELAY_LEASE_MS',
+    default: 10_000,
+    parse: integer(300, 600_000),
+    help: "outbox partition lease time: relays split the partitions, a dead relay's move to the others within it",
   },
   batchSize: {
     flag: '--batch-size <n>',

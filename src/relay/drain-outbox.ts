@@ -1,9 +1,9 @@
-// The relay's drain policy, written once for every store: one relay transaction under the relay lock
-// (or standby when another relay holds it), several batches claimed in it with the next claim already
-// executing while the current batch is published, and failed or held rows put back with their history.
-// The store only supplies the statements (ports/outbox.ts).
+// The relay's drain policy, written once for every store: one relay transaction within the relay's
+// partitions (its claim scope, fenced by its leases), several batches claimed in it with the next claim
+// already executing while the current batch is published, and failed or held rows put back with their
+// history. The store only supplies the statements (ports/outbox.ts).
 import { MmError } from '../core/errors.ts';
-import type { OutboxRelay, OutboxRow, RelayStatements } from '../ports/outbox.ts';
+import type { ClaimScope, OutboxRelay, OutboxRow, RelayStatements } from '../ports/outbox.ts';
 import { type RetryRow, reinstatedRow } from './reinstated-row.ts';
 
 /**
@@ -13,7 +13,8 @@ import { type RetryRow, reinstatedRow } from './reinstated-row.ts';
  */
 export type DrainOutcome = { readonly retry: readonly RetryRow[] };
 
-export type DrainResult = { readonly leader: boolean; readonly claimed: number; readonly batches: number };
+/** `paused`: a partition-count switch held the relays; nothing was claimed. */
+export type DrainResult = { readonly paused: boolean; readonly claimed: number; readonly batches: number };
 
 export type DrainOptions = {
   /** Rows per batch. */
@@ -29,8 +30,13 @@ export type DrainOptions = {
    * moment is visible to it, so a wake-up for such an insert needs no drain of its own.
    */
   readonly beforeLook?: () => void;
-  /** Called once the relay lock is held, as the first claim is sent (the relay reads what it routes by). */
-  readonly onLeader?: () => void;
+  /**
+   * The partitions this relay may claim, and its leases on them (checked as the transaction begins,
+   * and kept from being taken until it ends). Without one, every partition.
+   */
+  readonly scope?: ClaimScope;
+  /** Called once the relays were joined, as the first claim is sent (the relay reads what it routes by). */
+  readonly onJoined?: () => void;
 };
 
 /** Ids are bigints as decimal text without leading zeros: shorter is smaller. */
@@ -57,25 +63,25 @@ const putBack = async (
 
 /**
  * Calls `handle` once per claimed batch, in claim order, rows in id order; each outcome applies
- * before the commit. `{ leader: false }` when another relay holds the relay lock: nothing claimed.
+ * before the commit. A fence that no longer holds fails the drain (FencedError) before any `handle`.
  */
 export const drainOutbox = async (
   outbox: OutboxRelay,
-  { limit, maxBatches = 1, beforeLook, onLeader }: DrainOptions,
+  { limit, maxBatches = 1, beforeLook, scope, onJoined }: DrainOptions,
   handle: (rows: OutboxRow[]) => Promise<DrainOutcome>,
 ): Promise<DrainResult> => {
   // Before the transaction opens: a store may look whether anything is due as it opens it.
   beforeLook?.();
   return outbox.withRelayTransaction(async (statements) => {
-    // One relay drains at a time, so batches are serialised and per-aggregate order holds.
-    if (!(await statements.takeRelayLock())) return { leader: false, claimed: 0, batches: 0 };
+    // Each partition has one relay, which drains its rows in id order: per-aggregate order holds.
+    if (!(await statements.joinRelays())) return { paused: true, claimed: 0, batches: 0 };
     let claimed = 0;
     let batches = 0;
     // The next claim executes while the current batch is handled; claims run in the order made, so
     // rows put back for batch k are seen by the claim of batch k+2 (the publisher keeps their
     // aggregates waiting across batches meanwhile).
     let next = statements.claimBatch({ limit });
-    onLeader?.();
+    onJoined?.();
     for (;;) {
       const rows = (await next).sort(byId);
       if (rows.length === 0) break;
@@ -88,6 +94,6 @@ export const drainOutbox = async (
       if (outcome.retry.length > 0) await putBack(statements, rows, outcome.retry);
       if (!more) break;
     }
-    return { leader: true, claimed, batches };
-  });
+    return { paused: false, claimed, batches };
+  }, scope);
 };

@@ -1,9 +1,10 @@
 // The relay's own health checks: the outbox backlog against its thresholds, and the loop itself
-// (leader or standby, and which dependency it is waiting for during an outage), and retention
-// (hard limits nearly reached, dead consumer groups).
+// (which outbox partitions it holds until when, and which dependency it is waiting for during an
+// outage), and retention (hard limits nearly reached, dead consumer groups).
 import type { CheckResult, HealthCheck } from '../core/health.ts';
 import type { OutboxBacklog } from '../ports/outbox.ts';
 import type { RelayStatus } from './relay-loop.ts';
+import type { RelayPartitions } from './relay-partitions.ts';
 import {
   HARD_LIMIT_WARN_RATIO,
   hardLimitFlag,
@@ -38,13 +39,33 @@ export const outboxCheck = (
   },
 });
 
-export const relayCheck = (status: () => RelayStatus, now: () => number = Date.now): HealthCheck => ({
+/** What the relay holds: its name, the partitions it drains with their lease expiry, the live relays. */
+const partitionDetails = (partitions: RelayPartitions, now: number) => {
+  const held = partitions.held(now);
+  return {
+    name: partitions.name,
+    partition_count: partitions.count,
+    partitions_owned: held.length,
+    partitions: held.map((p) => ({
+      partition: p.partition,
+      lease_token: p.token,
+      lease_expires_at: new Date(p.expiresAt).toISOString(),
+    })),
+    relays: partitions.relays(),
+  };
+};
+
+export const relayCheck = (
+  status: () => RelayStatus,
+  partitions?: RelayPartitions,
+  now: () => number = Date.now,
+): HealthCheck => ({
   name: 'relay',
   run: async (): Promise<CheckResult> => {
-    const { state, role, outage, lastBatchAt } = status();
+    const { state, outage, lastBatchAt } = status();
     const details = {
       state,
-      role,
+      ...(partitions ? partitionDetails(partitions, now()) : {}),
       last_batch_at: lastBatchAt === undefined ? null : new Date(lastBatchAt).toISOString(),
     };
     if (outage) {

@@ -11,7 +11,8 @@ export type RelayMetrics = {
   /** Events of a batch that rolled back on a transient failure (they stay in the outbox). */
   batchFailed(events: number): void;
   backlog(sample: OutboxBacklog): void;
-  leader(isLeader: boolean): void;
+  /** Reads the partitions this relay holds whenever the metrics are read. */
+  partitions(held: () => number, count: number): void;
   /** Entries a hard limit trimmed that `group` had not acknowledged (`''`: a stream no group reads). */
   trimmedUnconsumed(stream: string, group: string, count: number): void;
   /** How full the hard limits are, who holds each stream back, which groups are dead. */
@@ -76,9 +77,18 @@ export const createRelayMetrics = (registry: Registry, topics: readonly string[]
     labelNames: ['group'] as const,
     registers,
   });
-  const leader = new Gauge({
-    name: 'relay_leader',
-    help: '1 when this relay drained the last batch (holds the outbox lock), 0 on standby',
+  let heldNow: () => number = () => 0;
+  new Gauge({
+    name: 'relay_partitions_owned',
+    help: 'Outbox partitions this relay holds by lease and drains; summed over the relays, the partition count',
+    registers,
+    collect() {
+      this.set(heldNow());
+    },
+  });
+  const partitionCount = new Gauge({
+    name: 'relay_partitions',
+    help: 'Outbox partitions the relays split among them (--partitions)',
     registers,
   });
   const batchDuration = new Histogram({
@@ -114,7 +124,10 @@ export const createRelayMetrics = (registry: Registry, topics: readonly string[]
       backlog.set(sample.count);
       oldestAge.set(sample.oldestAgeSeconds);
     },
-    leader: (isLeader) => leader.set(isLeader ? 1 : 0),
+    partitions: (held, count) => {
+      heldNow = held;
+      partitionCount.set(count);
+    },
     trimmedUnconsumed: (stream, group, count) => trimmed.inc({ stream, group }, count),
     retention: (status) => {
       // Reset, then set: the holder of a stream changes, and its old series must not linger.
@@ -143,6 +156,8 @@ export const createRelayMetrics = (registry: Registry, topics: readonly string[]
         success_rate: successRate(succeeded, failed),
         outbox_oldest_age_seconds:
           Math.round((await sumOf(registry, 'outbox_oldest_age_seconds')) * 1000) / 1000,
+        partitions_owned: await sumOf(registry, 'relay_partitions_owned'),
+        partitions: await sumOf(registry, 'relay_partitions'),
       };
     },
   };

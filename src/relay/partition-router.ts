@@ -1,14 +1,20 @@
 // Which partition stream each outbox row goes to: hash(aggregate_id) mod the topic's recorded count.
-// The counts are read again at every drain, as soon as it holds the relay lock (overlapping the first
-// claim), so a switch made by another relay under that lock is seen by the very next drain.
+// The counts are read again at every drain, as soon as it joined the relays (overlapping the first
+// claim), so a switch made by another relay while the relays were paused is seen by the very next
+// drain. A relay claims by its own --partitions: when another relay has switched one of its topics to
+// another count, the drain fails before it publishes and the relay stops (exit 78) to be restarted with
+// the new count, so two partition splits never run side by side.
 import { isTopicName } from '../core/envelope.ts';
+import { ConfigError } from '../core/errors.ts';
 import { partitionStream, partitionStreams, streamOfAggregate } from '../core/partitions.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { OutboxRow } from '../ports/outbox.ts';
 
 export type PartitionRouter = {
-  /** Starts reading the recorded counts, for the drain that just took the relay lock. */
+  /** Starts reading the recorded counts, for the drain that just joined the relays. */
   refresh(): void;
+  /** Waits for the counts the last refresh read; ConfigError when a topic's differs from --partitions. */
+  verify(): Promise<void>;
   /** The stream of each row, in order. A topic seen for the first time gets its count read (or recorded). */
   route(rows: readonly OutboxRow[]): Promise<string[]>;
   /** Every partition stream of the topics known so far, under their last-read counts. */
@@ -29,6 +35,12 @@ export const createPartitionRouter = (
       await bus.setPartitions(topic, options.partitions);
       recorded = options.partitions;
     }
+    if (recorded !== options.partitions && options.topics.includes(topic)) {
+      throw new ConfigError([
+        `topic ${topic} now has ${recorded} partitions (another mm-relay switched it), but this mm-relay ` +
+          `claims by --partitions ${options.partitions}: restart it with --partitions ${recorded}`,
+      ]);
+    }
     counts.set(topic, recorded);
   };
 
@@ -39,6 +51,7 @@ export const createPartitionRouter = (
       loading = Promise.all(known().map(load)).then(() => {});
       loading.catch(() => {}); // surfaces when route awaits it
     },
+    verify: () => loading,
     route: async (rows) => {
       await loading;
       const unseen = new Set<string>();

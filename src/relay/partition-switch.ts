@@ -16,9 +16,11 @@ export type PartitionSwitchDeps = {
   readonly sleep: (ms: number) => Promise<void>;
 };
 
-// Standby relays hold the relay lock for a moment every poll: try it this often before giving up.
-const LOCK_ATTEMPTS = 50;
-const LOCK_PAUSE_MS = 200;
+// Relays drain their partitions all the time; the switch waits this long for them to pause, this
+// many times, before it gives up.
+const PAUSE_ATTEMPTS = 5;
+const PAUSE_WAIT_MS = 2_000;
+const PAUSE_GAP_MS = 200;
 
 /** What still stands in the way of a switch, one phrase each; empty when the topic is drained. */
 const undrained = async (
@@ -54,23 +56,21 @@ const procedure = (topic: string, recorded: number, wanted: number): string =>
   `has acknowledged every entry of the ${topic} streams, then restart mm-relay with --partitions ${wanted}. ` +
   'Nothing was changed.';
 
-/** Runs `work` holding the relay lock, so no relay publishes between the check and the switch. */
-const withRelayLock = async <T>(
+/** Runs `work` with every relay paused, so no relay publishes between the check and the switch. */
+const withRelaysPaused = async <T>(
   deps: PartitionSwitchDeps,
   topic: string,
   work: () => Promise<T>,
 ): Promise<T> => {
   for (let attempt = 1; ; attempt += 1) {
-    const result = await deps.outbox.withRelayTransaction(async (statements) =>
-      (await statements.takeRelayLock()) ? { value: await work() } : undefined,
-    );
+    const result = await deps.outbox.withRelaysPaused(work, { waitMs: PAUSE_WAIT_MS });
     if (result) return result.value;
-    if (attempt >= LOCK_ATTEMPTS) {
+    if (attempt >= PAUSE_ATTEMPTS) {
       throw new ConfigError([
         `cannot change the partition count of ${topic}: another mm-relay keeps publishing; stop the other relays first`,
       ]);
     }
-    await deps.sleep(LOCK_PAUSE_MS);
+    await deps.sleep(PAUSE_GAP_MS);
   }
 };
 
@@ -83,7 +83,7 @@ const settleTopic = async (deps: PartitionSwitchDeps, topic: string, wanted: num
     logger.info(`Topic ${topic}: recorded ${wanted} partitions`, { topic, partitions: wanted });
     return;
   }
-  const blockers = await withRelayLock(deps, topic, async () => {
+  const blockers = await withRelaysPaused(deps, topic, async () => {
     const found = await undrained(bus, deps.outbox, topic, recorded);
     if (found.length === 0) await bus.setPartitions(topic, wanted);
     return found;

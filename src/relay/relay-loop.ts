@@ -1,13 +1,21 @@
 // The relay's main loop. States: `starting` -> `running` (drain batches back to back while they come
 // back full, then wait for a notification or the poll interval) <-> `retrying` (a dependency failed
 // transiently: the batch rolled back, probe it with capped backoff and jitter, forever) -> `stopped`.
-// Several relays may run: the outbox lock lets one drain a batch at a time; the others stand by and
-// poll, so whoever holds the lock is the leader of that batch and per-aggregate order holds.
+// Several relays run at once, each draining the outbox partitions it holds by lease (its claim scope):
+// each partition has one relay at a time, so per-aggregate order holds.
 import { type BackoffPolicy, backoffDelay } from '../core/backoff.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
-import { coerceError, ErrorCodes, isTransient, type MmError, type TransientError } from '../core/errors.ts';
+import {
+  coerceError,
+  ErrorCodes,
+  FencedError,
+  isTransient,
+  type MmError,
+  type TransientError,
+} from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Bus } from '../ports/bus.ts';
+import type { ClaimScope } from '../ports/outbox.ts';
 import type { Store } from '../ports/store.ts';
 import { applyBatchReport } from './batch-effects.ts';
 import { drainOutbox } from './drain-outbox.ts';
@@ -16,8 +24,6 @@ import type { PartitionRouter } from './partition-router.ts';
 import { type BatchReport, createBatchPublisher, type PublishPolicy } from './publish-batch.ts';
 import type { Trimmer } from './trimmer.ts';
 import { createWakeSignal } from './wake-signal.ts';
-
-export type RelayRole = 'starting' | 'leader' | 'standby';
 
 export type Outage = {
   /** What failed, as operators say it: `Redis`, `Database`, or `Relay` for anything else. */
@@ -30,7 +36,6 @@ export type Outage = {
 
 export type RelayStatus = {
   readonly state: 'starting' | 'running' | 'retrying' | 'stopped';
-  readonly role: RelayRole;
   readonly outage: Outage | undefined;
   readonly lastBatchAt: number | undefined;
 };
@@ -50,6 +55,10 @@ export type RelayLoopOptions = {
   readonly pollIntervalMs: number;
   /** Routes rows to their partition streams; absent: each row to its topic's own stream. */
   readonly router?: PartitionRouter;
+  /** The partitions this relay may claim now, and its leases on them; absent: all of them, unfenced. */
+  readonly scope?: () => ClaimScope;
+  /** A drain found a lease of its scope lost: learn what is still held before the next one. */
+  readonly onFenced?: () => Promise<void>;
   /** Runs once before the first drain (retried like a drain); a configuration error ends the loop. */
   readonly beforeFirstDrain?: () => Promise<void>;
   /** Called when the loop ended on an error it cannot retry (a configuration error). */
@@ -89,7 +98,6 @@ export const createRelayLoop = (options: RelayLoopOptions): RelayLoop => {
   const doorbell = createWakeSignal();
   const abort = new AbortController();
   let state: RelayStatus['state'] = 'starting';
-  let role: RelayRole = 'starting';
   let outage: Outage | undefined;
   let lastBatchAt: number | undefined;
   let running: Promise<void> | undefined;
@@ -100,6 +108,13 @@ export const createRelayLoop = (options: RelayLoopOptions): RelayLoop => {
    */
   const drainOnce = async (): Promise<boolean> => {
     const { router } = options;
+    const scope = options.scope?.();
+    if (scope && scope.partitions.length === 0) {
+      // Nothing held (more relays than partitions, or not yet balanced): nothing to claim.
+      doorbell.clear();
+      await options.trimmer.maybeTrim();
+      return false;
+    }
     const publisher = createBatchPublisher(bus, options.policy, clock.now, router?.route);
     const published: Array<{ report: BatchReport; durationS: number }> = [];
     let claimed = 0;
@@ -111,7 +126,8 @@ export const createRelayLoop = (options: RelayLoopOptions): RelayLoop => {
           maxBatches: options.batchesPerCommit,
           // Notifications that came before the drain looked are answered by this drain.
           beforeLook: () => doorbell.clear(),
-          ...(router ? { onLeader: router.refresh } : {}),
+          ...(scope ? { scope } : {}),
+          ...(router ? { onJoined: router.refresh } : {}),
         },
         async (rows) => {
           claimed += rows.length;
@@ -121,8 +137,8 @@ export const createRelayLoop = (options: RelayLoopOptions): RelayLoop => {
           return result.outcome;
         },
       );
-      role = drained.leader ? 'leader' : 'standby';
-      metrics.leader(drained.leader);
+      // The counts read for this drain: one another relay changed stops this one (exit 78).
+      if (router && !drained.paused) await router.verify();
       if (drained.claimed > 0) {
         lastBatchAt = clock.now();
         const effects = {
@@ -137,7 +153,7 @@ export const createRelayLoop = (options: RelayLoopOptions): RelayLoop => {
         }
       }
       await options.trimmer.maybeTrim();
-      return drained.leader && drained.batches > 0 && drained.claimed >= options.batchSize * drained.batches;
+      return !drained.paused && drained.batches > 0 && drained.claimed >= options.batchSize * drained.batches;
     } catch (error) {
       if (claimed > 0) metrics.batchFailed(claimed);
       throw error;
@@ -187,12 +203,6 @@ export const createRelayLoop = (options: RelayLoopOptions): RelayLoop => {
   };
 
   const waitForWork = async (): Promise<void> => {
-    if (role === 'standby') {
-      // Notifications would have every standby race the leader for the lock; polling is enough.
-      await clock.sleep(options.pollIntervalMs, abort.signal);
-      doorbell.clear();
-      return;
-    }
     await doorbell.wait(options.pollIntervalMs, abort.signal);
   };
 
@@ -213,6 +223,12 @@ export const createRelayLoop = (options: RelayLoopOptions): RelayLoop => {
         if (!full && !abort.signal.aborted) await waitForWork();
       } catch (thrown) {
         const error = coerceError(thrown);
+        if (error instanceof FencedError) {
+          // Nothing was published: the drain rolled back before its first batch went out.
+          logger.warn(`Relay drain stopped: ${error.message}; the partition's new owner publishes it`);
+          await options.onFenced?.();
+          continue;
+        }
         if (isFatal(error)) {
           logger.error(`mm-relay cannot go on: ${error.message}`);
           options.onFatal?.(error);
@@ -241,6 +257,6 @@ export const createRelayLoop = (options: RelayLoopOptions): RelayLoop => {
       else await Promise.race([running, clock.sleep(budget)]);
     },
     wake: () => doorbell.ring(),
-    status: () => ({ state, role, outage, lastBatchAt }),
+    status: () => ({ state, outage, lastBatchAt }),
   };
 };

@@ -1,6 +1,9 @@
-// mm-relay as a long-lived part: the outbox-to-stream loop, the backlog sampler and the notification
-// subscription, behind the service part every service shares (health, metrics, listener, stop).
+// mm-relay as a long-lived part: the outbox-to-stream loop over the partitions it leases, the backlog
+// sampler and the notification subscription, behind the service part every service shares (health,
+// metrics, listener, stop).
+import { randomBytes } from 'node:crypto';
 import type { Registry } from 'prom-client';
+import { defaultServiceName } from '../core/announce.ts';
 import { type BackoffPolicy, backoffDelay } from '../core/backoff.ts';
 import { withDeadline } from '../core/bounded.ts';
 import { ensureDeadLetterStreamsSoon } from '../core/dead-letter-streams.ts';
@@ -19,6 +22,7 @@ import { createRelayMetrics } from './metrics.ts';
 import { createPartitionRouter } from './partition-router.ts';
 import { settlePartitions } from './partition-switch.ts';
 import { createRelayLoop, type RelayStatus } from './relay-loop.ts';
+import { createRelayPartitions } from './relay-partitions.ts';
 import type { RetentionLimits } from './retention.ts';
 import { createTrimmer } from './trimmer.ts';
 import { createUnlistedTopics } from './unlisted-topics.ts';
@@ -39,6 +43,7 @@ export type RelayOptions = Pick<
   | 'port'
   | 'topics'
   | 'partitions'
+  | 'leaseMs'
   | 'batchSize'
   | 'batchesPerCommit'
   | 'pollIntervalMs'
@@ -56,6 +61,8 @@ export type RelayOptions = Pick<
   | 'backlogWarn'
   | 'backlogAgeWarnS'
 > & {
+  /** Holds this relay's partition leases (default: `<host>-<pid>-<random>`). */
+  readonly name?: string;
   readonly healthIntervalMs?: number;
   readonly backlogSampleMs?: number;
   readonly transientBackoff?: BackoffPolicy;
@@ -66,6 +73,9 @@ export type RelayOptions = Pick<
  * `failed` resolves with the error that ended the relay for good (a --partitions change refused).
  */
 export type Relay = ServicePart & { status(): RelayStatus; failed(): Promise<Error> };
+
+const describeHeld = (held: ReadonlyArray<{ partition: number }>): string =>
+  held.length === 0 ? 'none (yet)' : held.map((p) => p.partition).join(', ');
 
 export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
   const logger = deps.logger.child({ service: 'relay' });
@@ -89,6 +99,17 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
   });
   const unlisted = createUnlistedTopics(options.topics);
   const router = createPartitionRouter(deps.bus, options);
+  const partitions = createRelayPartitions({
+    leases: deps.store.leases,
+    // Relays in one process (tests, drills) need names of their own.
+    name: options.name ?? `${defaultServiceName()}-${randomBytes(2).toString('hex')}`,
+    count: options.partitions,
+    leaseMs: options.leaseMs,
+    logger,
+    now: Date.now,
+    onTaken: () => loop.wake(),
+  });
+  metrics.partitions(() => partitions.held(Date.now()).length, options.partitions);
   let fail: (error: Error) => void = () => {};
   const failure = new Promise<Error>((resolve) => {
     fail = resolve;
@@ -113,8 +134,20 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
         options.partitions,
       );
       metrics.trackStreams(await streamsOfTopics(deps.bus, options.topics));
+      // Only now: a relay refused a --partitions change never takes partitions from the others.
+      await partitions.start();
+      logger.info(
+        `mm-relay ${partitions.name} drains outbox partitions ${describeHeld(partitions.held(Date.now()))} of ${options.partitions}`,
+        { relay: partitions.name, partitions: options.partitions },
+      );
     },
-    onFatal: fail,
+    scope: () => partitions.scope(Date.now()),
+    onFenced: partitions.tick,
+    onFatal: (error) => {
+      // Its partitions go to the other relays now, not when the process gets around to stopping.
+      void partitions.stop();
+      fail(error);
+    },
     batchSize: options.batchSize,
     batchesPerCommit: options.batchesPerCommit,
     pollIntervalMs: options.pollIntervalMs,
@@ -166,7 +199,7 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
         ],
       }),
       outboxCheck(() => sampler.read(BACKLOG_FRESH_MS), options),
-      relayCheck(loop.status),
+      relayCheck(loop.status, partitions),
       unlisted.check,
 
       retentionCheck(trimmer.status, limits),
@@ -193,8 +226,9 @@ export const createRelay = (deps: RelayDeps, options: RelayOptions): Relay => {
         logger.warn('mm-relay: the batch in flight did not finish in time; it rolls back and is sent again');
       }
       const left = Math.max(100, (deadline ?? Date.now() + 5_000) - Date.now());
+      // After the loop: the other relays take the partitions over at their next tick.
       await withDeadline(
-        Promise.allSettled([sampler.stop(), trimmer.stop(), unwatch?.()]),
+        Promise.allSettled([partitions.stop(), sampler.stop(), trimmer.stop(), unwatch?.()]),
         left,
         'relay helpers',
       ).catch(() => {});

@@ -1,7 +1,7 @@
 // Runs mm-relay until SIGTERM/SIGINT: then the batch in flight finishes, connections close, and the
 // process exits 0, all within --shutdown-timeout-ms (a batch cut short rolls back and is sent again).
 import type { Registry } from 'prom-client';
-import type { Announcement } from '../core/announce.ts';
+import { type Announcement, defaultServiceName } from '../core/announce.ts';
 import type { Logger } from '../core/logger.ts';
 import { runUntilSignal } from '../core/serve-part.ts';
 import type { Bus } from '../ports/bus.ts';
@@ -16,7 +16,11 @@ export const runRelay = async (
   deps: { ports: RelayPorts; logger: Logger; registry: Registry; announce?: Announcement },
 ): Promise<void> => {
   const { ports, logger } = deps;
-  const relay = createRelay({ store: ports.store, bus: ports.bus, logger, registry: deps.registry }, config);
+  // Its partition leases are held under the name it announces itself by.
+  const relay = createRelay(
+    { store: ports.store, bus: ports.bus, logger, registry: deps.registry },
+    { ...config, name: deps.announce?.name ?? defaultServiceName() },
+  );
   await runUntilSignal(relay, {
     logger,
     close: ports.close,

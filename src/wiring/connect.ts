@@ -9,7 +9,6 @@ import { createRedisBus } from '../adapters/redis/bus.ts';
 import { openRedisClient } from '../adapters/redis/client.ts';
 import { createRedisServiceRegistry } from '../adapters/redis/service-registry.ts';
 import { openLocalPorts } from '../adapters/sqlite/local-ports.ts';
-import { relayLockFile } from '../adapters/sqlite/store/outbox/relay-lock.ts';
 import type { BusFaults } from '../adapters/sqlite/streams/bus.ts';
 import type { Deployment } from '../core/config.ts';
 import { ConfigError, NotFoundError } from '../core/errors.ts';
@@ -103,10 +102,3 @@ export const requireStore = (ports: Ports): Store => {
   if (!ports.store) throw new ConfigError(['--database-url (DATABASE_URL) is required for this command']);
   return ports.store;
 };
-
-/**
- * Files local mode keeps beside its SQLite file after the last process closed it (the relay lock).
- * Only a process that had the file to itself (a drill) may remove them: deleting a lock file another
- * process holds would let a third take the lock too.
- */
-export const localSideFiles = (file: string): string[] => [relayLockFile(file)];

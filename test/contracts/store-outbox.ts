@@ -1,6 +1,7 @@
-// Store contract cases: the outbox (claim order, retries, hold-back, relay lock, backlog, watch).
+// Store contract cases: the outbox (claim order, retries, hold-back, concurrent claims, backlog, watch).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { ConflictError } from '../../src/core/errors.ts';
 import { uuidv7 } from '../../src/core/ids.ts';
 import type { NewOutboxEvent, OutboxRow } from '../../src/ports/outbox.ts';
@@ -59,18 +60,18 @@ export const storeOutboxCases = (t: StoreKit): void => {
         seen.push(rows.map((r) => r.eventId));
         return { retry: [] };
       });
-      assert.deepEqual(first, { leader: true, claimed: 3, batches: 1 });
+      assert.deepEqual(first, { paused: false, claimed: 3, batches: 1 });
       const second = await t.drain({ limit: 3 }, async (rows) => {
         seen.push(rows.map((r) => r.eventId));
         return { retry: [] };
       });
-      assert.deepEqual(second, { leader: true, claimed: 2, batches: 1 });
+      assert.deepEqual(second, { paused: false, claimed: 2, batches: 1 });
       assert.deepEqual(seen, [
         events.slice(0, 3).map((e) => e.eventId),
         events.slice(3).map((e) => e.eventId),
       ]);
       assert.deepEqual(await t.drain({ limit: 3 }, async () => ({ retry: [] })), {
-        leader: true,
+        paused: false,
         claimed: 0,
         batches: 0,
       });
@@ -84,7 +85,7 @@ export const storeOutboxCases = (t: StoreKit): void => {
         seen.push(rows.map((r) => r.eventId));
         return { retry: [] };
       });
-      assert.deepEqual(result, { leader: true, claimed: 5, batches: 3 });
+      assert.deepEqual(result, { paused: false, claimed: 5, batches: 3 });
       assert.deepEqual(seen, [
         events.slice(0, 2).map((e) => e.eventId),
         events.slice(2, 4).map((e) => e.eventId),
@@ -131,7 +132,7 @@ export const storeOutboxCases = (t: StoreKit): void => {
       const firstFailure = await t.drain({ limit: 10 }, async (rows) => ({
         retry: [{ id: (rows[0] as OutboxRow).id, error: 'boom', nextAttemptAt: new Date(Date.now() - 1) }],
       }));
-      assert.deepEqual(firstFailure, { leader: true, claimed: 2, batches: 1 });
+      assert.deepEqual(firstFailure, { paused: false, claimed: 2, batches: 1 });
       const [again] = await t
         .drain({ limit: 10 }, async (rows) => ({
           retry: [
@@ -196,9 +197,9 @@ export const storeOutboxCases = (t: StoreKit): void => {
       assert.equal((await t.store.outbox.backlog()).count, 2);
     });
 
-    it('lets one relay drain at a time: a concurrent drain gets leader: false', async () => {
-      // b:1 stays due and unclaimed while the first drain holds the lock: still not for another relay.
-      await insert(event('a', 1), event('a', 2), event('b', 1));
+    it('never hands a row to two relay transactions: a claim meeting rows another holds waits for its end', async () => {
+      const b1 = event('b', 1);
+      await insert(event('a', 1), event('a', 2), b1);
       const other = await t.fixture.another();
       const held = gate();
       const entered = gate();
@@ -209,20 +210,20 @@ export const storeOutboxCases = (t: StoreKit): void => {
       });
       await entered.wait;
       try {
-        const same = await t.drain({ limit: 10 }, async () => assert.fail('claimed twice'));
-        const elsewhere = await drainOutbox(other.outbox, { limit: 10 }, async () =>
-          assert.fail('claimed twice'),
-        );
-        assert.deepEqual(same, { leader: false, claimed: 0, batches: 0 });
-        assert.deepEqual(elsewhere, { leader: false, claimed: 0, batches: 0 });
-        held.open();
-        assert.deepEqual(await first, { leader: true, claimed: 2, batches: 1 });
-        await insert(event('a', 3));
-        assert.deepEqual(await drainOutbox(other.outbox, { limit: 10 }, async () => ({ retry: [] })), {
-          leader: true,
-          claimed: 2,
-          batches: 1,
+        const seen: string[] = [];
+        let done = false;
+        const elsewhere = drainOutbox(other.outbox, { limit: 10 }, async (rows) => {
+          seen.push(...rows.map((r) => r.eventId));
+          return { retry: [] };
+        }).finally(() => {
+          done = true;
         });
+        await delay(100);
+        assert.equal(done, false, 'the second claim waits for the first transaction');
+        held.open();
+        assert.deepEqual(await first, { paused: false, claimed: 2, batches: 1 });
+        assert.deepEqual(await elsewhere, { paused: false, claimed: 1, batches: 1 });
+        assert.deepEqual(seen, [b1.eventId]);
       } finally {
         held.open();
         await other.close();
@@ -236,7 +237,7 @@ export const storeOutboxCases = (t: StoreKit): void => {
         calls.push(`handle ${rows.length}`);
         return { retry: [] };
       });
-      assert.deepEqual(result, { leader: true, claimed: 2, batches: 1 });
+      assert.deepEqual(result, { paused: false, claimed: 2, batches: 1 });
       assert.deepEqual(calls, ['look', 'handle 2']);
     });
 

@@ -39,7 +39,7 @@ export const openLocalPorts = async (options: LocalPortsOptions): Promise<LocalP
   };
   // One connection for both, so an in-memory database is the same one for the store and the shim.
   const connection = await acquireConnection(open);
-  const store = createSqliteStore(connection.retain(), open);
+  const store = createSqliteStore(connection.retain());
   const bus = createSqliteBus(connection, options.faults ? { faults: options.faults } : {});
   const ports: LocalPorts = {
     store,

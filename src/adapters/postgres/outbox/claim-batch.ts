@@ -1,7 +1,8 @@
 // Postgres claimBatch (mirrors sqlite/store/outbox/claim-batch.ts): due rows deleted and returned in one
 // statement, sent at once so the relay can pipeline the next claim behind the batch it publishes.
 import type postgres from 'postgres';
-import type { OutboxRow } from '../../../ports/outbox.ts';
+import type { ClaimScope, OutboxRow } from '../../../ports/outbox.ts';
+import { pgArray } from '../arrays.ts';
 
 type ClaimedRecord = {
   id: string;
@@ -42,12 +43,19 @@ const toRow = (record: ClaimedRecord): OutboxRow => ({
  * `execute()` sends it now: statements of a transaction run in the order sent.
  * A time JavaScript cannot hold (toISOString would throw and roll the whole drain back) also comes as
  * Postgres's text: the relay dead-letters the row, and that text writes it back unchanged.
+ * A scope keeps the claim to its partitions; the walk stays on the primary key, in id order, skipping
+ * the rows of other relays' partitions.
  */
-export const claimBatch = (tx: postgres.TransactionSql, limit: number): Promise<OutboxRow[]> =>
+export const claimBatch = (
+  tx: postgres.TransactionSql,
+  limit: number,
+  scope: ClaimScope | undefined,
+): Promise<OutboxRow[]> =>
   tx<ClaimedRecord[]>`
     delete from outbox where id = any(array(
       select o.id from outbox o
       where o.next_attempt_at <= now()
+        ${scope ? tx`and o.partition_hash % ${scope.count}::int = any(${pgArray(scope.partitions)}::int[])` : tx``}
         and not exists (
           select 1 from outbox held
           where held.attempts > 0 and held.next_attempt_at > now()

@@ -1,12 +1,26 @@
-// Postgres takeRelayLock (mirrors sqlite/store/outbox/relay-lock.ts): a transaction-scoped advisory
-// lock shared by every relay of a database, tried without waiting. COMMIT or ROLLBACK releases it, and
-// so does the server when the holder's connection dies; it is re-entrant for its holder.
+// Postgres relay lock (SQLite needs none: its drains already hold the file's write lock): a
+// transaction-scoped advisory lock that every relay transaction shares, tried without waiting, and that
+// a partition-count switch takes alone, queueing ahead of new sharers until the drains in flight end.
+// COMMIT or ROLLBACK releases it, and so does the server when the holder's connection dies.
 import type postgres from 'postgres';
 
 const RELAY_LOCK = { space: 0x6d6d, key: 1 } as const;
 
-export const takeRelayLock = async (tx: postgres.TransactionSql): Promise<boolean> => {
+/** False at once while a switch holds the lock or waits for it (a waiter queues ahead of sharers). */
+export const shareRelayLock = async (tx: postgres.TransactionSql): Promise<boolean> => {
   const [lock] = await tx<{ held: boolean }[]>`
-    select pg_try_advisory_xact_lock(${RELAY_LOCK.space}, ${RELAY_LOCK.key}) as held`;
+    select pg_try_advisory_xact_lock_shared(${RELAY_LOCK.space}, ${RELAY_LOCK.key}) as held`;
   return lock?.held === true;
+};
+
+/** Waits up to `waitMs` for the sharers to end; false when they did not. */
+export const takeRelayLockAlone = async (tx: postgres.TransactionSql, waitMs: number): Promise<boolean> => {
+  await tx.unsafe(`set local lock_timeout = ${Math.max(1, Math.trunc(waitMs))}`);
+  try {
+    await tx`select pg_advisory_xact_lock(${RELAY_LOCK.space}, ${RELAY_LOCK.key})`;
+    return true;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === '55P03') return false;
+    throw error;
+  }
 };

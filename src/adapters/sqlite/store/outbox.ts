@@ -1,18 +1,18 @@
 // SQLite side of the outbox port (mirrors adapters/postgres/outbox.ts): the statement files of outbox/
 // handed out inside one relay transaction; the policy that strings them together is the relay's.
 import { MmError } from '../../../core/errors.ts';
-import type { OutboxRelay, OutboxWriter, RelayStatements } from '../../../ports/outbox.ts';
+import type { ClaimScope, OutboxRelay, OutboxWriter, RelayStatements } from '../../../ports/outbox.ts';
 import type { SqliteConnection } from '../driver/connection.ts';
 import type { SqliteDriver } from '../driver/driver.ts';
 import { translateSqliteError } from '../driver/errors.ts';
+import { createSqliteFences } from './leases.ts';
 import { claimBatch, isAnythingDue } from './outbox/claim-batch.ts';
 import { readDeadRow, releaseDeadRow } from './outbox/dead-rows.ts';
 import { insertEvents } from './outbox/insert-events.ts';
 import { readBacklog } from './outbox/read-backlog.ts';
 import { reinstateRows } from './outbox/reinstate-rows.ts';
-import type { RelayLock } from './outbox/relay-lock.ts';
 import { watchInserts } from './outbox/watch-inserts.ts';
-import type { TxScope } from './scope.ts';
+import { createTxScope, type TxScope } from './scope.ts';
 
 export const createSqliteOutboxWriter = (scope: TxScope): OutboxWriter => ({
   insert: async (events) => {
@@ -22,55 +22,65 @@ export const createSqliteOutboxWriter = (scope: TxScope): OutboxWriter => ({
   },
 });
 
-/** Statements of a relay transaction that holds the relay lock but found nothing due: no write lock taken. */
+/** Statements of a relay transaction that found nothing due in its scope: no write lock taken. */
 const idle: RelayStatements = {
-  takeRelayLock: async () => true,
+  joinRelays: async () => true,
   claimBatch: async () => [],
   reinstate: async () => {
     throw new MmError('INTERNAL', 'nothing was claimed in this relay transaction');
   },
 };
 
-/** Statements of a relay transaction that did not get the relay lock. */
-const standby: RelayStatements = {
-  takeRelayLock: async () => false,
-  claimBatch: async () => {
-    throw new MmError('INTERNAL', 'a claim needs the relay lock');
-  },
-  reinstate: async () => {
-    throw new MmError('INTERNAL', 'a claim needs the relay lock');
-  },
+/**
+ * Inside the file's write transaction, which SQLite serialises: no take of the scope's leases (a write)
+ * can slip in before the commit, and no partition switch (withRelaysPaused) runs meanwhile.
+ */
+const writing = (db: SqliteDriver, scope: ClaimScope | undefined): RelayStatements => {
+  let joined: Promise<boolean> | undefined;
+  return {
+    joinRelays: () => {
+      joined ??= scope
+        ? createSqliteFences(
+            createTxScope(
+              db,
+              () => true,
+              () => {},
+            ),
+          )
+            .assertHeld(scope.fences)
+            .then(() => true)
+        : Promise.resolve(true);
+      return joined;
+    },
+    claimBatch: ({ limit }) => claimBatch(db, limit, scope),
+    reinstate: async (rows) => {
+      try {
+        reinstateRows(db, rows);
+      } catch (error) {
+        throw translateSqliteError(error, 'database');
+      }
+    },
+  };
 };
-
-const writing = (db: SqliteDriver): RelayStatements => ({
-  takeRelayLock: async () => true,
-  claimBatch: ({ limit }) => claimBatch(db, limit),
-  reinstate: async (rows) => {
-    try {
-      reinstateRows(db, rows);
-    } catch (error) {
-      throw translateSqliteError(error, 'database');
-    }
-  },
-});
 
 export const createSqliteOutboxRelay = (
   connection: SqliteConnection,
-  lock: RelayLock,
   watchers: Set<() => void>,
 ): OutboxRelay => ({
   // The file's write lock waits its turn and blocks every other writer of the file, so it is taken
-  // last: after the relay lock (which answers at once) and only when something is due (an idle relay
-  // polls often). The relay lock is released after the commit, so the next relay sees the outcome.
-  withRelayTransaction: async (work) => {
-    if (!(await lock.tryAcquire())) return work(standby);
-    try {
-      if (!(await connection.read(isAnythingDue, 'database'))) return await work(idle);
-      return await connection.transaction((db) => work(writing(db)), 'database');
-    } finally {
-      lock.release();
-    }
+  // only when something of the scope is due (an idle relay polls often). Relays on one file take
+  // turns: each drain holds the write lock from its first claim to its commit.
+  withRelayTransaction: async (work, scope) => {
+    if (scope?.partitions.length === 0) return work(idle);
+    if (!(await connection.read((db) => isAnythingDue(db, scope), 'database'))) return work(idle);
+    return connection.transaction((db) => work(writing(db, scope)), 'database');
   },
+
+  // The bus of local mode shares this connection, so what `work` reads and writes of the streams
+  // joins the write transaction that keeps every drain out.
+  withRelaysPaused: async (work) => ({
+    value: await connection.transaction(() => work(), 'database'),
+  }),
 
   backlog: (options = {}) => connection.read((db) => readBacklog(db, options.topic), 'database'),
 

@@ -12,7 +12,6 @@ import { numberedValues } from '../driver/sql-values.ts';
 import { createSqliteFences, createSqliteLeases } from './leases.ts';
 import { createSqliteLedgerReader, createSqliteLedgerWriter } from './ledger.ts';
 import { createSqliteLintProfiles } from './lint-profiles.ts';
-import { createRelayLock } from './outbox/relay-lock.ts';
 import { createSqliteOutboxRelay, createSqliteOutboxWriter } from './outbox.ts';
 import { connectionRunner, createSqliteParking, scopeRunner } from './parking.ts';
 import { createTxScope, type TxScope } from './scope.ts';
@@ -55,11 +54,7 @@ const createTx = (connection: SqliteConnection, db: SqliteDriver, isOpen: () => 
 };
 
 /** Creates the store over an acquired connection, which it releases on close. */
-export const createSqliteStore = (
-  connection: SqliteConnection,
-  options: Pick<AcquireOptions, 'driver' | 'nativeBinding'> = {},
-): Store => {
-  const lock = createRelayLock(connection.file, options);
+export const createSqliteStore = (connection: SqliteConnection): Store => {
   const watchers = new Set<() => void>();
   let closed = false;
   return {
@@ -73,7 +68,7 @@ export const createSqliteStore = (
           open = false;
         }
       }, 'database'),
-    outbox: createSqliteOutboxRelay(connection, lock, watchers),
+    outbox: createSqliteOutboxRelay(connection, watchers),
     ledger: createSqliteLedgerReader(connection),
     leases: createSqliteLeases(connection),
     parking: createSqliteParking(connectionRunner(connection)),
@@ -90,7 +85,6 @@ export const createSqliteStore = (
       if (closed) return;
       closed = true;
       for (const stop of [...watchers]) stop();
-      lock.close();
       await connection.release();
     },
   };
@@ -104,7 +98,7 @@ export type SqliteStoreOptions = AcquireOptions & {
 /** Opens `file` (shared with any other store or shim of this process on it) and migrates it. */
 export const openSqliteStore = async (options: SqliteStoreOptions): Promise<Store> => {
   const connection = await acquireConnection(options);
-  const store = createSqliteStore(connection, options);
+  const store = createSqliteStore(connection);
   if (options.migrate !== false) {
     try {
       await store.migrate();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { partitionResources, wantedResources } from './assignment.ts';
+import { partitionResources, wantedResources } from './partition-assignment.ts';
 
 describe('partition assignment', () => {
   it('lists every partition stream of the topics whose count is known, topic by topic', () => {

@@ -1,7 +1,7 @@
-// Which partitions a consumer wants: every member of a group computes the same answer from the same
-// member list, so the partitions split evenly without any coordinator. Leases make the split safe
+// Which partitions a member of a lease group wants (a consumer, a relay): every member of a group
+// computes the same answer from the same member list, so the partitions split evenly without any coordinator. Leases make the split safe
 // while members disagree (one sees a join before another does).
-import { partitionStreams } from '../core/partitions.ts';
+import { partitionStreams } from './partitions.ts';
 
 /** Every partition stream of the topics, in one order all members agree on: topic, then partition. */
 export const partitionResources = (

@@ -1,15 +1,17 @@
-// Which partitions this consumer owns, by lease. Every tick (a third of --lease-ms) it announces
-// itself, renews the leases it holds, takes the free ones it wants and marks the ones it no longer
-// wants; the consumer loop takes new partitions over, releases unwanted ones once no batch of theirs
-// is in flight, and drops lost ones.
+// Which partitions a member of a lease group owns (a consumer its group's partition streams, a relay
+// its outbox partitions), by lease. Every tick (a third of --lease-ms) it announces itself, renews the
+// leases it holds, takes the free ones it wants and marks the ones it no longer wants; the member's
+// loop takes new partitions over, releases unwanted ones once no batch of theirs is in flight, and
+// drops lost ones.
 //
-// A partition's states: new (taken, not yet taken over: its pending entries come first) -> active
-// (read and applied) -> unwanted (still owned and renewed until the loop releases it); any of them
-// -> lost (a renewal failed to keep the token: another consumer may own it now).
-import { coerceError } from '../core/errors.ts';
-import type { Logger } from '../core/logger.ts';
+// A partition's states: new (taken, not yet taken over: a consumer's pending entries come first) ->
+// active (worked on) -> unwanted (still owned and renewed until the loop releases it); any of them
+// -> lost (a renewal failed to keep the token: another member may own it now).
+
 import type { LeaseFence, LeaseStore } from '../ports/leases.ts';
-import { wantedResources } from './assignment.ts';
+import { coerceError } from './errors.ts';
+import type { Logger } from './logger.ts';
+import { wantedResources } from './partition-assignment.ts';
 
 export type PartitionStatus = 'new' | 'active' | 'unwanted';
 
@@ -89,7 +91,7 @@ export const createOwnership = (options: OwnershipOptions): Ownership => {
     // Released or dropped by the loop while the renewal was on its way: leave it so.
     if (before && !held) return;
     if (!lease) {
-      if (held) lose(stream, 'another consumer holds it');
+      if (held) lose(stream, 'another member holds it');
       return;
     }
     const fence: LeaseFence = { group, resource: stream, holder: name, token: lease.token };

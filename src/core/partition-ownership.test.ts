@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { silentLogger } from '../core/logger.ts';
 import type { Lease, LeaseStore } from '../ports/leases.ts';
-import { createOwnership } from './ownership.ts';
+import { silentLogger } from './logger.ts';
+import { createOwnership } from './partition-ownership.ts';
 
 /** One member's leases in memory; `acquire` can be held back to interleave a renewal with the loop. */
 const leaseStore = (members: () => string[] = () => ['c1']) => {

@@ -36,7 +36,10 @@ export type Ownership = {
   /** What changed since the last call: partitions to take over, partitions to forget. */
   changes(): OwnershipChanges;
   activate(stream: string): void;
-  /** Active partitions with time left on their lease (reads stop well before a lease runs out). */
+  /**
+   * Active partitions with time left on their lease (reads stop well before a lease runs out); not
+   * unwanted ones: their pending and parked work is left to the next owner.
+   */
   readable(now: number): string[];
   /** How long a read may block so that every readable lease outlives it. */
   readBudget(now: number): number;
@@ -79,7 +82,8 @@ export const createOwnership = (options: OwnershipOptions): Ownership => {
     logger.warn(`lost the lease on ${stream} (${why}); its work is left to the new owner`, { stream });
   };
 
-  const take = async (stream: string, status: PartitionStatus | undefined): Promise<void> => {
+  /** Takes or renews the lease; `keep`: still wanted (undefined for a new take). */
+  const take = async (stream: string, keep: boolean | undefined): Promise<void> => {
     const sentAt = options.now();
     const before = owned.get(stream);
     const lease = await leases.acquire(group, stream, name, leaseMs);
@@ -95,11 +99,15 @@ export const createOwnership = (options: OwnershipOptions): Ownership => {
       // Our lease ran out and was taken again: someone may have worked in between; start over.
       lose(stream, `it expired; token ${held.fence.token} -> ${lease.token}`);
     }
+    // The status as it is now: the loop may have taken the partition over (activated it) while the
+    // renewal was on its way, and a status read before the renewal would undo that for good.
     const current = owned.get(stream);
+    const status: PartitionStatus =
+      current === undefined || current.status === 'new' ? 'new' : keep === false ? 'unwanted' : 'active';
     const next: OwnedPartition = {
       stream,
       fence,
-      status: current ? (status ?? current.status) : 'new',
+      status,
       deadline: sentAt + leaseMs,
       expiresAt: lease.expiresAt,
     };
@@ -115,11 +123,7 @@ export const createOwnership = (options: OwnershipOptions): Ownership => {
       await leases.heartbeat(group, name, leaseMs);
       members = (await leases.members(group)).map((m) => m.member).sort();
       const wanted = new Set(wantedResources(resources, members, name));
-      for (const [stream, partition] of [...owned]) {
-        const keep = wanted.has(stream);
-        const status = partition.status === 'new' ? 'new' : keep ? 'active' : 'unwanted';
-        await take(stream, status);
-      }
+      for (const stream of [...owned.keys()]) await take(stream, wanted.has(stream));
       for (const stream of wanted) if (!owned.has(stream)) await take(stream, undefined);
       if (failing) logger.info('leases renewed again');
       failing = false;
@@ -130,8 +134,12 @@ export const createOwnership = (options: OwnershipOptions): Ownership => {
     }
   };
 
+  // Not the unwanted ones: the loop releases a partition once no read of it is in flight, and under
+  // steady load a read is always in flight while the partition is still read.
   const readable = (now: number): string[] =>
-    [...owned.values()].filter((p) => p.status !== 'new' && p.deadline - now > margin).map((p) => p.stream);
+    [...owned.values()]
+      .filter((p) => p.status === 'active' && p.deadline - now > margin)
+      .map((p) => p.stream);
 
   return {
     tick,

@@ -142,9 +142,13 @@ export const requireSession =
     return next();
   };
 
-/** Every POST carries the session's CSRF token in `_csrf` (form) or `x-csrf-token` (script). */
+// Reads. Anything else may change something: POST today, and whatever method a later route takes.
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Every POST (every request but a read) carries the session's CSRF token in `_csrf` (form) or
+ * `x-csrf-token` (script). */
 export const requireCsrf: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
-  if (c.req.method !== 'POST') return next();
+  if (SAFE_METHODS.has(c.req.method)) return next();
   const session = c.get('session');
   const type = c.req.header('content-type') ?? '';
   const form = type.includes('form') ? await c.req.parseBody() : {};

@@ -1,5 +1,6 @@
 // The CSRF checks of the console's guard, mounted as the console mounts them: a signed-in POST needs
-// its own session's token (form field or header), the sign-in form needs the token its page set.
+// its own session's token (form field or header), the sign-in form needs the token its page set;
+// and no sign-in with an empty token.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type Context, Hono } from 'hono';
@@ -61,7 +62,7 @@ const post = (
     body: form(body),
   });
 
-describe('console CSRF guard', () => {
+describe('console guard: CSRF tokens and sign-in', () => {
   it('refuses a POST without a CSRF token, and one with a wrong token, with 403', async () => {
     const { app, guard, done } = guardedApp();
     const session = guard.sessions.create('ada', 'operator');
@@ -162,5 +163,21 @@ describe('console CSRF guard', () => {
     const accepted = await signIn(preCookie, formToken);
     assert.equal(accepted.status, 303);
     assert.match(accepted.headers.get('set-cookie') ?? '', new RegExp(`${SESSION_COOKIE}=`));
+  });
+
+  it('lets nobody in with an empty token, even when an entry holds the hash of one', async () => {
+    const { guard } = guardedApp();
+    const app = new Hono<ConsoleEnv>();
+    mountSignIn(app, { ...guard, users: [{ name: 'eve', role: 'operator', hash: hashToken('') }] });
+    const page = await app.request('/sign-in');
+    const cookie = page.headers.get('set-cookie')?.split(';')[0] ?? '';
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1] ?? '';
+    const response = await app.request('/sign-in', {
+      method: 'POST',
+      headers: { 'content-type': FORM, cookie },
+      body: form({ _csrf: csrf, name: 'eve', token: '' }),
+    });
+    assert.equal(response.status, 401);
+    assert.doesNotMatch(response.headers.get('set-cookie') ?? '', new RegExp(`${SESSION_COOKIE}=`));
   });
 });

@@ -229,6 +229,12 @@ for (const mode of modes) {
         ],
       );
       assert.equal(fresh.healthy, '2 of 2');
+      const [listed] = (await registry.list()).filter((record) => record.name === 'relay-live');
+      assert.match(
+        cardOf(fresh.cards, 'relay-live').text,
+        new RegExp(`${live.url} relay-live · v${listed?.version} · up since 0 s ago · seen 0 s ago`),
+        'the card shows what the service registered: URL, name, version, start and last announce',
+      );
 
       // The quiet one loses its registry connection: it serves on, but its record is not refreshed.
       quietLink.sever();

@@ -14,6 +14,7 @@ import {
   GROUP,
   type MadeDeadLetter,
   mmDlq,
+  recordTopic,
   relayDeadLetter,
   TOPIC,
   userEvent,
@@ -39,8 +40,9 @@ describe('mm-dlq bulk operations', { skip: await skipUnless('postgres', 'redis')
   let bus: Bus;
   let run: ReturnType<typeof mmDlq>;
 
-  before(() => {
+  before(async () => {
     bus = createRedisBus(new Redis(redis.url), { keyPrefix: redis.prefix });
+    await recordTopic(bus);
     run = mmDlq({ redisUrl: redis.url, prefix: redis.prefix, databaseUrl: db.url });
   });
   after(() => bus.close());

@@ -46,12 +46,18 @@ export type MadeDeadLetter = {
   readonly originId?: string;
 };
 
+/** The topic recorded with one partition, unless a count is recorded: as the relay does at start. */
+export const recordTopic = async (bus: Bus, topic: string = TOPIC): Promise<void> => {
+  if ((await bus.partitions(topic)) === undefined) await bus.setPartitions(topic, 1);
+};
+
 /** A relay-stage dead letter: the event never reached its stream (e.g. over --max-event-bytes). */
 export const relayDeadLetter = async (
   bus: Bus,
   options: { event?: EventEnvelope; message?: string; errorClass?: string } = {},
 ): Promise<MadeDeadLetter> => {
   const event = options.event ?? userEvent();
+  await recordTopic(bus, event.topic);
   const at = new Date().toISOString();
   const fields = deadLetterFields(toStreamFields(event), {
     stage: 'relay',
@@ -73,6 +79,7 @@ export const consumerDeadLetter = async (
   options: { event?: EventEnvelope; message?: string; errorClass?: string; group?: string } = {},
 ): Promise<MadeDeadLetter> => {
   const event = options.event ?? userEvent({ payload: { broken: true } });
+  await recordTopic(bus, event.topic);
   const originId = await bus.add(event.topic, toStreamFields(event));
   const at = new Date().toISOString();
   const fields = deadLetterFields(toStreamFields(event), {

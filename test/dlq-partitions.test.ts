@@ -73,11 +73,29 @@ describe('mm-dlq reprocess onto partition streams', { skip: await skipUnless('re
     assert.equal(await bus.len(TOPIC), 0, 'nothing on the unpartitioned stream');
   });
 
-  it('without a recorded count, puts the event back on the topic itself', async () => {
-    const { id, event } = await deadOn('u2', TOPIC);
-    const result = await run(`reprocess --stream ${DLQ} --id ${id}`);
-    assert.equal(result.code, 0, result.stderr);
-    const entries = await bus.range(TOPIC);
-    assert.equal(entries.filter((e) => e.fields.event_id === event.eventId).length, 2);
+  it('without a recorded count, exits 66 naming where it looked, its dry run too, and publishes nothing', async () => {
+    const { id } = await deadOn('u2', TOPIC);
+    for (const command of [
+      `reprocess --stream ${DLQ} --id ${id}`,
+      `reprocess --stream ${DLQ} --id ${id} --dry-run`,
+    ]) {
+      const result = await run(command);
+      assert.equal(result.code, 66, `${command}: ${result.stdout}${result.stderr}`);
+      assert.match(
+        result.stderr,
+        new RegExp(`topic ${TOPIC} has no recorded partition count in Redis 127\\.0\\.0\\.1:\\d+`),
+      );
+    }
+    assert.equal((await bus.range(TOPIC)).length, 1, 'only the original entry');
+    const still = await run(`list --stream ${DLQ} --json`);
+    assert.equal(JSON.parse(still.stdout).length, 1, 'the dead letter stays open');
+  });
+
+  it('a dry run names the partition stream the current count sends the event to', async () => {
+    const { id } = await deadOn('u4', streamOfAggregate(TOPIC, 'u4', 2));
+    await bus.setPartitions(TOPIC, 3);
+    const dry = await run(`reprocess --stream ${DLQ} --id ${id} --dry-run`);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, new RegExp(`would publish to ${streamOfAggregate(TOPIC, 'u4', 3)}:`));
   });
 });

@@ -118,12 +118,22 @@ describe('mm-dlq in the wrong place (local file)', () => {
     }
   });
 
-  it('a consumer creates the dead-letter stream; a read-only copy of the file is read without changes', async () => {
+  it('a consumer waits for the partition count, having created the dead-letter stream; a read-only copy of the file is read without changes', async () => {
     const file = join(dir, 'local.db');
     const consumer = await startBinary('mm-consumer', ['run', '--local', file], {
       cleanEnv: true,
       env: cleanEnv,
     });
+    // No relay has recorded the partition count: the consumer waits for it, and says so.
+    const health = await eventually(async () => {
+      const report = (await (await fetch(`${consumer.url}/health/detailed`)).json()) as {
+        checks: Record<string, { status: string; reason?: string }>;
+      };
+      return (
+        report.checks.consumer?.reason?.includes('waiting for the partition count of identity') && report
+      );
+    });
+    assert.equal(health.checks.consumer?.status, 'degraded');
     await consumer.stop();
     const listed = await runBinary('mm-dlq', ['list', '--stream', 'identity.dlq', '--local', file], {
       cleanEnv: true,

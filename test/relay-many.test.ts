@@ -4,12 +4,13 @@
 // row is published, each aggregate in outbox order on its partition stream, and only the killed
 // relay's drain in flight is published twice. Then, in process, a partition-count switch among running
 // relays: the switching relay pauses the others, which stop (exit 78) without publishing under the old
-// count.
+// count; on Postgres a pause that relay transactions keep waiting gives up.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
+import { createPostgresStore } from '../src/adapters/postgres/store.ts';
 import { openLocalPorts } from '../src/adapters/sqlite/local-ports.ts';
 import { exitCodeFor } from '../src/core/exit-codes.ts';
 import { uuidv7 } from '../src/core/ids.ts';
@@ -396,3 +397,40 @@ for (const mode of inProcessModes) {
     });
   });
 }
+
+describe('a pause of the relays on Postgres', { skip: await skipUnless('postgres') }, () => {
+  it('gives up after its wait while a relay transaction does not end, running nothing', async () => {
+    const db = await createTestDatabase();
+    const other = createPostgresStore({ url: db.url, maxConnections: 2 });
+    let finish: () => void = () => {};
+    const finished = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    let joined: () => void = () => {};
+    const inside = new Promise<void>((resolve) => {
+      joined = resolve;
+    });
+    const draining = db.store.outbox.withRelayTransaction(async (statements) => {
+      assert.equal(await statements.joinRelays(), true);
+      joined();
+      await finished;
+    });
+    try {
+      await inside;
+      let ran = false;
+      const result = await other.outbox.withRelaysPaused(
+        async () => {
+          ran = true;
+        },
+        { waitMs: 200 },
+      );
+      assert.equal(result, undefined);
+      assert.equal(ran, false);
+    } finally {
+      finish();
+      await draining;
+      await other.close();
+      await db.drop();
+    }
+  });
+});

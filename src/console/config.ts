@@ -9,7 +9,7 @@ import {
   loggingSettings,
   type WithDeployment,
 } from '../core/config.ts';
-import { duration, integer, oneOf, port, text, topicList } from '../core/setting-parsers.ts';
+import { duration, integer, nonEmpty, oneOf, port, text, topicList } from '../core/setting-parsers.ts';
 import {
   defaultsOf,
   defineSettings,
@@ -89,13 +89,13 @@ export const addUserSettings = defineSettings({
   },
   file: {
     flag: '--file <path>',
-    parse: text,
+    parse: nonEmpty('a file path'),
     help: 'append the entry to this users file (MM_CONSOLE_USERS may name it); without it the entry is printed',
   },
   token: {
     flag: '--token <token>',
     env: 'MM_CONSOLE_NEW_TOKEN',
-    parse: text,
+    parse: nonEmpty('a token that is not empty'),
     help: 'the sign-in token to hash (default: a new random one, printed once)',
   },
 });

@@ -5,7 +5,7 @@ export type WakeSignal = {
   ring(): void;
   /** Resolves on a ring (or one kept from before), after `ms`, or when `signal` aborts. */
   wait(ms: number, signal?: AbortSignal): Promise<void>;
-  /** Forgets a kept ring (a standby ignores notifications between polls). */
+  /** Forgets a kept ring (a relay holding no partition has nothing to drain for it). */
   clear(): void;
 };
 

@@ -14,6 +14,7 @@ import {
   rawConsumerRate,
   rawDrainRate,
   relayDrain,
+  relaysDrain,
 } from './scenarios.ts';
 import { withCluster, withLocal, withProduction } from './setups.ts';
 import { BINARIES, NODE_ALONE, startupMs } from './startup.ts';
@@ -90,6 +91,18 @@ export const MEASUREMENTS: readonly Measurement[] = [
     title: 'relay',
     measure: (size) => withProduction((p) => relayDrain(p, size.drain)),
     lines: [rate('relay: drain pre-filled outbox', { key: 'relay', target: atLeast(0.9, 'raw drain') })],
+  },
+  {
+    title: '1 relay on 4 partitions',
+    measure: (size) => withProduction((p) => relaysDrain(p, size.drain, 1, 4)),
+    lines: [rate('relay: 1 relay on 4 partitions, order checked', { key: 'one relay on 4' })],
+  },
+  {
+    title: '2 relays on 4 partitions',
+    measure: (size) => withProduction((p) => relaysDrain(p, size.drain, 2, 4)),
+    lines: [
+      rate('relays: 2 relays on 4 partitions, order checked', { target: atLeast(0.9, 'one relay on 4') }),
+    ],
   },
   {
     title: 'raw consumer',

@@ -2,14 +2,14 @@
 // raw baselines, fed and judged the same way, each checked for exactly-once before it reports.
 import type { Redis } from 'ioredis';
 import { streamIdTime } from '../../src/core/ids.ts';
-import { partitionCountKey } from '../../src/core/partitions.ts';
+import { partitionCountKey, partitionStreams } from '../../src/core/partitions.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { RAW_CONSUMER_GROUP, rawConsume, rawDrain } from './baselines.ts';
 import { type Carrier, type Carrying, GROUP } from './carriers.ts';
 import { userHistories } from './events.ts';
 import { appliedAtRank, appliedTimes, assertExactlyOnce, ledgerSummary, orderInversions } from './ledger.ts';
 import { fillOutbox, preloadPartitions, preloadStream, produceAtRate, produceFlat } from './producer.ts';
-import { processedCount, startService, stopAll } from './services.ts';
+import { partitionsOwned, processedCount, startService, stopAll } from './services.ts';
 import type { Production, Setup } from './setups.ts';
 import { percentile, rate } from './stats.ts';
 
@@ -59,6 +59,68 @@ export const relayDrain = async (setup: Production, count: number) => {
     await stopAll([relay]);
   }
   return { rate: await publishRate(setup.redis, setup.streamKey, count) };
+};
+
+/** Events of one aggregate published after a later one of it: entries in stream order, by outbox id. */
+const streamInversions = (entries: ReadonlyArray<[string, string[]]>): number => {
+  const field = (fields: string[], name: string): string => fields[fields.indexOf(name) + 1] ?? '';
+  const latest = new Map<string, number>();
+  let inversions = 0;
+  for (const [, fields] of entries) {
+    const aggregate = field(fields, 'aggregate_id');
+    const outboxId = Number(field(fields, 'outbox_id'));
+    if (outboxId < (latest.get(aggregate) ?? 0)) inversions += 1;
+    else latest.set(aggregate, outboxId);
+  }
+  return inversions;
+};
+
+/**
+ * `relays` relay processes sharing topic `identity` over `partitions` partitions: they settle on a
+ * split first, then the outbox fills in one transaction (20 events per user) and they drain it. Timed
+ * by the partition streams' entry ids, past the warm-up, as `relayDrain` is; the run fails on a
+ * missing or doubled event or any per-user order inversion in the streams.
+ */
+export const relaysDrain = async (setup: Production, count: number, relays: number, partitions: number) => {
+  const flags = [
+    ...setup.flags,
+    ...['--partitions', String(partitions), '--lease-ms', '2000'],
+    ...['--stream-maxlen', '0', '--stream-hard-max', '0'],
+  ];
+  const running = await Promise.all(Array.from({ length: relays }, () => startService('mm-relay', flags)));
+  const keys = partitionStreams('identity', partitions).map((stream) => `${setup.keyPrefix}${stream}`);
+  const published = async () =>
+    (await Promise.all(keys.map((key) => setup.redis.xlen(key)))).reduce((a, b) => a + b, 0);
+  try {
+    const share = Math.floor(partitions / relays);
+    await eventually(
+      async () => (await Promise.all(running.map(partitionsOwned))).every((owned) => owned >= share),
+      30_000,
+      { message: `${relays} relays splitting ${partitions} partitions` },
+    );
+    const events = userHistories(count + WARM_UP, Math.ceil((count + WARM_UP) / 20));
+    await setup.store.withTransaction(async (tx) => {
+      for (let at = 0; at < events.length; at += 2_000) await tx.outbox.insert(events.slice(at, at + 2_000));
+    });
+    await eventually(async () => (await published()) >= count + WARM_UP, 180_000, {
+      intervalMs: 250,
+      message: `${relays} relays publishing every event`,
+    });
+  } finally {
+    await stopAll(running);
+  }
+  const entries = await Promise.all(
+    keys.map(async (key) => (await setup.redis.xrange(key, '-', '+')) as Array<[string, string[]]>),
+  );
+  const all = entries.flat();
+  const distinct = new Set(all.map(([, fields]) => fields[fields.indexOf('event_id') + 1]));
+  if (all.length !== count + WARM_UP || distinct.size !== count + WARM_UP)
+    throw new Error(`${all.length} stream entries (${distinct.size} distinct) for ${count + WARM_UP} events`);
+  const inversions = entries.reduce((sum, list) => sum + streamInversions(list), 0);
+  if (inversions > 0) throw new Error(`${inversions} events published after a later event of their user`);
+  const times = all.map(([id]) => streamIdTime(id)).sort((a, b) => a - b);
+  const spanMs = (times[times.length - 1] ?? 0) - (times[WARM_UP] ?? 0);
+  return { rate: rate(count, Math.max(1, spanMs)) };
 };
 
 /** Applying rate from the ledger's own times, past the warm-up: the same for consumer and raw consumer. */

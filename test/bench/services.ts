@@ -34,3 +34,9 @@ export const processedCount = async (consumer: Service): Promise<number> => {
   };
   return metrics.events_processed_success ?? 0;
 };
+
+/** Outbox partitions the relay holds now, from its JSON metrics. */
+export const partitionsOwned = async (relay: Service): Promise<number> => {
+  const metrics = (await (await fetch(`${relay.url}/metrics`)).json()) as { partitions_owned?: number };
+  return metrics.partitions_owned ?? 0;
+};

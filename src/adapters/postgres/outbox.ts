@@ -10,7 +10,7 @@ import { readDeadRow, releaseDeadRow } from './outbox/dead-rows.ts';
 import { insertEvents } from './outbox/insert-events.ts';
 import { readBacklog } from './outbox/read-backlog.ts';
 import { reinstateRows } from './outbox/reinstate-rows.ts';
-import { shareRelayLock, takeRelayLockAlone } from './outbox/relay-lock.ts';
+import { isLockTimeout, shareRelayLock, takeRelayLockAlone } from './outbox/relay-lock.ts';
 
 export const createPostgresOutboxWriter = (sql: postgres.TransactionSql): OutboxWriter => ({
   insert: (events) => insertEvents(sql, events),
@@ -47,12 +47,20 @@ export const createPostgresOutboxRelay = (sql: postgres.Sql): OutboxRelay => ({
     ),
 
   withRelaysPaused: (work, { waitMs }) =>
-    pgCall(
-      () =>
-        sql.begin(async (tx) =>
-          (await takeRelayLockAlone(tx, waitMs)) ? { value: await work() } : undefined,
-        ) as Promise<never>,
-    ),
+    pgCall(async () => {
+      let waiting = true;
+      try {
+        return (await sql.begin(async (tx) => {
+          await takeRelayLockAlone(tx, waitMs);
+          waiting = false;
+          return { value: await work() };
+        })) as never;
+      } catch (error) {
+        // A failed statement ends the transaction: the lock wait is told apart here, outside it.
+        if (waiting && isLockTimeout(error)) return undefined;
+        throw error;
+      }
+    }),
 
   backlog: (options = {}) => pgCall(() => readBacklog(sql, options.topic)),
 

@@ -59,6 +59,8 @@ const tooMany = (c: Context, waitMs: number): Response => {
 
 /** Every user's hash is checked (the right name or not), so timing does not tell which names exist. */
 const checkUser = (users: readonly ConsoleUser[], name: string, token: string): ConsoleUser | undefined => {
+  // add-user refuses an empty token; an entry hashed from one elsewhere must not let a blank form in.
+  if (token === '') return undefined;
   let found: ConsoleUser | undefined;
   for (const user of users) if (verifyToken(token, user.hash) && user.name === name) found = user;
   return found;
@@ -142,9 +144,13 @@ export const requireSession =
     return next();
   };
 
-/** Every POST carries the session's CSRF token in `_csrf` (form) or `x-csrf-token` (script). */
+// Reads. Anything else may change something: POST today, and whatever method a later route takes.
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Every POST (every request but a read) carries the session's CSRF token in `_csrf` (form) or
+ * `x-csrf-token` (script). */
 export const requireCsrf: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
-  if (c.req.method !== 'POST') return next();
+  if (SAFE_METHODS.has(c.req.method)) return next();
   const session = c.get('session');
   const type = c.req.header('content-type') ?? '';
   const form = type.includes('form') ? await c.req.parseBody() : {};

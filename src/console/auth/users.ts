@@ -10,6 +10,10 @@ export type ConsoleRole = (typeof ConsoleRoles)[number];
 export type ConsoleUser = { readonly name: string; readonly role: ConsoleRole; readonly hash: string };
 
 const NAME = /^[A-Za-z0-9._@-]{1,64}$/;
+export const USER_NAME_RULE = 'the name must be 1-64 of A-Z a-z 0-9 . _ @ -';
+
+/** A name fit for an entry: nothing an entry list reads as a separator, a comment or space. */
+export const isUserName = (name: string): boolean => NAME.test(name);
 
 export const userEntry = (user: ConsoleUser): string => `${user.name}:${user.role}:${user.hash}`;
 
@@ -25,7 +29,7 @@ export const parseUserEntries = (text: string, source: string): ConsoleUser[] =>
     const [name = '', role = '', hash = '', ...rest] = entry.split(':');
     // A name with a colon splits into too many parts: report the name, not the role.
     if (!NAME.test(name) || (rest.length > 0 && !isTokenHash(hash)))
-      problems.push(`${source} entry ${index + 1}: the name must be 1-64 of A-Z a-z 0-9 . _ @ -`);
+      problems.push(`${source} entry ${index + 1}: ${USER_NAME_RULE}`);
     else if (role !== 'viewer' && role !== 'operator')
       problems.push(`${source} entry ${index + 1} (${name}): the role must be viewer or operator`);
     else if (rest.length > 0 || !isTokenHash(hash))

@@ -56,12 +56,16 @@ export const probeService = async (fetcher: Fetch, record: ServiceRecord, nowMs:
   };
 };
 
-/** What is wrong with a service, in plain words: each failing check's reason. */
+/**
+ * What is wrong with a service, in plain words: since when it is silent, then why it did not answer
+ * or each failing check's reason. A killed service is both silent and unanswering: the card says both.
+ */
 export const reasonsOf = (probe: Probe): string[] => {
-  if (probe.error) return [`did not answer: ${probe.error}`];
-  const reasons = Object.entries(probe.checks)
-    .filter(([, check]) => check.status !== 'healthy')
-    .map(([name, check]) => `${name}: ${check.reason ?? check.status}`);
+  const reasons = probe.error
+    ? [`did not answer: ${probe.error}`]
+    : Object.entries(probe.checks)
+        .filter(([, check]) => check.status !== 'healthy')
+        .map(([name, check]) => `${name}: ${check.reason ?? check.status}`);
   if (probe.silent) reasons.unshift(`silent: last announced ${probe.record.lastSeenAt}`);
   return reasons;
 };

@@ -25,6 +25,7 @@ export const ServiceGrid = ({ probes, nowMs }: { probes: readonly Probe[]; nowMs
         <div
           class="card service"
           data-role={probe.record.role}
+          data-name={probe.record.name}
           data-status={probe.silent ? 'silent' : probe.status}
         >
           <h3>

@@ -94,7 +94,7 @@ const closeSelected = async (ctx: DlqContext, request: BulkRequest, entry: Strea
             entry.id,
             request.dlq,
             0,
-            await currentPartitionsOf(ctx.bus, entry.fields, request.dlq),
+            await currentPartitionsOf(ctx, entry.fields, request.dlq),
           )
         : undefined;
     if (republished) assertPublishable(fields, republished, request.maxEventBytes ?? 1_048_576);

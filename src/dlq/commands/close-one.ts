@@ -38,7 +38,7 @@ const republishOne = async (
   prior: number,
 ): Promise<Republished> => {
   const row = await relayHold(ctx, request.dlq, found.id, found.fields);
-  const partitions = await currentPartitionsOf(ctx.bus, found.fields, request.dlq);
+  const partitions = await currentPartitionsOf(ctx, found.fields, request.dlq);
   const target = republish(found.fields, found.id, request.dlq, prior, partitions).stream;
   const fields = row
     ? withFullBody(found.fields, row)

@@ -7,7 +7,7 @@ import type { DlqContext } from '../io.ts';
 import { type LedgerStatus, ledgerStatus, streamGroups } from '../model/ledger-status.ts';
 import { type Located, locate } from '../model/locate.ts';
 import type { DlqStream, IdArg } from '../model/names.ts';
-import { type Republished, republish } from '../model/republish.ts';
+import { currentPartitionsOf, type Republished, republish } from '../model/republish.ts';
 
 export type OneDryRun = {
   readonly stream: string;
@@ -28,7 +28,15 @@ export const dryRunOne = async (
   const dead = parseDeadLetter(found.fields);
   const prior = found.audits.filter((record) => record.action === 'reprocessed').length;
   const publishes = found.state === 'open' || request.force;
-  const wouldPublish = publishes ? republish(found.fields, found.id, request.dlq, prior) : undefined;
+  const wouldPublish = publishes
+    ? republish(
+        found.fields,
+        found.id,
+        request.dlq,
+        prior,
+        await currentPartitionsOf(ctx, found.fields, request.dlq),
+      )
+    : undefined;
   const origin = wouldPublish?.stream ?? (dead.originStream || request.dlq.topic);
   const groups = await streamGroups(ctx.bus, origin, [dead.consumerGroup]);
   const closing = found.audits.find((record) => !record.forced) ?? found.audits[0];

@@ -3,11 +3,11 @@
 // stream under the count recorded now (which may differ from the one it failed under).
 import { parseDeadLetter } from '../../core/dead-letter.ts';
 import { isTopicName, type JsonValue, type StreamFields } from '../../core/envelope.ts';
-import { ValidationError } from '../../core/errors.ts';
-import { streamOfAggregate, topicOfStream } from '../../core/partitions.ts';
-import { partitionCountOf } from '../../core/topic-streams.ts';
+import { NotFoundError, ValidationError } from '../../core/errors.ts';
+import { partitionCountKey, streamOfAggregate, topicOfStream } from '../../core/partitions.ts';
 import type { Bus } from '../../ports/bus.ts';
 import type { DlqStream } from './names.ts';
+import type { Place } from './place.ts';
 
 export type Republished = {
   readonly stream: string;
@@ -65,9 +65,23 @@ export const reprocessStreamOf = (fields: StreamFields, dlq: DlqStream, partitio
   return streamOfAggregate(topic, aggregateId, partitions);
 };
 
-/** The partition count recorded now for the topic of a dead letter's event. */
-export const currentPartitionsOf = (bus: Bus, fields: StreamFields, dlq: DlqStream): Promise<number> =>
-  partitionCountOf(bus, originTopicOf(fields, dlq));
+/**
+ * The partition count recorded now for the topic of a dead letter's event. None recorded: no relay
+ * ran where mm-dlq looks (the wrong place), and where the event would go is unknown; NotFoundError
+ * (exit 66) instead of guessing, so nothing is published to a stream no consumer reads.
+ */
+export const currentPartitionsOf = async (
+  ctx: { readonly bus: Bus; readonly place: Place },
+  fields: StreamFields,
+  dlq: DlqStream,
+): Promise<number> => {
+  const topic = originTopicOf(fields, dlq);
+  const recorded = await ctx.bus.partitions(topic);
+  if (recorded !== undefined) return recorded;
+  throw new NotFoundError(
+    `topic ${topic} has no recorded partition count in ${ctx.place.text} (key ${ctx.place.keyOf(partitionCountKey(topic))}): wrong prefix or database, or no mm-relay has run there; nothing was republished`,
+  );
+};
 
 /**
  * @param partitions the partition count recorded for the event's topic now.

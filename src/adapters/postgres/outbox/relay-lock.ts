@@ -13,14 +13,11 @@ export const shareRelayLock = async (tx: postgres.TransactionSql): Promise<boole
   return lock?.held === true;
 };
 
-/** Waits up to `waitMs` for the sharers to end; false when they did not. */
-export const takeRelayLockAlone = async (tx: postgres.TransactionSql, waitMs: number): Promise<boolean> => {
+/** Waits up to `waitMs` for the sharers to end; fails with lock_not_available (55P03) when they did not. */
+export const takeRelayLockAlone = async (tx: postgres.TransactionSql, waitMs: number): Promise<void> => {
   await tx.unsafe(`set local lock_timeout = ${Math.max(1, Math.trunc(waitMs))}`);
-  try {
-    await tx`select pg_advisory_xact_lock(${RELAY_LOCK.space}, ${RELAY_LOCK.key})`;
-    return true;
-  } catch (error) {
-    if ((error as { code?: unknown }).code === '55P03') return false;
-    throw error;
-  }
+  await tx`select pg_advisory_xact_lock(${RELAY_LOCK.space}, ${RELAY_LOCK.key})`;
 };
+
+/** Whether a failure is the lock wait of takeRelayLockAlone running out. */
+export const isLockTimeout = (error: unknown): boolean => (error as { code?: unknown }).code === '55P03';

@@ -1,23 +1,39 @@
-// The pipeline on a 3-node Redis Cluster with 6 partitions: two relays (three partitions each, both
-// publishing) while the slots of two busy partition streams move to another node by hand (SETSLOT
-// MIGRATING/IMPORTING, MIGRATE, SETSLOT NODE) and then 2,000 slots move with `redis-cli --cluster
-// reshard`; a group reading all six streams at once gets every event exactly once, in per-aggregate
-// order, and no relay counts a failed publish. Then mm-dlq (list, inspect, reprocess, resolve,
-// report) and mm-consumer replay work against the cluster.
+// The pipeline on a 3-node Redis Cluster with 6 partitions, as operators run it: the built mm-backend,
+// two mm-relay (three outbox partitions each) and two mm-consumer processes (three streams each, with
+// the apply-order handler). 200 users are created through the backend, then 19,800 updates go
+// straight into the outbox, a few rounds ahead of the consumers, while the slots of two busy
+// partition streams move to another node by hand (SETSLOT MIGRATING/IMPORTING, MIGRATE, SETSLOT
+// NODE) and 2,000 more slots move with `redis-cli --cluster reshard`; the last rounds are written
+// once they have moved. Every event is applied exactly once (one ledger row each), in per-aggregate
+// order, by both consumers, and no relay counts a failed publish. Then mm-dlq (list, inspect,
+// reprocess, resolve, report) and mm-consumer replay work against the cluster.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { createRedisBus } from '../src/adapters/redis/bus.ts';
 import { openRedisClient } from '../src/adapters/redis/client.ts';
-import { TransientError } from '../src/core/errors.ts';
 import { silentLogger } from '../src/core/logger.ts';
-import { partitionStreams, streamOfAggregate } from '../src/core/partitions.ts';
-import type { Bus, StreamEntry } from '../src/ports/bus.ts';
-import { consumerDeadLetter, DLQ, GROUP, mmDlq } from './dlq-fixtures.ts';
-import { assertNoBinariesLeft, runBinary } from './helpers/binaries.ts';
+import type { Bus } from '../src/ports/bus.ts';
+import { consumerDeadLetter, DLQ, mmDlq } from './dlq-fixtures.ts';
+import { assertNoBinariesLeft, type RunningBinary, runBinary } from './helpers/binaries.ts';
 import { eventually } from './helpers/eventually.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
+import {
+  assertAppliedOnceInOrder,
+  assignmentOf,
+  ledgerRows,
+  waitForApplied,
+} from './helpers/order-checks.ts';
+import {
+  createUsersThroughBackend,
+  eventCount,
+  jsonOf,
+  openProductionMode,
+  startBackend,
+  startConsumer,
+  startRelay,
+  writeRound,
+} from './helpers/order-pipeline.ts';
 import { randomPrefix } from './helpers/redis.ts';
 import {
   moveSlot,
@@ -26,24 +42,29 @@ import {
   startRedisCluster,
   type TestCluster,
 } from './helpers/redis-cluster.ts';
-import { assertPerAggregateOrder, jsonMetrics, startTestRelay, writeUserEvents } from './helpers/relay.ts';
 import { skipUnless } from './helpers/services.ts';
 
 const PARTITIONS = 6;
+const LEASE_MS = 2_000;
+const USERS = 200;
+/** Round 0 creates the users (through the backend), each later round updates every one of them. */
+const ROUNDS = 100;
+/** Rounds written ahead of what the consumers applied. */
+const AHEAD = 8;
+/** Rounds written only once the slots have moved. */
+const AFTER_MOVES = 10;
+const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);
 const run = promisify(execFile);
 
 describe('the pipeline on a Redis Cluster', { skip: await skipUnless('postgres', 'redis') }, () => {
   let cluster: TestCluster;
-  let db: TestDatabase;
   const buses: Bus[] = [];
   before(async () => {
     cluster = await startRedisCluster();
-    db = await createTestDatabase();
   });
   after(async () => {
     assertNoBinariesLeft();
     await Promise.all(buses.map((b) => b.close()));
-    await db?.drop();
     await cluster?.stop();
   });
 
@@ -55,135 +76,129 @@ describe('the pipeline on a Redis Cluster', { skip: await skipUnless('postgres',
     return bus;
   };
 
-  it('6 partitions over the nodes, two relays, slots moving under load: every event once, in order, no failed publish', async () => {
+  it('backend, two relays and two consumers, 20,000 events while slots move: each applied once, in order, by both consumers; no failed publish', async () => {
     const prefix = randomPrefix();
-    const streams = partitionStreams('identity', PARTITIONS);
-    const reader = await busOn(prefix);
-    for (const stream of streams) await reader.createGroup(stream, GROUP);
-    const relays = [
-      await startTestRelay(
-        { store: db.store, bus: await busOn(prefix) },
-        { partitions: PARTITIONS, leaseMs: 2_000 },
-      ),
-      await startTestRelay(
-        { store: db.store, bus: await busOn(prefix) },
-        { partitions: PARTITIONS, leaseMs: 2_000 },
-      ),
-    ];
-    // The two share the outbox: three partitions each before the writers start.
-    const owned = async () =>
-      Promise.all(relays.map(async ({ relay }) => (await jsonMetrics(relay)).partitions_owned));
-    await eventually(async () => (await owned()).join() === '3,3', 20_000, {
-      message: 'three partitions each',
+    const mode = await openProductionMode({
+      url: cluster.url,
+      prefix,
+      cleanup: () => cluster.clean(prefix),
     });
+    const started: RunningBinary[] = [];
+    const track = async (binary: Promise<RunningBinary>): Promise<RunningBinary> => {
+      const running = await binary;
+      started.push(running);
+      return running;
+    };
+    try {
+      const backend = await track(startBackend(mode));
+      const relayArgs = ['--lease-ms', String(LEASE_MS)];
+      const relays = [
+        await track(startRelay(mode, PARTITIONS, relayArgs)),
+        await track(startRelay(mode, PARTITIONS, relayArgs)),
+      ];
+      const consumers = await Promise.all(['c1', 'c2'].map((name) => track(startConsumer(mode, name))));
+      const relayMetrics = () => Promise.all(relays.map((relay) => jsonOf(relay, '/metrics')));
+      const owned = async () => (await relayMetrics()).map((metrics) => metrics.partitions_owned);
+      // The relays split the six outbox partitions, the consumers the six streams: three each.
+      await eventually(async () => (await owned()).join() === '3,3', 30_000, {
+        message: 'three outbox partitions per relay',
+      });
+      await assignmentOf(consumers, PARTITIONS, LEASE_MS);
 
-    const read = new Map<string, StreamEntry[]>(streams.map((s) => [s, []]));
-    const outages: string[] = [];
-    let reading = true;
-    const consume = (async () => {
-      while (reading) {
-        try {
-          const reads = await reader.readGroup({
-            group: GROUP,
-            consumer: 'c',
-            streams,
-            count: 50,
-            blockMs: 200,
+      const published = async (): Promise<number[]> =>
+        (await relayMetrics()).map((m) => (m.events_published_total as Record<string, number>).identity ?? 0);
+      const flow = async () => ({ applied: await ledgerRows(mode), published: sum(await published()) });
+
+      const written = await createUsersThroughBackend(backend, USERS);
+      let movesDone = (): void => {};
+      const moved = new Promise<void>((resolve) => {
+        movesDone = resolve;
+      });
+      const writing = (async () => {
+        for (let round = 1; round < ROUNDS; round += 1) {
+          // The last rounds only once the slots have moved, so events flow during the moves and after.
+          if (round === ROUNDS - AFTER_MOVES) await moved;
+          // A few rounds ahead of the consumers, no more: events keep flowing while the slots move.
+          await eventually(async () => (await ledgerRows(mode)) >= (round - AHEAD) * USERS, 60_000, {
+            message: `round ${round - AHEAD} applied`,
           });
-          for (const { stream, entries } of reads) {
-            read.get(stream)?.push(...entries);
-            await reader.ack(
-              stream,
-              GROUP,
-              entries.map((e) => e.id),
-            );
-          }
-        } catch (error) {
-          if (!(error instanceof TransientError)) throw error;
-          outages.push(error.message);
+          await writeRound(mode.store, written, round);
         }
+      })();
+      const handMoved: Array<[string, SlotOwner]> = [];
+      const node = cluster.node(cluster.ports[0] as number);
+      let beforeMoves = { applied: 0, published: 0 };
+      try {
+        // Busy: the consumers are applying updates, not only the creations.
+        await eventually(async () => (await ledgerRows(mode)) > 2 * USERS, 60_000, {
+          message: 'updates applied',
+        });
+        beforeMoves = await flow();
+        // The slots of two busy partitions, by hand (MIGRATING/IMPORTING, MIGRATE, SETSLOT NODE) ...
+        for (const stream of ['identity:0', 'identity:3']) {
+          const key = `${prefix}{${stream}}`;
+          assert.ok((await cluster.client.xlen(key)) > USERS / PARTITIONS, `${stream} busy`);
+          handMoved.push([key, await moveSlot(cluster, Number(await node.call('CLUSTER', 'KEYSLOT', key)))]);
+        }
+        // ... then 2,000 slots from the first node to the second, as an operator reshards.
+        const [from, to] = await Promise.all(
+          cluster.ports.slice(0, 2).map(async (p) => String(await cluster.node(p).call('CLUSTER', 'MYID'))),
+        );
+        await run(
+          'redis-cli',
+          [
+            ...['--cluster', 'reshard', `127.0.0.1:${cluster.ports[0]}`],
+            ...['--cluster-from', from as string, '--cluster-to', to as string],
+            ...['--cluster-slots', '2000', '--cluster-yes'],
+          ],
+          { maxBuffer: 64 * 1024 * 1024 },
+        );
+        const afterMoves = await flow();
+        assert.ok(
+          afterMoves.applied > beforeMoves.applied && afterMoves.published > beforeMoves.published,
+          `events published and applied while the slots moved (${JSON.stringify([beforeMoves, afterMoves])})`,
+        );
+      } finally {
+        movesDone();
+        await writing;
       }
-    })();
-    const total = (): number => [...read.values()].reduce((n, list) => n + list.length, 0);
-
-    const writing = writeUserEvents(db.store, { users: 200, updatesPerUser: 3, concurrency: 6 });
-    const node = cluster.node(cluster.ports[0] as number);
-    const moved: Array<[string, SlotOwner]> = [];
-    // The slots of two busy partitions, by hand (MIGRATING/IMPORTING, MIGRATE, SETSLOT NODE) ...
-    for (const stream of ['identity:0', 'identity:3']) {
-      await eventually(() => (read.get(stream)?.length ?? 0) > 5, 30_000, { message: `${stream} busy` });
-      const key = `${prefix}{${stream}}`;
-      moved.push([key, await moveSlot(cluster, Number(await node.call('CLUSTER', 'KEYSLOT', key)))]);
-    }
-    // ... then 2,000 slots from the first node to the second, as an operator reshards.
-    const [from, to] = await Promise.all(
-      cluster.ports.slice(0, 2).map(async (p) => String(await cluster.node(p).call('CLUSTER', 'MYID'))),
-    );
-    await run(
-      'redis-cli',
-      [
-        ...['--cluster', 'reshard', `127.0.0.1:${cluster.ports[0]}`],
-        ...[
-          '--cluster-from',
-          from as string,
-          '--cluster-to',
-          to as string,
-          '--cluster-slots',
-          '2000',
-          '--cluster-yes',
-        ],
-      ],
-      { maxBuffer: 64 * 1024 * 1024 },
-    );
-    const written = await writing;
-    await eventually(() => total() >= written.length, 60_000, {
-      message: `${written.length} events read (${total()} so far)`,
-    });
-    reading = false;
-    await consume;
-    const published = await Promise.all(
-      relays.map(
-        async ({ relay }) =>
-          ((await jsonMetrics(relay)).events_published_total as Record<string, number>).identity ?? 0,
-      ),
-    );
-    assert.equal(
-      (await owned()).reduce((a, b) => Number(a) + Number(b), 0),
-      PARTITIONS,
-      'partitions_owned sums to N',
-    );
-    for (const { relay } of relays) await relay.stop();
-    assert.ok(
-      published.every((n) => n > 0),
-      `both relays published (${published.join(' and ')})`,
-    );
-
-    const all = [...read.values()].flat();
-    const ids = all.map((e) => e.fields.event_id);
-    assert.equal(new Set(ids).size, written.length, 'every event read');
-    assert.equal(all.length, written.length, 'none twice');
-    for (const [stream, entries] of read) {
-      assertPerAggregateOrder(entries);
-      for (const entry of entries) {
-        assert.equal(streamOfAggregate('identity', entry.fields.aggregate_id ?? '', PARTITIONS), stream);
+      const total = eventCount(written);
+      assert.equal(total, USERS * ROUNDS);
+      await waitForApplied(mode, total, 120_000);
+      const applied = await assertAppliedOnceInOrder(mode, written);
+      const appliers = new Set(applied.map((a) => a.appliedBy));
+      for (const consumer of consumers) {
+        assert.ok(appliers.has(String(consumer.pid)), `consumer ${consumer.pid} applied events`);
       }
-    }
-    for (const { relay } of relays) {
-      const metrics = await jsonMetrics(relay);
-      assert.equal(metrics.publish_failure_total, 0, 'a moving slot costs no publish attempt');
-    }
-    const keys = await cluster.keys(prefix);
-    const holders = [...keys.values()].filter((list) => list.some((k) => /\{identity:\d\}$/.test(k)));
-    assert.ok(holders.length >= 2, `partition streams on ${holders.length} node(s)`);
-    for (const [key, owner] of moved) {
-      const now = await ownerOf(node, Number(await node.call('CLUSTER', 'KEYSLOT', key)));
-      assert.ok(keys.get(now.port)?.includes(key), `${key} lives where its slot is served`);
-      assert.ok(
-        now.port === owner.port || owner.port === cluster.ports[0],
-        'moved by hand (or on by the reshard)',
+
+      assert.deepEqual(
+        (await relayMetrics()).map((m) => m.publish_failure_total),
+        [0, 0],
+        'a moving slot costs no publish attempt',
       );
+      const shares = await published();
+      assert.ok(
+        shares.every((n) => n > 0),
+        `both relays published (${shares.join(' and ')})`,
+      );
+      assert.equal(sum((await owned()).map(Number)), PARTITIONS, 'partitions_owned sums to N');
+      const keys = await cluster.keys(prefix);
+      const holders = [...keys.values()].filter((list) => list.some((k) => /\{identity:\d\}$/.test(k)));
+      assert.ok(holders.length >= 2, `partition streams on ${holders.length} node(s)`);
+      for (const [key, owner] of handMoved) {
+        const now = await ownerOf(node, Number(await node.call('CLUSTER', 'KEYSLOT', key)));
+        assert.ok(keys.get(now.port)?.includes(key), `${key} lives where its slot is served`);
+        assert.ok(
+          now.port === owner.port || owner.port === cluster.ports[0],
+          'moved by hand (or on by the reshard)',
+        );
+      }
+      // SIGTERM drains each process, which then exits 0.
+      for (const binary of started) assert.equal(await binary.stop(), 0, binary.output().slice(-2_000));
+    } finally {
+      await Promise.all(started.map((binary) => binary.stop()));
+      await mode.close();
     }
-    assert.ok(outages.length < 5, `reads failed: ${outages.join('; ')}`);
   });
 
   it('mm-dlq lists, inspects, reprocesses, resolves and reports dead letters; mm-consumer replay moves a group', async () => {

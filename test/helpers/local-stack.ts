@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RunningBinary, runBinary, startBinary } from './binaries.ts';
 import { eventually } from './eventually.ts';
+import { type CreatedUser, postUser } from './users-api.ts';
+
+export type { CreatedUser };
 
 export const NAME_FAULTS = fileURLToPath(new URL('../../fixtures/handlers/name-faults.mjs', import.meta.url));
 export const FAULT_GATE = fileURLToPath(new URL('../../fixtures/handlers/fault-gate.mjs', import.meta.url));
@@ -35,8 +38,6 @@ export type LocalStack = {
   createUser(body: Record<string, unknown>): Promise<CreatedUser>;
   stop(): Promise<void>;
 };
-
-export type CreatedUser = { readonly id: string; readonly eventId: string };
 
 /** The consumer the runbook describes, with handler faults chosen by display name (fast retries). */
 export const faultyConsumer = (name = 'consumer-1', extra: readonly string[] = []): ConsumerSpec => ({
@@ -93,17 +94,7 @@ export const startLocalStack = async (options: StackOptions = {}): Promise<Local
       relay,
       consumers,
       logFile,
-      createUser: async (body) => {
-        const response = await fetch(`${backend.url}/api/users`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        });
-        if (response.status !== 201)
-          throw new Error(`POST /api/users: ${response.status} ${await response.text()}`);
-        const user = (await response.json()) as { id: string };
-        return { id: user.id, eventId: response.headers.get('mm-event-id') ?? '' };
-      },
+      createUser: (body) => postUser(backend.url, body),
       stop,
     };
   } catch (error) {

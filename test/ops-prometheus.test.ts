@@ -18,12 +18,12 @@ import {
   startLocalStack,
 } from './helpers/local-stack.ts';
 import {
+  alertOperands,
   alertRules,
   dashboardQueries,
   opsPath,
   promqlQueries,
   readOps,
-  withoutThreshold,
 } from './helpers/ops-files.ts';
 import { type PrometheusServer, skipUnlessCommands, startPrometheus } from './helpers/prometheus.ts';
 import { promtoolAccepts } from './helpers/promtool.ts';
@@ -167,8 +167,9 @@ describe('Prometheus on a local-mode stack', { skip: skipUnlessCommands('prometh
 
     for (const rule of alertRules()) {
       await resultCount(rule.expr); // parses and evaluates
-      const series = withoutThreshold(rule.expr);
-      assert.ok((await resultCount(series)) > 0, `${rule.alert}: ${series} has data`);
+      for (const series of alertOperands(rule.expr)) {
+        assert.ok((await resultCount(series)) > 0, `${rule.alert}: ${series} has data`);
+      }
     }
 
     // The values behind the queries are the stack's own.

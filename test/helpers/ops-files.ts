@@ -129,5 +129,44 @@ export const dashboardQueries = (): string[] =>
   dashboard().panels.flatMap((panel) => panel.targets.map((target) => target.expr));
 
 /** `expr > 60`, `expr == 0`: the expression without its final threshold, to see that it has data. */
-export const withoutThreshold = (expr: string): string =>
+const withoutThreshold = (expr: string): string =>
   expr.replace(/\s*(>|<|==|!=|>=|<=)\s*-?[\d.]+\s*$/, '').trim();
+
+/** Where a comparison sits outside parentheses, braces and quotes: `a < b` at the top level. */
+const topLevelComparison = (expr: string): { at: number; length: number } | undefined => {
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < expr.length; i++) {
+    const char = expr[i] as string;
+    if (quote) {
+      if (char === quote) quote = undefined;
+      continue;
+    }
+    if (char === '"' || char === "'") quote = char;
+    else if ('({['.includes(char)) depth++;
+    else if (')}]'.includes(char)) depth--;
+    else if (depth === 0) {
+      const operator = /^(==|!=|>=|<=|>|<)/.exec(expr.slice(i))?.[0];
+      if (operator) return { at: i, length: operator.length };
+    }
+  }
+  return undefined;
+};
+
+/**
+ * The series an alert compares, each of which must have data for the alert to be able to fire:
+ * `expr > 60` gives `expr`; `sum(a) < max(b)`, a comparison of two series, gives both.
+ */
+export const alertOperands = (expr: string): string[] => {
+  const series = withoutThreshold(expr);
+  if (series !== expr.trim()) return [series];
+  const comparison = topLevelComparison(expr);
+  if (!comparison) return [expr.trim()];
+  return [
+    expr.slice(0, comparison.at).trim(),
+    expr
+      .slice(comparison.at + comparison.length)
+      .replace(/^\s*bool\b/, '')
+      .trim(),
+  ];
+};

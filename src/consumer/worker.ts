@@ -11,6 +11,7 @@ import type { Clock } from '../core/clock.ts';
 import { ensureDeadLetterStreams } from '../core/dead-letter-streams.ts';
 import { coerceError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { type OwnershipTicks, startOwnershipTicks } from '../core/ownership-ticks.ts';
 import { partitionResources } from '../core/partition-assignment.ts';
 import type { OwnedPartition, Ownership } from '../core/partition-ownership.ts';
 import type { Bus } from '../ports/bus.ts';
@@ -74,7 +75,8 @@ export type WorkerSettings = {
 
 // Any id works: the probe only proves the ledger table is there and the database answers.
 const PROBE_EVENT_ID = '00000000-0000-0000-0000-000000000000';
-const COUNT_POLL_MS = 500;
+// Short: a consumer started beside its relay waits only until the relay has recorded the count.
+const COUNT_POLL_MS = 100;
 const IDLE_WAIT_MS = 250;
 
 type Read = {
@@ -97,7 +99,7 @@ export const createWorker = (deps: WorkerDeps, settings: WorkerSettings): Worker
   let lastTickAt = 0;
   let counts = new Map<string, number>();
   let awaiting: string[] = [...settings.topics];
-  let ticker: NodeJS.Timeout | undefined;
+  let ticks: OwnershipTicks | undefined;
   let ticking: Promise<void> | undefined;
   let resolveFinished: () => void = () => {};
   let rejectFinished: (error: Error) => void = () => {};
@@ -185,6 +187,7 @@ export const createWorker = (deps: WorkerDeps, settings: WorkerSettings): Worker
   const tick = (): Promise<void> => {
     ticking ??= (async () => {
       try {
+        lastTickAt = clock.now();
         await readCounts().catch(() => {});
         await ownership.tick(partitionResources(settings.topics, counts));
       } finally {
@@ -248,12 +251,7 @@ export const createWorker = (deps: WorkerDeps, settings: WorkerSettings): Worker
     }
     if (stopping()) return;
     await tick();
-    lastTickAt = clock.now();
-    ticker = setInterval(() => {
-      lastTickAt = clock.now();
-      void tick();
-    }, tickEveryMs);
-    ticker.unref();
+    ticks = startOwnershipTicks({ ownership, tick, tickEveryMs, now: () => clock.now() });
   };
 
   // While the database is down, entries go idle; claiming them would count a delivery against each
@@ -317,7 +315,7 @@ export const createWorker = (deps: WorkerDeps, settings: WorkerSettings): Worker
   };
 
   const leave = async (): Promise<void> => {
-    if (ticker) clearInterval(ticker);
+    ticks?.stop();
     await ticking?.catch(() => {});
     await ownership.leave().catch(() => {});
   };

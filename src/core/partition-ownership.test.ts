@@ -5,15 +5,16 @@ import { silentLogger } from './logger.ts';
 import { createOwnership } from './partition-ownership.ts';
 
 /** One member's leases in memory; `acquire` can be held back to interleave a renewal with the loop. */
-const leaseStore = (members: () => string[] = () => ['c1']) => {
+const leaseStore = (members: () => string[] = () => ['c1'], heldElsewhere = new Set<string>()) => {
   let token = 0;
   const tokens = new Map<string, number>();
   let holdBack: Promise<void> | undefined;
   let entered: () => void = () => {};
   const store: LeaseStore = {
-    acquire: async (group, resource, holder, ttlMs): Promise<Lease> => {
+    acquire: async (group, resource, holder, ttlMs): Promise<Lease | undefined> => {
       if (holdBack) entered();
       await holdBack;
+      if (heldElsewhere.has(resource)) return undefined;
       let held = tokens.get(resource);
       if (held === undefined) {
         token += 1;
@@ -99,5 +100,34 @@ describe('partition ownership', () => {
     assert.deepEqual(ownership.unwanted(), ['identity:1']);
     assert.deepEqual(ownership.readable(Date.now()), ['identity:0']);
     assert.notEqual(ownership.fence('identity:1'), undefined, 'still owned until released');
+  });
+
+  it('says whether it holds all it wants, and whether the members changed since its tick', async () => {
+    let members = ['c1', 'c2'];
+    const heldElsewhere = new Set(['identity:0']);
+    const leases = leaseStore(() => members, heldElsewhere);
+    const ownership = createOwnership({
+      leases: leases.store,
+      group: 'g',
+      name: 'c1',
+      leaseMs: 10_000,
+      now: Date.now,
+      logger: silentLogger,
+    });
+    const resources = ['identity:0', 'identity:1', 'identity:2', 'identity:3'];
+    await ownership.tick(resources);
+    assert.deepEqual(
+      ownership.partitions().map((p) => p.stream),
+      ['identity:2'],
+    );
+    assert.equal(ownership.settled(), false, 'identity:0 is wanted and still held by another member');
+    assert.equal(await ownership.membersChanged(), false);
+    heldElsewhere.clear();
+    await ownership.tick(resources);
+    assert.equal(ownership.settled(), true);
+    members = ['c1', 'c2', 'c3'];
+    assert.equal(await ownership.membersChanged(), true, 'a join is seen before the next tick');
+    await ownership.tick(resources);
+    assert.equal(await ownership.membersChanged(), false);
   });
 });

@@ -53,6 +53,10 @@ export type Ownership = {
   leave(): Promise<void>;
   partitions(): OwnedPartition[];
   members(): readonly string[];
+  /** Every partition the last tick wanted is held: nothing to take once another member lets go. */
+  settled(): boolean;
+  /** Whether the live members differ from those of the last tick (a join, a leave, a death). */
+  membersChanged(): Promise<boolean>;
 };
 
 export type OwnershipOptions = {
@@ -70,6 +74,7 @@ export const createOwnership = (options: OwnershipOptions): Ownership => {
   let taken: OwnedPartition[] = [];
   let lost: string[] = [];
   let members: string[] = [];
+  let wanted = new Set<string>();
   let failing = false;
   // Reads stop this long before a lease would run out, so a stalled renewal never leaves a read
   // delivering entries of a partition someone else owns by then.
@@ -118,11 +123,14 @@ export const createOwnership = (options: OwnershipOptions): Ownership => {
     }
   };
 
+  const liveMembers = async (): Promise<string[]> =>
+    (await leases.members(group)).map((m) => m.member).sort();
+
   const tick = async (resources: readonly string[]): Promise<void> => {
     try {
       await leases.heartbeat(group, name, leaseMs);
-      members = (await leases.members(group)).map((m) => m.member).sort();
-      const wanted = new Set(wantedResources(resources, members, name));
+      members = await liveMembers();
+      wanted = new Set(wantedResources(resources, members, name));
       for (const stream of [...owned.keys()]) await take(stream, wanted.has(stream));
       for (const stream of wanted) if (!owned.has(stream)) await take(stream, undefined);
       if (failing) logger.info('leases renewed again');
@@ -180,5 +188,7 @@ export const createOwnership = (options: OwnershipOptions): Ownership => {
     },
     partitions: () => [...owned.values()],
     members: () => members,
+    settled: () => [...wanted].every((stream) => owned.has(stream)),
+    membersChanged: async () => (await liveMembers()).join('\n') !== members.join('\n'),
   };
 };

@@ -6,6 +6,7 @@
 // releases what it no longer wants; a drain in flight keeps its leases from being taken until it ends.
 import { coerceError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { type OwnershipTicks, startOwnershipTicks } from '../core/ownership-ticks.ts';
 import { createOwnership } from '../core/partition-ownership.ts';
 import type { LeaseStore } from '../ports/leases.ts';
 import type { ClaimScope } from '../ports/outbox.ts';
@@ -65,7 +66,7 @@ export const createRelayPartitions = (options: RelayPartitionsOptions): RelayPar
   });
   const resources = Array.from({ length: count }, (_, p) => outboxPartitionResource(p));
   const tickEveryMs = Math.max(100, Math.floor(leaseMs / 3));
-  let ticker: ReturnType<typeof setInterval> | undefined;
+  let ticks: OwnershipTicks | undefined;
   let ticking: Promise<void> | undefined;
   let stopped = false;
 
@@ -107,10 +108,9 @@ export const createRelayPartitions = (options: RelayPartitionsOptions): RelayPar
 
   return {
     start: async () => {
-      if (stopped || ticker) return;
+      if (stopped || ticks) return;
       await tick();
-      ticker = setInterval(() => void tick(), tickEveryMs);
-      ticker.unref();
+      ticks = startOwnershipTicks({ ownership, tick, tickEveryMs, now: options.now });
     },
     tick,
     scope: (now) => {
@@ -127,7 +127,7 @@ export const createRelayPartitions = (options: RelayPartitionsOptions): RelayPar
     name,
     stop: async () => {
       stopped = true;
-      if (ticker) clearInterval(ticker);
+      ticks?.stop();
       await ticking?.catch(() => {});
       await ownership.leave().catch(() => {});
     },

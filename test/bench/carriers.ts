@@ -4,7 +4,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type Insert, storeInsert } from './producer.ts';
 import { RAW_GROUP, rawInsert } from './raw-pipeline.ts';
-import { peakRss, processedCount, startService, stopAll } from './services.ts';
+import { consumerOwns, peakRss, processedCount, startService, stopAll } from './services.ts';
 import type { Production, Setup } from './setups.ts';
 
 export const GROUP = 'markdown-lint-consumer';
@@ -51,6 +51,12 @@ export const partitionedServices =
         startService('mm-relay', [...setup.flags, ...partitioned]),
         startService('mm-consumer', setup.flags),
       );
+      try {
+        await consumerOwns(consumer, partitions);
+      } catch (error) {
+        await stopAll([relay, consumer]);
+        throw error;
+      }
       return {
         applied: () => processedCount(consumer),
         peakRssMb: () => ({ relay: relay.peakRssMb(), consumer: consumer.peakRssMb() }),

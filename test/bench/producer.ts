@@ -68,13 +68,18 @@ export const preloadStream = async (redis: Redis, key: string, count: number): P
 };
 
 /** Fills topic `identity`'s partition streams as the relay would, and records their count. */
+/** As the relay does when it starts: consumers wait for a topic's partition count. */
+export const recordPartitionCount = async (redis: Redis, keyPrefix: string, partitions: number) => {
+  await redis.set(`${keyPrefix}${partitionCountKey('identity')}`, String(partitions));
+};
+
 export const preloadPartitions = async (
   redis: Redis,
   keyPrefix: string,
   events: readonly NewOutboxEvent[],
   partitions: number,
 ): Promise<void> => {
-  await redis.set(`${keyPrefix}${partitionCountKey('identity')}`, String(partitions));
+  await recordPartitionCount(redis, keyPrefix, partitions);
   for (let at = 0; at < events.length; at += 1000) {
     const pipeline = redis.pipeline();
     events.slice(at, at + 1000).forEach((event, i) => {

@@ -2,14 +2,21 @@
 // raw baselines, fed and judged the same way, each checked for exactly-once before it reports.
 import type { Redis } from 'ioredis';
 import { streamIdTime } from '../../src/core/ids.ts';
-import { partitionCountKey, partitionStreams } from '../../src/core/partitions.ts';
+import { partitionStreams } from '../../src/core/partitions.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { RAW_CONSUMER_GROUP, rawConsume, rawDrain } from './baselines.ts';
 import { type Carrier, type Carrying, GROUP } from './carriers.ts';
 import { userHistories } from './events.ts';
 import { appliedAtRank, appliedTimes, assertExactlyOnce, ledgerSummary, orderInversions } from './ledger.ts';
-import { fillOutbox, preloadPartitions, preloadStream, produceAtRate, produceFlat } from './producer.ts';
-import { partitionsOwned, processedCount, startService, stopAll } from './services.ts';
+import {
+  fillOutbox,
+  preloadPartitions,
+  preloadStream,
+  produceAtRate,
+  produceFlat,
+  recordPartitionCount,
+} from './producer.ts';
+import { consumerOwns, partitionsOwned, processedCount, startService, stopAll } from './services.ts';
 import type { Production, Setup } from './setups.ts';
 import { percentile, rate } from './stats.ts';
 
@@ -139,8 +146,7 @@ export const rawConsumerRate = async (setup: Production, count: number) => {
 /** The consumer applying a pre-loaded stream with the ledger and its built-in handler. */
 export const consumerApply = async (setup: Production, count: number) => {
   await preloadStream(setup.redis, setup.streamKey, count + WARM_UP);
-  // As the relay would have: consumers wait for a topic's partition count to be recorded.
-  await setup.redis.set(`${setup.keyPrefix}${partitionCountKey('identity')}`, '1');
+  await recordPartitionCount(setup.redis, setup.keyPrefix, 1);
   const consumer = await startService('mm-consumer', setup.flags);
   try {
     await waitApplied({ applied: () => processedCount(consumer) }, count + WARM_UP, 180_000);
@@ -151,8 +157,10 @@ export const consumerApply = async (setup: Production, count: number) => {
 };
 
 /**
- * `consumers` consumers sharing a topic of `partitions` pre-loaded partition streams (20 events per
- * user), timed from the ledger as `consumerApply` is; the run fails on any per-user order inversion.
+ * `consumers` consumers sharing a topic of `partitions` partition streams (20 events per user), timed
+ * from the ledger as `consumerApply` is; the run fails on any per-user order inversion. The streams
+ * fill once the group has split the partitions: the rate is the group's at work, not its start-up
+ * (how fast partitions move on a join is the ordering tests' business).
  */
 export const consumersOnPartitions = async (
   setup: Production,
@@ -161,13 +169,15 @@ export const consumersOnPartitions = async (
   partitions: number,
 ) => {
   const events = userHistories(count + WARM_UP, Math.ceil((count + WARM_UP) / 20));
-  await preloadPartitions(setup.redis, setup.keyPrefix, events, partitions);
+  await recordPartitionCount(setup.redis, setup.keyPrefix, partitions);
   const running = await Promise.all(
     Array.from({ length: consumers }, (_, i) =>
       startService('mm-consumer', [...setup.flags, '--name', `bench-${i}`]),
     ),
   );
   try {
+    await Promise.all(running.map((consumer) => consumerOwns(consumer, partitions / consumers)));
+    await preloadPartitions(setup.redis, setup.keyPrefix, events, partitions);
     const applied = async () =>
       (await Promise.all(running.map((consumer) => processedCount(consumer)))).reduce((a, b) => a + b, 0);
     await waitApplied({ applied }, count + WARM_UP, 180_000);

@@ -1,6 +1,7 @@
 // The real services for a benchmark: built bundles as subprocesses, with their peak memory.
 import { readFileSync } from 'node:fs';
 import { type RunningBinary, startBinary } from '../helpers/binaries.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 export type Service = RunningBinary & { peakRssMb(): number };
 
@@ -39,4 +40,23 @@ export const processedCount = async (consumer: Service): Promise<number> => {
 export const partitionsOwned = async (relay: Service): Promise<number> => {
   const metrics = (await (await fetch(`${relay.url}/metrics`)).json()) as { partitions_owned?: number };
   return metrics.partitions_owned ?? 0;
+};
+
+/**
+ * Until the consumer's loop runs and holds exactly `partitions` partitions: /health answers before
+ * that, and what it waits for (the relay's partition count, its first leases, the group splitting the
+ * partitions among its members) is start-up, not throughput.
+ */
+export const consumerOwns = async (consumer: Service, partitions: number): Promise<void> => {
+  await eventually(
+    async () => {
+      const report = (await (await fetch(`${consumer.url}/health/detailed`)).json()) as {
+        checks: { consumer?: { state?: string; partitions?: unknown[] } };
+      };
+      const loop = report.checks.consumer;
+      return loop?.state === 'running' && loop.partitions?.length === partitions;
+    },
+    30_000,
+    { message: `the consumer runs and holds ${partitions} partition(s)`, intervalMs: 20 },
+  );
 };

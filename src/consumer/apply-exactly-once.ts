@@ -49,9 +49,13 @@ const assertFences = async (tx: Tx, options: ApplyOptions): Promise<void> => {
 
 const optimistic = (store: Store, plan: BatchPlan, options: ApplyOptions): Promise<ApplyResult> =>
   store.withTransaction(async (tx) => {
-    await assertFences(tx, options);
     const all = [...plan.work, ...plan.unhandled];
-    const recorded = await tx.ledger.claim(all.map((p) => ledgerEntry(p, options.group)));
+    // Sent together (one round trip on Postgres), run in this order: a lost lease fails the
+    // transaction before anything commits, and the claim waits on the lease rows it locked.
+    const [, recorded] = await Promise.all([
+      assertFences(tx, options),
+      tx.ledger.claim(all.map((p) => ledgerEntry(p, options.group))),
+    ]);
     const context = contextFor(tx, options);
     for (const run of runsOf(plan.work.filter((p) => recorded.has(p.key)))) {
       await run[0]?.handler?.apply(run, context);

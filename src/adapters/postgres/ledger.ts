@@ -15,22 +15,34 @@ const notHeld = (schema: string | undefined): string =>
         where h.consumer_group = u.consumer_group and h.event_id = u.event_id and h.stream_id = u.stream_id)`
     : '';
 
+/** A text array; one value repeated is filled in by the server instead of sent once per entry. */
+const sameForAll = (sql: postgres.TransactionSql, values: readonly string[]) =>
+  values.every((v) => v === values[0])
+    ? sql`array_fill(${values[0] ?? ''}::text, array[${values.length}::int])`
+    : sql`${pgArray(values)}::text[]`;
+
 export const createPostgresLedgerWriter = (sql: postgres.TransactionSql): LedgerWriter => ({
   claim: async (entries, options) => {
     if (entries.length === 0) return new Set();
-    const rows = await sql<{ event_id: string }[]>`
-      insert into ${sql.unsafe(ledgerTable(options?.schema))} (event_id, consumer_group, event_type, stream_id, result)
-      select * from unnest(
-        ${pgArray(entries.map((e) => e.eventId))}::uuid[],
-        ${pgArray(entries.map((e) => e.consumerGroup))}::text[],
-        ${pgArray(entries.map((e) => e.eventType))}::text[],
-        ${pgArray(entries.map((e) => e.streamId))}::text[],
-        ${pgArray(entries.map((e) => e.result))}::text[])
-        as u(event_id, consumer_group, event_type, stream_id, result)
-      ${sql.unsafe(notHeld(options?.schema))}
-      on conflict do nothing
-      returning event_id`;
-    return new Set(rows.map((row) => row.event_id));
+    // One row back, not one per event: the ids only when some were already recorded or held.
+    const [row] = await sql<{ recorded: number; ids: string[] | null }[]>`
+      with claimed as (
+        insert into ${sql.unsafe(ledgerTable(options?.schema))} (event_id, consumer_group, event_type, stream_id, result)
+        select * from unnest(
+          ${pgArray(entries.map((e) => e.eventId))}::uuid[],
+          ${sameForAll(sql, entries.map((e) => e.consumerGroup))},
+          ${pgArray(entries.map((e) => e.eventType))}::text[],
+          ${pgArray(entries.map((e) => e.streamId))}::text[],
+          ${sameForAll(sql, entries.map((e) => e.result))})
+          as u(event_id, consumer_group, event_type, stream_id, result)
+        ${sql.unsafe(notHeld(options?.schema))}
+        on conflict do nothing
+        returning event_id)
+      select count(*)::int as recorded,
+        case when count(*) < ${entries.length} then array_agg(event_id::text) end as ids
+      from claimed`;
+    if (row && row.recorded === entries.length) return new Set(entries.map((e) => e.eventId));
+    return new Set(row?.ids ?? []);
   },
 });
 

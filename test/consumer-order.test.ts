@@ -209,9 +209,18 @@ for (const { name, skip, open } of modes) {
         }
 
         type Listed = { id: string; event_id: string; waiting_behind: number | null };
-        const listed = JSON.parse(
-          ok(await mmDlq(mode, 'list --stream identity.dlq --json')).stdout,
-        ) as Listed[];
+        // The block commits with the batch; its dead letter is written right after, with the acks.
+        let listed: Listed[] = [];
+        await eventually(
+          async () => {
+            listed = JSON.parse(
+              ok(await mmDlq(mode, 'list --stream identity.dlq --json')).stdout,
+            ) as Listed[];
+            return listed.length >= 2;
+          },
+          10_000,
+          { message: 'both dead letters are listed', intervalMs: 200 },
+        );
         assert.deepEqual(
           listed.map((entry) => [entry.event_id, entry.waiting_behind]).sort(),
           [

@@ -30,10 +30,16 @@ export const createPostgresLedgerWriter = (sql: postgres.TransactionSql): Ledger
         insert into ${sql.unsafe(ledgerTable(options?.schema))} (event_id, consumer_group, event_type, stream_id, result)
         select * from unnest(
           ${pgArray(entries.map((e) => e.eventId))}::uuid[],
-          ${sameForAll(sql, entries.map((e) => e.consumerGroup))},
+          ${sameForAll(
+            sql,
+            entries.map((e) => e.consumerGroup),
+          )},
           ${pgArray(entries.map((e) => e.eventType))}::text[],
           ${pgArray(entries.map((e) => e.streamId))}::text[],
-          ${sameForAll(sql, entries.map((e) => e.result))})
+          ${sameForAll(
+            sql,
+            entries.map((e) => e.result),
+          )})
           as u(event_id, consumer_group, event_type, stream_id, result)
         ${sql.unsafe(notHeld(options?.schema))}
         on conflict do nothing

@@ -296,6 +296,12 @@ for (const mode of modes) {
       const byRole = async (role: ServiceRecord['role']) =>
         (await registry.list()).find((record) => record.role === role);
       await eventually(async () => (await byRole('relay')) && (await byRole('consumer')), 15_000);
+      // Healthy once it holds its partition and its group exists: only then is the relay's death the news.
+      const consumerStatus = async () =>
+        ((await (await fetch(`${consumer.url}/health/detailed`)).json()) as { status: string }).status;
+      await eventually(async () => (await consumerStatus()) === 'healthy', 15_000, {
+        message: 'the consumer is healthy',
+      });
 
       assert.equal(await relay.stop('SIGKILL'), null);
       const lastOfRelay = await byRole('relay');

@@ -51,17 +51,14 @@ const leaseStore = (members: () => string[] = () => ['c1'], heldElsewhere = new 
   };
 };
 
+/** Member c1 of group g on these leases. */
+const ownershipOf = (leases: LeaseStore) =>
+  createOwnership({ leases, group: 'g', name: 'c1', leaseMs: 10_000, now: Date.now, logger: silentLogger });
+
 describe('partition ownership', () => {
   it('keeps a partition active that was taken over while its renewal was on its way', async () => {
     const leases = leaseStore();
-    const ownership = createOwnership({
-      leases: leases.store,
-      group: 'g',
-      name: 'c1',
-      leaseMs: 10_000,
-      now: Date.now,
-      logger: silentLogger,
-    });
+    const ownership = ownershipOf(leases.store);
     await ownership.tick(['identity']);
     assert.deepEqual(
       ownership.changes().taken.map((p) => [p.stream, p.status]),
@@ -84,14 +81,7 @@ describe('partition ownership', () => {
   it('stops reading a partition it no longer wants, so the loop can release it under load', async () => {
     let members = ['c1'];
     const leases = leaseStore(() => members);
-    const ownership = createOwnership({
-      leases: leases.store,
-      group: 'g',
-      name: 'c1',
-      leaseMs: 10_000,
-      now: Date.now,
-      logger: silentLogger,
-    });
+    const ownership = ownershipOf(leases.store);
     await ownership.tick(['identity:0', 'identity:1']);
     for (const p of ownership.changes().taken) ownership.activate(p.stream);
     assert.deepEqual(ownership.readable(Date.now()).sort(), ['identity:0', 'identity:1']);
@@ -106,14 +96,7 @@ describe('partition ownership', () => {
     let members = ['c1', 'c2'];
     const heldElsewhere = new Set(['identity:0']);
     const leases = leaseStore(() => members, heldElsewhere);
-    const ownership = createOwnership({
-      leases: leases.store,
-      group: 'g',
-      name: 'c1',
-      leaseMs: 10_000,
-      now: Date.now,
-      logger: silentLogger,
-    });
+    const ownership = ownershipOf(leases.store);
     const resources = ['identity:0', 'identity:1', 'identity:2', 'identity:3'];
     await ownership.tick(resources);
     assert.deepEqual(

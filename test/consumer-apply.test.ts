@@ -80,11 +80,16 @@ describe('mm-consumer exactly-once effect', { skip: await skipUnless('postgres',
     let consumer = await start({ claimIdleMs: 300 });
     await eventually(async () => (await ledgerRows(event.eventId)).length === 1);
 
-    // 1. The relay publishes it again (same event_id, new stream entry).
-    await addEntries(redis.client, stream(), [event.fields]);
+    // 1. The relay publishes it again (same event_id, new stream entry), beside a new event: a batch
+    // of first deliveries that turns out to hold one recorded before applies only the new one.
+    const beside = userEvent();
+    await addEntries(redis.client, stream(), [event.fields, beside.fields]);
     await eventually(
       async () => ((await consumer.metrics()).events_skipped_total as { duplicate: number }).duplicate === 1,
     );
+    await eventually(async () => (await ledgerRows(beside.eventId)).length === 1);
+    assert.equal(await version(beside.userId), 1);
+    assert.equal(await version(event.userId), 1, 'the duplicate had no effect');
 
     // 2. A consumer reads it and dies before acknowledging: another one reclaims it.
     await consumer.stop();
@@ -111,13 +116,13 @@ describe('mm-consumer exactly-once effect', { skip: await skipUnless('postgres',
     );
     assert.equal(
       report.redeliver,
-      3,
-      `the stream holds three entries of the event: ${JSON.stringify(report)}`,
+      4,
+      `the stream holds three entries of the event and the one beside it: ${JSON.stringify(report)}`,
     );
-    assert.equal(report.alreadyApplied, 3);
+    assert.equal(report.alreadyApplied, 4);
     await eventually(
-      async () => ((await consumer.metrics()).events_skipped_total as { duplicate: number }).duplicate === 4,
-    ); // this process: reclaim + 3 replayed
+      async () => ((await consumer.metrics()).events_skipped_total as { duplicate: number }).duplicate === 5,
+    ); // this process: reclaim + 4 replayed
 
     assert.deepEqual(await ledgerRows(event.eventId), [{ consumer_group: GROUP, result: 'applied' }]);
     assert.equal(await version(event.userId), 1, 'the effect was applied once');

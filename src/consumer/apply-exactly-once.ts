@@ -1,7 +1,9 @@
 // Applies a planned batch in ONE transaction: ledger claim for every event, handlers only for events
-// newly claimed. Optimistic first (whole batch, set-based); if a handler fails, the transaction is
-// redone with a savepoint per event so the failing event undoes nothing else and holds back only the
-// later events of its own aggregate (deferred: they park behind it).
+// newly claimed. Optimistic first (whole batch, set-based): a batch of first deliveries sends its
+// handlers' statements right behind the claim and is rolled back if the claim finds an event recorded
+// before; otherwise the claim answers first. If a handler fails, the transaction is redone with a
+// savepoint per event so the failing event undoes nothing else and holds back only the later events
+// of its own aggregate (deferred: they park behind it).
 import { coerceError, FencedError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { LeaseFence } from '../ports/leases.ts';
@@ -47,7 +49,35 @@ const assertFences = async (tx: Tx, options: ApplyOptions): Promise<void> => {
   if (options.fences && options.fences.length > 0) await tx.fences.assertHeld(options.fences);
 };
 
-const optimistic = (store: Store, plan: BatchPlan, options: ApplyOptions): Promise<ApplyResult> =>
+/** Thrown inside `pipelined` to roll it back: some event of the batch was recorded before. */
+class SeenBefore extends Error {}
+
+const runHandlers = async (tx: Tx, work: readonly PlannedEvent[], options: ApplyOptions): Promise<void> => {
+  const context = contextFor(tx, options);
+  for (const run of runsOf(work)) await run[0]?.handler?.apply(run, context);
+};
+
+/**
+ * The usual batch (only first deliveries): the handlers' statements go out right behind the claim,
+ * so their parameters are built while the database inserts the ledger rows. If the claim finds an
+ * event recorded before, the transaction is rolled back and the batch goes through `claimFirst`.
+ */
+const pipelined = (store: Store, plan: BatchPlan, options: ApplyOptions): Promise<ApplyResult> =>
+  store.withTransaction(async (tx) => {
+    const all = [...plan.work, ...plan.unhandled];
+    const checked = Promise.all([
+      assertFences(tx, options),
+      tx.ledger.claim(all.map((p) => ledgerEntry(p, options.group))),
+    ]);
+    const effects = runHandlers(tx, plan.work, options);
+    effects.catch(() => {});
+    const [, recorded] = await checked;
+    if (recorded.size < all.length) throw new SeenBefore();
+    await effects;
+    return finishTx(tx, { recorded, failures: new Map(), deferred: new Set(), redone: false }, options);
+  });
+
+const claimFirst = (store: Store, plan: BatchPlan, options: ApplyOptions): Promise<ApplyResult> =>
   store.withTransaction(async (tx) => {
     const all = [...plan.work, ...plan.unhandled];
     // Sent together (one round trip on Postgres), run in this order: a lost lease fails the
@@ -56,10 +86,11 @@ const optimistic = (store: Store, plan: BatchPlan, options: ApplyOptions): Promi
       assertFences(tx, options),
       tx.ledger.claim(all.map((p) => ledgerEntry(p, options.group))),
     ]);
-    const context = contextFor(tx, options);
-    for (const run of runsOf(plan.work.filter((p) => recorded.has(p.key)))) {
-      await run[0]?.handler?.apply(run, context);
-    }
+    await runHandlers(
+      tx,
+      plan.work.filter((p) => recorded.has(p.key)),
+      options,
+    );
     return finishTx(tx, { recorded, failures: new Map(), deferred: new Set(), redone: false }, options);
   });
 
@@ -126,7 +157,15 @@ export const applyExactlyOnce = async (
     });
   }
   try {
-    return await optimistic(store, plan, options);
+    const firstDeliveries = plan.deliveries.every((d) => d.deliveries === 1 && !d.parked);
+    if (firstDeliveries) {
+      try {
+        return await pipelined(store, plan, options);
+      } catch (thrown) {
+        if (!(thrown instanceof SeenBefore)) throw thrown;
+      }
+    }
+    return await claimFirst(store, plan, options);
   } catch (thrown) {
     // Any other failure is most likely one event's (a handler error, or a statement of its that
     // failed even if the handler caught it); the redo finds out which. A lost lease is nobody's.

@@ -12,7 +12,9 @@
 //   - It runs inside the database transaction that records the event in `event_ledger`
 //     (`context.tx`); its writes commit together with the ledger row, and the stream entry is
 //     acknowledged only after that commit. A duplicate delivery of an event this group already
-//     recorded never reaches the handler.
+//     recorded never has an effect: the handler is not called for it, or (a batch of first
+//     deliveries runs its handlers before the ledger claim has answered) the transaction it ran in
+//     is rolled back and the batch is applied again without it.
 //   - Events arrive in stream order; one `applyBatch` call receives consecutive events that map to
 //     the same handler object, so one handler object serving several event types sees them in order.
 //   - If a batch fails, the consumer retries event by event (a savepoint each), so a failing event

@@ -20,7 +20,7 @@ import { withCluster, withLocal, withProduction } from './setups.ts';
 import { BINARIES, NODE_ALONE, startupMs } from './startup.ts';
 
 export type Size = {
-  /** Events timed in a pre-filled outbox (raw drain, relay) or stream (consumers), after 5,000 warm-up ones. */
+  /** Events timed in a pre-filled outbox (raw drain, relay) or stream (consumers), after 20,000 warm-up ones. */
   readonly drain: number;
   readonly pipeline: number;
   readonly latencyS: number;

@@ -67,25 +67,12 @@ export type PlanOptions = {
   readonly gate?: GateVerdict;
 };
 
-// Spelled out rather than spread: this runs for every event on the hot path.
-const consumedEvent = (delivery: Delivery): ConsumedEvent => {
-  const envelope = parseStreamFields(delivery.entry.fields);
-  return {
-    eventId: envelope.eventId,
-    eventType: envelope.eventType,
-    topic: envelope.topic,
-    aggregateType: envelope.aggregateType,
-    aggregateId: envelope.aggregateId,
-    payload: envelope.payload,
-    occurredAt: envelope.occurredAt,
-    outboxId: envelope.outboxId,
-    headers: envelope.headers,
-    schemaVersion: envelope.schemaVersion,
+const consumedEvent = (delivery: Delivery): ConsumedEvent =>
+  parseStreamFields(delivery.entry.fields, {
     stream: delivery.stream,
     streamId: delivery.entry.id,
     deliveries: delivery.deliveries,
-  };
-};
+  });
 
 export const planBatch = (deliveries: readonly Delivery[], options: PlanOptions): BatchPlan => {
   const plan = {

@@ -13,11 +13,25 @@ type Tally = {
   deadLettered: number;
 };
 
-const tallies = (plan: BatchPlan, settlement: Settlement): Map<string, Tally> => {
+type TopicOf = (stream: string) => string;
+
+/** Metrics speak of topics: a partition stream counts for its topic. A batch has few streams. */
+const topicLookup = (): TopicOf => {
+  const known = new Map<string, string>();
+  return (stream) => {
+    let topic = known.get(stream);
+    if (topic === undefined) {
+      topic = topicOfStream(stream).topic;
+      known.set(stream, topic);
+    }
+    return topic;
+  };
+};
+
+const tallies = (plan: BatchPlan, settlement: Settlement, topicOf: TopicOf): Map<string, Tally> => {
   const byTopic = new Map<string, Tally>();
-  // Metrics speak of topics: a partition stream counts for its topic.
   const of = (stream: string): Tally => {
-    const topic = topicOfStream(stream).topic;
+    const topic = topicOf(stream);
     let tally = byTopic.get(topic);
     if (!tally) {
       tally = { consumed: 0, success: 0, failure: 0, deadLettered: 0 };
@@ -36,12 +50,6 @@ const tallies = (plan: BatchPlan, settlement: Settlement): Map<string, Tally> =>
     of(dead.delivery.stream).deadLettered += 1;
   }
   return byTopic;
-};
-
-const maxId = (ids: readonly string[]): string | undefined => {
-  let max: string | undefined;
-  for (const id of ids) if (max === undefined || compareStreamIds(id, max) > 0) max = id;
-  return max;
 };
 
 const label = (eventId: string | undefined, delivery: Delivery): string =>
@@ -71,10 +79,10 @@ export const logFailures = (logger: Logger, settlement: Settlement, maxDeliverie
 };
 
 /** Stream-keyed counts summed per topic. */
-const byTopic = (counts: ReadonlyMap<string, number>): Map<string, number> => {
+const byTopic = (counts: ReadonlyMap<string, number>, topicOf: TopicOf): Map<string, number> => {
   const sums = new Map<string, number>();
   for (const [stream, n] of counts) {
-    const topic = topicOfStream(stream).topic;
+    const topic = topicOf(stream);
     sums.set(topic, (sums.get(topic) ?? 0) + n);
   }
   return sums;
@@ -86,27 +94,28 @@ export const countBatch = (
   settlement: Settlement,
   times: { startedAt: number; finishedAt: number },
 ): void => {
-  const skipped = byTopic(settlement.skippedBy);
-  const duplicates = byTopic(settlement.duplicatesBy);
-  const lastIds = new Map<string, string[]>();
+  const topicOf = topicLookup();
+  const skipped = byTopic(settlement.skippedBy, topicOf);
+  const duplicates = byTopic(settlement.duplicatesBy, topicOf);
+  const lastIds = new Map<string, string>();
   for (const planned of settlement.done) {
-    const topic = topicOfStream(planned.delivery.stream).topic;
-    const ids = lastIds.get(topic);
-    if (ids) ids.push(planned.delivery.entry.id);
-    else lastIds.set(topic, [planned.delivery.entry.id]);
+    const topic = topicOf(planned.delivery.stream);
+    const id = planned.delivery.entry.id;
+    const last = lastIds.get(topic);
+    if (last === undefined || compareStreamIds(id, last) > 0) lastIds.set(topic, id);
   }
-  for (const [topic, tally] of tallies(plan, settlement)) {
+  for (const [topic, tally] of tallies(plan, settlement, topicOf)) {
     metrics.count(topic, {
       ...tally,
       skipped: { no_handler: skipped.get(topic) ?? 0, duplicate: duplicates.get(topic) ?? 0 },
     });
     metrics.batchSeconds(topic, (times.finishedAt - times.startedAt) / 1000);
-    const last = maxId(lastIds.get(topic) ?? []);
+    const last = lastIds.get(topic);
     if (last !== undefined) metrics.processed(topic, last);
   }
   const occurred = new Map<string, number[]>();
   for (const planned of settlement.applied) {
-    const topic = topicOfStream(planned.delivery.stream).topic;
+    const topic = topicOf(planned.delivery.stream);
     let list = occurred.get(topic);
     if (!list) {
       list = [];

@@ -70,8 +70,17 @@ const requireText = (fields: StreamFields, name: string, problems: string[]): st
   return value ?? '';
 };
 
-/** Reads a stream entry back into an envelope; every problem is named at once. */
-export const parseStreamFields = (fields: StreamFields): EventEnvelope => {
+// Most events carry no headers: no JSON.parse for them.
+const NO_HEADERS = '{}';
+
+/**
+ * Reads a stream entry back into an envelope; every problem is named at once. `extra` goes into the
+ * same object (the consumer's hot path adds where the entry came from without copying the envelope).
+ */
+export const parseStreamFields = <E extends object = Record<never, never>>(
+  fields: StreamFields,
+  extra?: E,
+): EventEnvelope & E => {
   const problems: string[] = [];
   const eventId = requireText(fields, 'event_id', problems);
   if (eventId && !isUuid(eventId)) problems.push(`event_id is not a UUID: ${eventId.slice(0, 80)}`);
@@ -85,7 +94,10 @@ export const parseStreamFields = (fields: StreamFields): EventEnvelope => {
   if (occurredAt && Number.isNaN(Date.parse(occurredAt)))
     problems.push(`occurred_at is not a time: ${occurredAt}`);
   const payload = parseJsonField(fields, 'payload', problems);
-  const headers = fields.headers === undefined ? {} : parseJsonField(fields, 'headers', problems);
+  const headers =
+    fields.headers === undefined || fields.headers === NO_HEADERS
+      ? {}
+      : parseJsonField(fields, 'headers', problems);
   if (headers !== undefined && (headers === null || typeof headers !== 'object' || Array.isArray(headers))) {
     problems.push('headers is not a JSON object');
   }
@@ -105,5 +117,6 @@ export const parseStreamFields = (fields: StreamFields): EventEnvelope => {
     outboxId: fields.outbox_id,
     headers: headers as EventHeaders,
     schemaVersion,
+    ...(extra as E),
   };
 };

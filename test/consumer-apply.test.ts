@@ -1,7 +1,9 @@
 // mm-consumer against real Postgres and Redis: exactly-once effect per group through the ledger.
 import assert from 'node:assert/strict';
 import { afterEach, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import type { HandlerContext } from '../src/consumer/handler.ts';
 import { loadHandlerModule } from '../src/consumer/handler-module.ts';
 import { lintProfileHandler } from '../src/consumer/lint-profile-handler.ts';
 import { parseReplayFrom, runReplay } from '../src/consumer/replay.ts';
@@ -169,6 +171,44 @@ describe('mm-consumer exactly-once effect', { skip: await skipUnless('postgres',
       { ...counts },
       { lint: 100, audit: 100, lint_twice: 0, audit_once: 100, audit_twice: 0 },
     );
+  });
+
+  it('a batch holding an event recorded before: per-event handlers leave no effect outside its transaction', async () => {
+    const group = 'per-event-effects';
+    // One statement per event, each after a pause: the handlers are still running long after the
+    // ledger claim answered.
+    const countEach = async (event: { eventId: string }, context: HandlerContext): Promise<void> => {
+      await sleep(2);
+      await context.tx.query(
+        `insert into consumer_effects (consumer_group, event_id, applied) values ($1, $2, 1)
+         on conflict (consumer_group, event_id) do update set applied = consumer_effects.applied + 1`,
+        [context.consumerGroup, event.eventId],
+      );
+    };
+    const handlers = { 'user.created': countEach };
+    const seen = userEvent();
+    await addEntries(redis.client, stream(), [seen.fields]);
+    const recorded = async (): Promise<number> =>
+      (await db.sql`select event_id from event_ledger where consumer_group = ${group}`).length;
+    let consumer = await start({ group, handlers });
+    await eventually(async () => (await recorded()) === 1);
+    await consumer.stop();
+    // Read as one batch of first deliveries by the next consumer: the recorded event first.
+    const fresh = Array.from({ length: 30 }, () => userEvent());
+    await addEntries(
+      redis.client,
+      stream(),
+      [seen, ...fresh].map((e) => e.fields),
+    );
+    consumer = await start({ group, handlers });
+    await eventually(async () => (await recorded()) === 31 && (await pending(group)) === 0, 10_000);
+    const effects = await db.sql<{ event_id: string; applied: number }[]>`
+      select event_id, applied from consumer_effects where consumer_group = ${group}`;
+    assert.deepEqual(
+      new Map(effects.map((row) => [row.event_id, row.applied])),
+      new Map([seen, ...fresh].map((e) => [e.eventId, 1])),
+    );
+    assert.equal(((await consumer.metrics()).events_skipped_total as { duplicate: number }).duplicate, 1);
   });
 
   it('isolates a failing event: the rest of its batch commits in the same transaction', async () => {

@@ -70,10 +70,13 @@ const pipelined = (store: Store, plan: BatchPlan, options: ApplyOptions): Promis
       tx.ledger.claim(all.map((p) => ledgerEntry(p, options.group))),
     ]);
     const effects = runHandlers(tx, plan.work, options);
-    effects.catch(() => {});
-    const [, recorded] = await checked;
+    // Both settle before anything is decided: a statement a handler sent after the rollback would
+    // run outside the transaction, and commit.
+    const [claim, effect] = await Promise.allSettled([checked, effects]);
+    if (claim.status === 'rejected') throw claim.reason;
+    const [, recorded] = claim.value;
     if (recorded.size < all.length) throw new SeenBefore();
-    await effects;
+    if (effect.status === 'rejected') throw effect.reason;
     return finishTx(tx, { recorded, failures: new Map(), deferred: new Set(), redone: false }, options);
   });
 

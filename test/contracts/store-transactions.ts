@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConflictError } from '../../src/core/errors.ts';
 import { uuidv7 } from '../../src/core/ids.ts';
+import type { Tx } from '../../src/ports/store.ts';
 import { event, gate, Rollback, type StoreKit } from './store-kit.ts';
 
 export const storeTransactionsCases = (t: StoreKit): void => {
@@ -30,6 +31,27 @@ export const storeTransactionsCases = (t: StoreKit): void => {
       );
       assert.equal(await t.store.withTransaction((tx) => tx.users.get(id)), undefined);
       assert.equal((await t.store.outbox.backlog()).count, 0);
+    });
+
+    it('refuses a statement sent through a transaction that has ended, committed or rolled back', async () => {
+      let kept: Tx | undefined;
+      await t.store.withTransaction(async (tx) => {
+        kept = tx;
+      });
+      const late = uuidv7();
+      await assert.rejects(
+        (kept as Tx).users.insert({ id: late, email: 'late@example.com', displayName: 'Late' }),
+        /transaction has already ended/,
+      );
+      await assert.rejects(
+        t.store.withTransaction(async (tx) => {
+          kept = tx;
+          throw new Rollback('changed my mind');
+        }),
+        Rollback,
+      );
+      await assert.rejects((kept as Tx).query('select 1'), /transaction has already ended/);
+      assert.equal(await t.store.withTransaction((tx) => tx.users.get(late)), undefined);
     });
 
     it('shows nothing to others before the commit', async () => {

@@ -2,6 +2,7 @@
 import postgres from 'postgres';
 import type { Store, Tx } from '../../ports/store.ts';
 import { readMigrations } from '../migration-files.ts';
+import { guardTransaction } from './ended-guard.ts';
 import { pgCall } from './errors.ts';
 import { createPostgresFences, createPostgresLeases } from './leases.ts';
 import { createPostgresLedgerReader, createPostgresLedgerWriter } from './ledger.ts';
@@ -48,7 +49,18 @@ export const createPostgresStore = (options: PostgresStoreOptions): Store => {
   const sql = createPostgresClient(options);
   return {
     kind: 'postgres',
-    withTransaction: (callback) => pgCall(() => sql.begin((tx) => callback(createTx(tx))) as Promise<never>),
+    withTransaction: (callback) =>
+      pgCall(
+        () =>
+          sql.begin(async (tx) => {
+            const guarded = guardTransaction(tx);
+            try {
+              return await callback(createTx(guarded.sql));
+            } finally {
+              guarded.end();
+            }
+          }) as Promise<never>,
+      ),
     outbox: createPostgresOutboxRelay(sql),
     ledger: createPostgresLedgerReader(sql),
     leases: createPostgresLeases(sql),

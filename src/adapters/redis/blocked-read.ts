@@ -3,13 +3,13 @@
 import { TransientError } from '../../core/errors.ts';
 import type { SendOnceConnection } from './connection.ts';
 import { redisOutage, translateRedisError } from './errors.ts';
-import type { RawBufferReads } from './read-replies.ts';
+import type { RawReads } from './read-replies.ts';
 
 export type BlockedRead = (
   args: readonly string[],
   blockMs: number,
   signal: AbortSignal | undefined,
-) => Promise<RawBufferReads>;
+) => Promise<RawReads>;
 
 /** Resolves when `signal` aborts; `off` removes the listener. */
 const abortOf = (signal: AbortSignal | undefined): { aborted: Promise<null>; off(): void } => {
@@ -46,7 +46,7 @@ export const createBlockedRead =
     try {
       const connection = await Promise.race([reader.get(), abort.aborted, silence]);
       if (connection === null || signal?.aborted) return null;
-      const read = connection.callBuffer('XREADGROUP', ...args) as Promise<RawBufferReads>;
+      const read = connection.call('XREADGROUP', ...args) as Promise<RawReads>;
       read.catch(() => {}); // when the race below is lost, its connection is dropped with it
       const reply = await Promise.race([read, abort.aborted, silence]);
       if (reply === null && signal?.aborted) reader.drop();

@@ -16,7 +16,7 @@ import { redisCall as callRedis, redisOutage, translateRedisError as translate }
 import { execScript } from './exec-script.ts';
 import { createGroupMembers } from './group-members.ts';
 import { byTag, keyScheme } from './keys.ts';
-import { createReadDecoder, type RawBufferReads } from './read-replies.ts';
+import { decodeReads, type RawReads } from './read-replies.ts';
 import {
   deletedIds,
   flattenFields,
@@ -74,7 +74,6 @@ export const createRedisBus = (redis: RedisConnection, options: RedisBusOptions 
   const reader = createSendOnceConnection(redis, { timeoutMs: graceMs });
   const addBatch = createAddBatch(publisher, key, publishTimeoutMs);
   const readBlocked = createBlockedRead(reader, graceMs);
-  const decodeReads = createReadDecoder();
   // Commands failing for want of a connection say why the connection failed (health reasons).
   let lastConnectionError: unknown;
   redis.on('error', (error: unknown) => {
@@ -97,7 +96,7 @@ export const createRedisBus = (redis: RedisConnection, options: RedisBusOptions 
     const reply =
       blockMs > 0
         ? await readBlocked(args, blockMs, read.signal)
-        : ((await redisCall(() => redis.callBuffer('XREADGROUP', ...args))) as RawBufferReads);
+        : ((await redisCall(() => redis.call('XREADGROUP', ...args))) as RawReads);
     return decodeReads(reply, unkey);
   };
 

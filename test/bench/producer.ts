@@ -67,12 +67,12 @@ export const preloadStream = async (redis: Redis, key: string, count: number): P
   }
 };
 
-/** Fills topic `identity`'s partition streams as the relay would, and records their count. */
 /** As the relay does when it starts: consumers wait for a topic's partition count. */
 export const recordPartitionCount = async (redis: Redis, keyPrefix: string, partitions: number) => {
   await redis.set(`${keyPrefix}${partitionCountKey('identity')}`, String(partitions));
 };
 
+/** Fills topic `identity`'s partition streams as the relay would, and records their count. */
 export const preloadPartitions = async (
   redis: Redis,
   keyPrefix: string,

@@ -16,7 +16,7 @@ import {
   produceFlat,
   recordPartitionCount,
 } from './producer.ts';
-import { consumerOwns, partitionsOwned, processedCount, startService, stopAll } from './services.ts';
+import { partitionsOwned, processedCount, startService, stopAll } from './services.ts';
 import type { Production, Setup } from './setups.ts';
 import { percentile, rate } from './stats.ts';
 
@@ -133,10 +133,10 @@ export const relaysDrain = async (setup: Production, count: number, relays: numb
 };
 
 /** Applying rate from the ledger's own times, past the warm-up: the same for consumer and raw consumer. */
-const applyRate = async (setup: Setup, group: string, count: number, profiles: boolean) => {
+const applyRate = async (setup: Setup, group: string, count: number, profiles: boolean, warmUp = WARM_UP) => {
   const summary = await ledgerSummary(setup.store, group);
-  assertExactlyOnce(summary, count + WARM_UP, group, { profiles });
-  return { rate: rate(count, summary.lastMs - (await appliedAtRank(setup.store, group, WARM_UP))) };
+  assertExactlyOnce(summary, count + warmUp, group, { profiles });
+  return { rate: rate(count, summary.lastMs - (await appliedAtRank(setup.store, group, warmUp))) };
 };
 
 export const rawConsumerRate = async (setup: Production, count: number) => {
@@ -161,8 +161,9 @@ export const consumerApply = async (setup: Production, count: number) => {
 /**
  * `consumers` consumers sharing a topic of `partitions` partition streams (20 events per user), timed
  * from the ledger as `consumerApply` is; the run fails on any per-user order inversion. The streams
- * fill once the group has split the partitions: the rate is the group's at work, not its start-up
- * (how fast partitions move on a join is the ordering tests' business).
+ * are full before the consumers start: filled while they read, the filling was the limit, not the
+ * consumers. Each process warms up on as many events as a lone consumer does (the clock starts after
+ * WARM_UP events per consumer), and the group splits the partitions within that warm-up.
  */
 export const consumersOnPartitions = async (
   setup: Production,
@@ -170,25 +171,24 @@ export const consumersOnPartitions = async (
   consumers: number,
   partitions: number,
 ) => {
-  const events = userHistories(count + WARM_UP, Math.ceil((count + WARM_UP) / 20));
-  await recordPartitionCount(setup.redis, setup.keyPrefix, partitions);
+  const warmUp = WARM_UP * consumers;
+  const events = userHistories(count + warmUp, Math.ceil((count + warmUp) / 20));
+  await preloadPartitions(setup.redis, setup.keyPrefix, events, partitions);
   const running = await Promise.all(
     Array.from({ length: consumers }, (_, i) =>
       startService('mm-consumer', [...setup.flags, '--name', `bench-${i}`]),
     ),
   );
   try {
-    await Promise.all(running.map((consumer) => consumerOwns(consumer, partitions / consumers)));
-    await preloadPartitions(setup.redis, setup.keyPrefix, events, partitions);
     const applied = async () =>
       (await Promise.all(running.map((consumer) => processedCount(consumer)))).reduce((a, b) => a + b, 0);
-    await waitApplied({ applied }, count + WARM_UP, 180_000);
+    await waitApplied({ applied }, count + warmUp, 180_000);
   } finally {
     await stopAll(running);
   }
   const inversions = await orderInversions(setup.store, GROUP, events);
   if (inversions > 0) throw new Error(`${inversions} events applied after a later event of their user`);
-  return applyRate(setup, GROUP, count, false);
+  return applyRate(setup, GROUP, count, false, warmUp);
 };
 
 /**

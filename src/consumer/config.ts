@@ -56,7 +56,7 @@ export const consumerSettings = defineSettings({
     env: 'MM_BATCH_SIZE',
     default: 500,
     parse: integer(1, 10_000),
-    help: 'entries per read and per transaction',
+    help: 'entries per read and per transaction, shared by the partitions read together',
   },
   blockMs: {
     flag: '--block-ms <ms>',

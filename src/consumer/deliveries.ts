@@ -80,7 +80,9 @@ export const createDeliverySource = (
         group,
         consumer: name,
         streams,
-        count: settings.batchSize,
+        // COUNT is per stream: the batch size is shared, so a read (and its transaction) stays
+        // within it however many partitions a consumer owns.
+        count: Math.max(1, Math.ceil(settings.batchSize / streams.length)),
         blockMs,
         ...(signal ? { signal } : {}),
       });

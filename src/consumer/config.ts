@@ -54,7 +54,7 @@ export const consumerSettings = defineSettings({
   batchSize: {
     flag: '--batch-size <n>',
     env: 'MM_BATCH_SIZE',
-    default: 500,
+    default: 1_000,
     parse: integer(1, 10_000),
     help: 'entries per read and per transaction, shared by the partitions read together',
   },

@@ -87,10 +87,12 @@ const streamInversions = (entries: ReadonlyArray<[string, string[]]>): number =>
 /**
  * `relays` relay processes sharing topic `identity` over `partitions` partitions: they settle on a
  * split first, then the outbox fills in one transaction (20 events per user) and they drain it. Timed
- * by the partition streams' entry ids, past the warm-up, as `relayDrain` is; the run fails on a
- * missing or doubled event or any per-user order inversion in the streams.
+ * by the partition streams' entry ids, past the warm-up (WARM_UP events per relay: each process
+ * warms up as a lone one does), as `relayDrain` is; the run fails on a missing or doubled event or
+ * any per-user order inversion in the streams.
  */
 export const relaysDrain = async (setup: Production, count: number, relays: number, partitions: number) => {
+  const warmUp = WARM_UP * relays;
   const flags = [
     ...setup.flags,
     ...['--partitions', String(partitions), '--lease-ms', '2000'],
@@ -107,11 +109,11 @@ export const relaysDrain = async (setup: Production, count: number, relays: numb
       30_000,
       { message: `${relays} relays splitting ${partitions} partitions` },
     );
-    const events = userHistories(count + WARM_UP, Math.ceil((count + WARM_UP) / 20));
+    const events = userHistories(count + warmUp, Math.ceil((count + warmUp) / 20));
     await setup.store.withTransaction(async (tx) => {
       for (let at = 0; at < events.length; at += 2_000) await tx.outbox.insert(events.slice(at, at + 2_000));
     });
-    await eventually(async () => (await published()) >= count + WARM_UP, 180_000, {
+    await eventually(async () => (await published()) >= count + warmUp, 180_000, {
       intervalMs: 250,
       message: `${relays} relays publishing every event`,
     });
@@ -123,12 +125,12 @@ export const relaysDrain = async (setup: Production, count: number, relays: numb
   );
   const all = entries.flat();
   const distinct = new Set(all.map(([, fields]) => fields[fields.indexOf('event_id') + 1]));
-  if (all.length !== count + WARM_UP || distinct.size !== count + WARM_UP)
-    throw new Error(`${all.length} stream entries (${distinct.size} distinct) for ${count + WARM_UP} events`);
+  if (all.length !== count + warmUp || distinct.size !== count + warmUp)
+    throw new Error(`${all.length} stream entries (${distinct.size} distinct) for ${count + warmUp} events`);
   const inversions = entries.reduce((sum, list) => sum + streamInversions(list), 0);
   if (inversions > 0) throw new Error(`${inversions} events published after a later event of their user`);
   const times = all.map(([id]) => streamIdTime(id)).sort((a, b) => a - b);
-  const spanMs = (times[times.length - 1] ?? 0) - (times[WARM_UP] ?? 0);
+  const spanMs = (times[times.length - 1] ?? 0) - (times[warmUp] ?? 0);
   return { rate: rate(count, Math.max(1, spanMs)) };
 };
 

@@ -250,6 +250,28 @@ describe('production mode (Postgres + Redis)', { skip: hasPostgresRedis }, () =>
   });
   describeHalted('Postgres + Redis', false, mode);
 
+  it('reprocess reports what waited behind the dead letter even when a consumer lifts the block at once', async () => {
+    const m = mode();
+    const seed = await haltBehind(m, 3);
+    // A fast consumer: applies the reprocessed copy the moment it appears, and lifts the block.
+    const watcher = new Redis(redis.url);
+    const [last] = await watcher.xrevrange(`${redis.prefix}${TOPIC}`, '+', '-', 'COUNT', 1);
+    const lifted = (async () => {
+      await watcher.xread('BLOCK', 10_000, 'STREAMS', `${redis.prefix}${TOPIC}`, last?.[0] ?? '0-0');
+      return m.store.parking.unblock(GROUP, seed.aggregateKey);
+    })();
+    try {
+      const reprocessed = ok(await m.run(`reprocess --stream identity.dlq --id ${seed.dead.id}`));
+      assert.equal(await lifted, true, 'the block was lifted as soon as the copy was published');
+      assert.match(
+        reprocessed.stdout,
+        new RegExp(`^3 events wait behind it \\(aggregate ${seed.aggregateKey}, `, 'm'),
+      );
+    } finally {
+      watcher.disconnect();
+    }
+  });
+
   it('purge releases what the purged dead letters halted', async () => {
     const m = mode();
     const aggregateId = uuidv7();

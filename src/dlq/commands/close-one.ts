@@ -82,15 +82,26 @@ const firstClose = (found: Located): AuditRecord | undefined =>
 
 type Closed = Omit<OneOutcome, 'halted' | 'released'>;
 
-/** Closes first, then releases: the audit record names who let the waiting events go. */
+/**
+ * Closes first, then releases: the audit record names who let the waiting events go. What waits
+ * behind a reprocessed dead letter is read before it is republished: a consumer may apply the new
+ * copy, and lift the block, before this would look.
+ */
 export const closeOne = async (ctx: DlqContext, request: OneRequest): Promise<OneOutcome> => {
+  const waiting =
+    request.action === 'reprocessed'
+      ? await haltedBehindOrUnchecked(
+          ctx.parking,
+          (await locate(ctx.bus, request.dlq, request.id)).fields.event_id ?? '',
+        )
+      : undefined;
   const closed = await closeOnce(ctx, request);
   if (releasesNow(request.action, closed.previously)) {
     return { ...closed, halted: await releaseHalted(ctx.parking, closed.eventId, closed.id), released: true };
   }
   return {
     ...closed,
-    halted: await haltedBehindOrUnchecked(ctx.parking, closed.eventId),
+    halted: waiting ?? (await haltedBehindOrUnchecked(ctx.parking, closed.eventId)),
     released: false,
   };
 };

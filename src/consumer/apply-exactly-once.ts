@@ -49,6 +49,23 @@ const assertFences = async (tx: Tx, options: ApplyOptions): Promise<void> => {
   if (options.fences && options.fences.length > 0) await tx.fences.assertHeld(options.fences);
 };
 
+/**
+ * The keys the ledger newly recorded. Lease check and claim are sent together (one round trip on
+ * Postgres) and run in this order: a lost lease fails the transaction before anything commits, and
+ * the claim waits on the lease rows it locked.
+ */
+const fencesAndClaim = async (
+  tx: Tx,
+  all: readonly PlannedEvent[],
+  options: ApplyOptions,
+): Promise<Set<string>> => {
+  const [, recorded] = await Promise.all([
+    assertFences(tx, options),
+    tx.ledger.claim(all.map((p) => ledgerEntry(p, options.group))),
+  ]);
+  return recorded;
+};
+
 /** Thrown inside `pipelined` to roll it back: some event of the batch was recorded before. */
 class SeenBefore extends Error {}
 
@@ -65,16 +82,13 @@ const runHandlers = async (tx: Tx, work: readonly PlannedEvent[], options: Apply
 const pipelined = (store: Store, plan: BatchPlan, options: ApplyOptions): Promise<ApplyResult> =>
   store.withTransaction(async (tx) => {
     const all = [...plan.work, ...plan.unhandled];
-    const checked = Promise.all([
-      assertFences(tx, options),
-      tx.ledger.claim(all.map((p) => ledgerEntry(p, options.group))),
-    ]);
+    const checked = fencesAndClaim(tx, all, options);
     const effects = runHandlers(tx, plan.work, options);
     // Both settle before anything is decided: a statement a handler sent after the rollback would
     // run outside the transaction, and commit.
     const [claim, effect] = await Promise.allSettled([checked, effects]);
     if (claim.status === 'rejected') throw claim.reason;
-    const [, recorded] = claim.value;
+    const recorded = claim.value;
     if (recorded.size < all.length) throw new SeenBefore();
     if (effect.status === 'rejected') throw effect.reason;
     return finishTx(tx, { recorded, failures: new Map(), deferred: new Set(), redone: false }, options);
@@ -82,13 +96,7 @@ const pipelined = (store: Store, plan: BatchPlan, options: ApplyOptions): Promis
 
 const claimFirst = (store: Store, plan: BatchPlan, options: ApplyOptions): Promise<ApplyResult> =>
   store.withTransaction(async (tx) => {
-    const all = [...plan.work, ...plan.unhandled];
-    // Sent together (one round trip on Postgres), run in this order: a lost lease fails the
-    // transaction before anything commits, and the claim waits on the lease rows it locked.
-    const [, recorded] = await Promise.all([
-      assertFences(tx, options),
-      tx.ledger.claim(all.map((p) => ledgerEntry(p, options.group))),
-    ]);
+    const recorded = await fencesAndClaim(tx, [...plan.work, ...plan.unhandled], options);
     await runHandlers(
       tx,
       plan.work.filter((p) => recorded.has(p.key)),

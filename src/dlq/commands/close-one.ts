@@ -88,14 +88,12 @@ type Closed = Omit<OneOutcome, 'halted' | 'released'>;
  * copy, and lift the block, before this would look.
  */
 export const closeOne = async (ctx: DlqContext, request: OneRequest): Promise<OneOutcome> => {
+  const found = await locate(ctx.bus, request.dlq, request.id);
   const waiting =
     request.action === 'reprocessed'
-      ? await haltedBehindOrUnchecked(
-          ctx.parking,
-          (await locate(ctx.bus, request.dlq, request.id)).fields.event_id ?? '',
-        )
+      ? await haltedBehindOrUnchecked(ctx.parking, found.fields.event_id ?? '')
       : undefined;
-  const closed = await closeOnce(ctx, request);
+  const closed = await closeOnce(ctx, request, found);
   if (releasesNow(request.action, closed.previously)) {
     return { ...closed, halted: await releaseHalted(ctx.parking, closed.eventId, closed.id), released: true };
   }
@@ -106,8 +104,8 @@ export const closeOne = async (ctx: DlqContext, request: OneRequest): Promise<On
   };
 };
 
-const closeOnce = async (ctx: DlqContext, request: OneRequest): Promise<Closed> => {
-  let found = await locate(ctx.bus, request.dlq, request.id);
+const closeOnce = async (ctx: DlqContext, request: OneRequest, located: Located): Promise<Closed> => {
+  let found = located;
   const base = { stream: request.dlq.name, id: found.id, action: request.action };
   const eventId = found.fields.event_id ?? '';
   if (found.state === 'open') {

@@ -116,6 +116,9 @@ const isDescribable = (error: Error): boolean => {
   }
 };
 
+/** A statement sent through a transaction after it committed or rolled back (every store refuses it). */
+export const transactionEnded = (): MmError => new MmError('INTERNAL', 'the transaction has already ended');
+
 /**
  * Turns anything thrown into an Error, so every catch can read `.message` and `.stack` safely. What
  * cannot even be described (a stack overflow in its toString or message getter) fails the same way

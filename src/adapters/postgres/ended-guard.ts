@@ -2,7 +2,7 @@
 // held, which is back in the pool by then, so they would run outside any transaction (or inside the
 // next one to take that connection) and commit. The guard refuses them, as the SQLite store does.
 import type postgres from 'postgres';
-import { MmError } from '../../core/errors.ts';
+import { transactionEnded } from '../../core/errors.ts';
 
 export type GuardedTransaction = {
   readonly sql: postgres.TransactionSql;
@@ -10,12 +10,10 @@ export type GuardedTransaction = {
   end(): void;
 };
 
-const ended = (): MmError => new MmError('INTERNAL', 'the transaction has already ended');
-
 export const guardTransaction = (tx: postgres.TransactionSql): GuardedTransaction => {
   let open = true;
   const check = (): void => {
-    if (!open) throw ended();
+    if (!open) throw transactionEnded();
   };
   const sql = new Proxy(tx, {
     // sql`…` (a statement, or a fragment of one built while it is open)

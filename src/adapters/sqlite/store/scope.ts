@@ -1,6 +1,6 @@
 // What the store's parts work with: the writer inside a transaction, with errors translated and a
 // guard against use after the transaction ended.
-import { MmError, ValidationError } from '../../../core/errors.ts';
+import { transactionEnded, ValidationError } from '../../../core/errors.ts';
 import { assertIdentifier } from '../../../core/identifiers.ts';
 import { isUuid } from '../../../core/ids.ts';
 import type { Topic } from '../driver/change-feed.ts';
@@ -20,7 +20,7 @@ export const createTxScope = (
   touch: (topic: Topic) => void,
 ): TxScope => ({
   run: (work) => {
-    if (!isOpen()) return Promise.reject(new MmError('INTERNAL', 'the transaction has already ended'));
+    if (!isOpen()) return Promise.reject(transactionEnded());
     try {
       return Promise.resolve(work(db));
     } catch (error) {

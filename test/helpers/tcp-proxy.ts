@@ -11,7 +11,15 @@ export type TcpProxy = {
   close(): Promise<void>;
 };
 
-export const startTcpProxy = async (target: { host: string; port: number }): Promise<TcpProxy> => {
+export type TcpProxyOptions = {
+  /** Runs before each chunk the client sent is forwarded (in order): a fault injected at a chosen step. */
+  readonly beforeForward?: (chunk: Buffer) => Promise<void>;
+};
+
+export const startTcpProxy = async (
+  target: { host: string; port: number },
+  options: TcpProxyOptions = {},
+): Promise<TcpProxy> => {
   const port = await freePort();
   const sockets = new Set<Socket>();
   let server: Server | undefined;
@@ -29,7 +37,15 @@ export const startTcpProxy = async (target: { host: string; port: number }): Pro
         };
         client.on('error', drop).on('close', drop);
         upstream.on('error', drop).on('close', drop);
-        client.pipe(upstream);
+        if (options.beforeForward) {
+          const beforeForward = options.beforeForward;
+          let forwarding = Promise.resolve();
+          client.on('data', (chunk: Buffer) => {
+            forwarding = forwarding.then(() => beforeForward(chunk)).then(() => void upstream.write(chunk));
+          });
+        } else {
+          client.pipe(upstream);
+        }
         upstream.pipe(client);
       });
       next.once('error', reject);

@@ -24,7 +24,9 @@ const sameForAll = (sql: postgres.TransactionSql, values: readonly string[]) =>
 export const createPostgresLedgerWriter = (sql: postgres.TransactionSql): LedgerWriter => ({
   claim: async (entries, options) => {
     if (entries.length === 0) return new Set();
-    // One row back, not one per event: the ids only when some were already recorded or held.
+    // One row back, not one per event: the ids only when some were already recorded or held. JSON,
+    // not an array: postgres.js parses arrays only once it has fetched their types on a connection,
+    // and a connection whose set-up was cut works without them (a string here would claim nothing).
     const [row] = await sql<{ recorded: number; ids: string[] | null }[]>`
       with claimed as (
         insert into ${sql.unsafe(ledgerTable(options?.schema))} (event_id, consumer_group, event_type, stream_id, result)
@@ -45,7 +47,7 @@ export const createPostgresLedgerWriter = (sql: postgres.TransactionSql): Ledger
         on conflict do nothing
         returning event_id)
       select count(*)::int as recorded,
-        case when count(*) < ${entries.length} then array_agg(event_id::text) end as ids
+        case when count(*) < ${entries.length} then json_agg(event_id::text) end as ids
       from claimed`;
     if (row && row.recorded === entries.length) return new Set(entries.map((e) => e.eventId));
     return new Set(row?.ids ?? []);

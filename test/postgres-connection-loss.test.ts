@@ -1,0 +1,82 @@
+// A connection lost while postgres.js sets it up (a database restart, a failover, pg_terminate_backend
+// landing on a connection that is still starting): the pool reconnects and the process goes on.
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { createPostgresStore } from '../src/adapters/postgres/store.ts';
+import { uuidv7 } from '../src/core/ids.ts';
+import { useTestDatabase } from './helpers/postgres.ts';
+import { skipUnless } from './helpers/services.ts';
+import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.ts';
+
+const APPLICATION = 'mm-connection-loss-test';
+
+describe('Postgres connection lost during set-up', { skip: await skipUnless('postgres') }, () => {
+  const db = useTestDatabase();
+  let proxy: TcpProxy | undefined;
+
+  afterEach(async () => {
+    await proxy?.close();
+    proxy = undefined;
+  });
+
+  /** A proxy that terminates the backend just before the first statement containing `marker` reaches it. */
+  const terminatingBefore = async (marker: string): Promise<{ url: URL; cuts: () => number }> => {
+    let cuts = 0;
+    proxy = await startTcpProxy(
+      { host: '127.0.0.1', port: Number(new URL(db.url).port || 5432) },
+      {
+        beforeForward: async (chunk) => {
+          if (cuts > 0 || !chunk.includes(marker)) return;
+          cuts += 1;
+          await db.sql`select pg_terminate_backend(pid) from pg_stat_activity
+                       where datname = ${db.name} and application_name = ${APPLICATION}`;
+        },
+      },
+    );
+    const url = new URL(db.url);
+    url.host = `127.0.0.1:${proxy.port}`;
+    return { url, cuts: () => cuts };
+  };
+
+  const withUnhandledWatch = async (body: () => Promise<void>): Promise<unknown[]> => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await body();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    return unhandled;
+  };
+
+  it('sends no catalog query on a new connection, and a claim still names what was recorded before', async () => {
+    const { url, cuts } = await terminatingBefore('pg_type');
+    const store = createPostgresStore({
+      url: url.toString(),
+      maxConnections: 1,
+      applicationName: APPLICATION,
+    });
+    const before = uuidv7();
+    const fresh = uuidv7();
+    const entry = (eventId: string) => ({
+      eventId,
+      consumerGroup: 'g',
+      eventType: 'user.created',
+      streamId: '1-0',
+      result: 'applied' as const,
+    });
+    const unhandled = await withUnhandledWatch(async () => {
+      try {
+        await store.withTransaction((tx) => tx.ledger.claim([entry(before)]));
+        const recorded = await store.withTransaction((tx) => tx.ledger.claim([entry(before), entry(fresh)]));
+        assert.deepEqual([...recorded], [fresh]);
+      } finally {
+        await store.close();
+      }
+    });
+    assert.equal(cuts(), 0, 'no statement on pg_type was sent');
+    assert.deepEqual(unhandled, []);
+  });
+});

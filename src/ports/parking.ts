@@ -40,5 +40,10 @@ export type ParkingStore = {
   blocks(group: string, aggregateKeys?: readonly string[]): Promise<AggregateBlock[]>;
   /** Blocks that a dead letter holds, whatever the group. */
   blocksOfEvent(eventId: string): Promise<AggregateBlock[]>;
+  /**
+   * Lifts the aggregate's block. The blocked event's own parked copy goes with it: that event was
+   * dead-lettered, and a copy still parked (the process died between its dead letter and its removal
+   * from parking) must not run after the operator's resolve.
+   */
   unblock(group: string, aggregateKey: string): Promise<boolean>;
 };

@@ -146,6 +146,32 @@ export const storeParkingCases = (t: StoreKit): void => {
       );
     });
 
+    it("takes the blocked event's own parked copy away with its block, and nothing else", async () => {
+      // Left by a process that died between the dead letter and the removal from parking.
+      const stale = parkedEvent('user/a', '1-0', 1);
+      const behind = parkedEvent('user/a', '2-0', 2);
+      const otherGroup = parkedEvent('user/a', '1-0', 1, { eventId: stale.eventId, group: 'audit-consumer' });
+      await t.store.parking.park([stale, behind, otherGroup]);
+      await t.store.parking.block({
+        group,
+        aggregateKey: 'user/a',
+        eventId: stale.eventId,
+        deadLetterStream: 'identity.dlq',
+        deadLetterId: '5-0',
+      });
+      assert.equal(await t.store.parking.unblock(group, 'user/a'), true);
+      assert.deepEqual(
+        (await t.store.parking.parked(group, 'user/a')).map((p) => p.eventId),
+        [behind.eventId],
+      );
+      assert.deepEqual(
+        (await t.store.parking.parked('audit-consumer', 'user/a')).map((p) => p.eventId),
+        [stale.eventId],
+      );
+      assert.equal(await t.store.parking.unblock(group, 'user/a'), false);
+      assert.equal(await t.store.parking.count(group), 1);
+    });
+
     it('parks inside a transaction with the ledger: both commit or neither', async () => {
       const kept = parkedEvent('user/a', '1-0', 1);
       const gone = parkedEvent('user/a', '2-0', 2);

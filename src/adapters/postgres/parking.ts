@@ -149,9 +149,16 @@ export const createPostgresParking = (sql: postgres.Sql | postgres.TransactionSq
 
     unblock: (group, aggregateKey) =>
       pgCall(async () => {
-        const result = await q`
-          delete from aggregate_blocks where consumer_group = ${group} and aggregate_key = ${aggregateKey}`;
-        return result.count > 0;
+        const [row] = await q<{ lifted: number }[]>`
+          with lifted as (
+            delete from aggregate_blocks where consumer_group = ${group} and aggregate_key = ${aggregateKey}
+            returning event_id),
+          stale as (
+            delete from parked_events p using lifted
+            where p.consumer_group = ${group} and p.event_id = lifted.event_id
+            returning 1)
+          select (select count(*) from lifted)::int as lifted, (select count(*) from stale)::int as stale`;
+        return (row?.lifted ?? 0) > 0;
       }),
   };
 };

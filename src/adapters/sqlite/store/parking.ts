@@ -182,10 +182,17 @@ export const createSqliteParking = (run: SqliteRunner): ParkingStore => ({
   },
 
   unblock: (group, aggregateKey) =>
-    run.write(
-      (db) =>
+    run.write((db) => {
+      db.prepare(`DELETE FROM parked_events WHERE consumer_group = ? AND event_id IN
+          (SELECT event_id FROM aggregate_blocks WHERE consumer_group = ? AND aggregate_key = ?)`).run(
+        group,
+        group,
+        aggregateKey,
+      );
+      return (
         db
           .prepare('DELETE FROM aggregate_blocks WHERE consumer_group = ? AND aggregate_key = ?')
-          .run(group, aggregateKey).changes > 0,
-    ),
+          .run(group, aggregateKey).changes > 0
+      );
+    }),
 });

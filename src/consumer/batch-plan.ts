@@ -15,6 +15,8 @@ export type Delivery = {
   readonly deliveries: number;
   /** Released from the parking store: already acknowledged on the stream, removed from parking when done. */
   readonly parked?: boolean;
+  /** When it was parked (the store's clock): a dead letter written for it since is not older. */
+  readonly parkedAt?: number;
 };
 
 export type PlannedEvent = {

@@ -4,7 +4,7 @@
 import { compareStreamIds } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Bus, StreamEntry } from '../ports/bus.ts';
-import type { ParkedEvent } from '../ports/parking.ts';
+import type { ParkedEntry } from '../ports/parking.ts';
 import type { Delivery } from './batch-plan.ts';
 
 export type DeliverySettings = {
@@ -41,11 +41,12 @@ const bounds = (entries: readonly StreamEntry[]): { start: string; end: string }
 };
 
 /** A parked event as a delivery again; `attempts` is how often its handler already ran. */
-export const releasedDelivery = (event: ParkedEvent, attempts: number): Delivery => ({
+export const releasedDelivery = (event: ParkedEntry, attempts: number): Delivery => ({
   stream: event.stream,
   entry: { id: event.streamId, fields: event.fields },
   deliveries: attempts + 1,
   parked: true,
+  parkedAt: event.parkedAt,
 });
 
 export const createDeliverySource = (

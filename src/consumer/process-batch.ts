@@ -19,6 +19,7 @@ import type { ConsumerMetrics } from './metrics.ts';
 import type { GateItem, OrderGate } from './order-gate.ts';
 import type { Retrier } from './retrier.ts';
 import { type Settlement, settleBatch, writeSettlement } from './settle.ts';
+import { findWrittenDeadLetters } from './written-dead-letters.ts';
 
 export type BatchProcessorDeps = {
   readonly bus: Bus;
@@ -213,7 +214,15 @@ export const createBatchProcessor = (
       try {
         deadLetterIds = await retrier.run(
           'acknowledge batch',
-          () => writeSettlement(deps.bus, group, settlement),
+          async () =>
+            writeSettlement(
+              deps.bus,
+              group,
+              settlement,
+              settlement.deadUnparked.length > 0
+                ? await findWrittenDeadLetters(deps.bus, group, settlement.deadLettered)
+                : undefined,
+            ),
           { dependency: 'bus' },
         );
         if (settlement.deadUnparked.length > 0) {

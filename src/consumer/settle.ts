@@ -11,6 +11,7 @@ import type { Bus, BusWrite } from '../ports/bus.ts';
 import type { ApplyResult } from './apply-exactly-once.ts';
 import type { BatchPlan, Delivery, PlannedEvent, Rejected } from './batch-plan.ts';
 import type { FailureMemory } from './failure-memory.ts';
+import { deadLetterOnce } from './written-dead-letters.ts';
 
 export type DeadLettered = Rejected & {
   readonly reason: string;
@@ -153,14 +154,14 @@ export const settleBatch = (plan: BatchPlan, result: ApplyResult, options: Settl
   for (const dead of deadLettered) {
     // `once`: re-run after a crash between the dead letter and its ack (a Redis Cluster writes them
     // in two steps), the entry still pending is dead-lettered into the same one, not a second. It
-    // lasts only while the exec runs: a released event whose dead letter was written but that had
-    // not left parking yet when the process died is dead-lettered again.
+    // lasts only while the exec runs; a released event that had not left parking yet when the
+    // process died is found by `findWrittenDeadLetters` instead.
     const { stream, entry } = dead.delivery;
     writes.push({
       op: 'add',
       stream: dead.dlqStream,
       fields: dead.fields,
-      once: `${options.group} ${stream} ${entry.id}`,
+      once: deadLetterOnce(options.group, stream, entry.id),
     });
     if (dead.delivery.parked) continue;
     writes.push({
@@ -190,13 +191,30 @@ export const settleBatch = (plan: BatchPlan, result: ApplyResult, options: Settl
 
 /**
  * One round trip: plain acks on the happy path, one atomic script when dead letters are involved.
- * Returns the dead letters' ids, in the order of `settlement.deadLettered`.
+ * Dead letters in `written` (by their `once` key) are not written again. Returns the dead letters'
+ * ids, in the order of `settlement.deadLettered`.
  */
-export const writeSettlement = async (bus: Bus, group: string, settlement: Settlement): Promise<string[]> => {
-  if (settlement.writes.length === 0) {
+export const writeSettlement = async (
+  bus: Bus,
+  group: string,
+  settlement: Settlement,
+  written: ReadonlyMap<string, string> = new Map(),
+): Promise<string[]> => {
+  const writes = settlement.writes.filter(
+    (w) => w.op !== 'add' || w.once === undefined || !written.has(w.once),
+  );
+  let added: readonly string[] = [];
+  if (writes.length === 0) {
     await Promise.all([...settlement.acks].map(([stream, ids]) => bus.ack(stream, group, ids)));
-    return [];
+  } else {
+    const acks: BusWrite[] = [...settlement.acks].map(([stream, ids]) => ({ op: 'ack', stream, group, ids }));
+    added = (await bus.exec([...writes, ...acks])).addedIds;
   }
-  const acks: BusWrite[] = [...settlement.acks].map(([stream, ids]) => ({ op: 'ack', stream, group, ids }));
-  return (await bus.exec([...settlement.writes, ...acks])).addedIds;
+  let next = 0;
+  return settlement.deadLettered.map((dead) => {
+    const earlier = written.get(deadLetterOnce(group, dead.delivery.stream, dead.delivery.entry.id));
+    if (earlier !== undefined) return earlier;
+    next += 1;
+    return added[next - 1] ?? '';
+  });
 };

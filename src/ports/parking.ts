@@ -18,6 +18,9 @@ export type ParkedEvent = {
   readonly fields: StreamFields;
 };
 
+/** A parked event as the store keeps it: with when it was parked (the store's clock, ms since the epoch). */
+export type ParkedEntry = ParkedEvent & { readonly parkedAt: number };
+
 export type AggregateBlock = {
   readonly group: string;
   readonly aggregateKey: string;
@@ -30,7 +33,7 @@ export type AggregateBlock = {
 
 export type ParkingStore = {
   park(events: readonly ParkedEvent[]): Promise<void>;
-  parked(group: string, aggregateKey: string): Promise<ParkedEvent[]>;
+  parked(group: string, aggregateKey: string): Promise<ParkedEntry[]>;
   remove(group: string, eventIds: readonly string[]): Promise<void>;
   /** Aggregates of the group with parked events and no block: ready to be released. */
   releasable(group: string, limit: number): Promise<string[]>;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { uuidv7 } from '../../src/core/ids.ts';
-import type { ParkedEvent } from '../../src/ports/parking.ts';
+import type { ParkedEntry, ParkedEvent } from '../../src/ports/parking.ts';
 import { ledgerEntry, Rollback, type StoreKit } from './store-kit.ts';
 
 const group = 'markdown-lint-consumer';
@@ -25,6 +25,13 @@ const parkedEvent = (
     fields: { event_id: eventId, event_type: 'user.updated', payload: '{"n":"é 😀"}', z: '', a: 'first' },
     ...extra,
   };
+};
+
+/** What was parked, without the time the store adds. */
+const withoutParkedAt = (entry: ParkedEntry | undefined): ParkedEvent | undefined => {
+  if (!entry) return undefined;
+  const { parkedAt: _parkedAt, ...event } = entry;
+  return event;
 };
 
 export const storeParkingCases = (t: StoreKit): void => {
@@ -53,7 +60,7 @@ export const storeParkingCases = (t: StoreKit): void => {
           [null, '1700000000100-0'],
         ],
       );
-      assert.deepEqual(parked[0], events[1]);
+      assert.deepEqual(withoutParkedAt(parked[0]), events[1]);
       assert.deepEqual(await t.store.parking.parked(group, 'user/none'), []);
       assert.deepEqual(await t.store.parking.parked('other-group', 'user/a'), []);
       assert.equal(await t.store.parking.count(group), 6);
@@ -152,6 +159,9 @@ export const storeParkingCases = (t: StoreKit): void => {
       const behind = parkedEvent('user/a', '2-0', 2);
       const otherGroup = parkedEvent('user/a', '1-0', 1, { eventId: stale.eventId, group: 'audit-consumer' });
       await t.store.parking.park([stale, behind, otherGroup]);
+      // When each was parked, on the store's clock: a dead letter of it cannot be older.
+      for (const parked of await t.store.parking.parked(group, 'user/a'))
+        assert.ok(Math.abs(parked.parkedAt - Date.now()) < 60_000, `parkedAt ${parked.parkedAt} is now`);
       await t.store.parking.block({
         group,
         aggregateKey: 'user/a',
@@ -195,7 +205,7 @@ export const storeParkingCases = (t: StoreKit): void => {
         }),
         Rollback,
       );
-      assert.deepEqual(await t.store.parking.parked(group, 'user/a'), [kept]);
+      assert.deepEqual((await t.store.parking.parked(group, 'user/a')).map(withoutParkedAt), [kept]);
       assert.deepEqual(await t.store.parking.blocks(group), []);
     });
   });

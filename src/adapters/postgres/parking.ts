@@ -1,7 +1,7 @@
 // Postgres side of the parking port (mirrors adapters/sqlite/store/parking.ts): per group, events
 // waiting behind an earlier event of their aggregate, and the blocks that halt an aggregate.
 import type postgres from 'postgres';
-import type { AggregateBlock, ParkedEvent, ParkingStore } from '../../ports/parking.ts';
+import type { AggregateBlock, ParkedEntry, ParkingStore } from '../../ports/parking.ts';
 import { compareParked, parseParkedFields } from '../parked-order.ts';
 import { pgArray } from './arrays.ts';
 import { pgCall } from './errors.ts';
@@ -14,6 +14,7 @@ type ParkedRecord = {
   event_id: string;
   outbox_id: string | null;
   fields: string;
+  parked_at: Date;
 };
 
 type BlockRecord = {
@@ -25,7 +26,7 @@ type BlockRecord = {
   since: Date;
 };
 
-const parkedOf = (row: ParkedRecord): ParkedEvent => ({
+const parkedOf = (row: ParkedRecord): ParkedEntry => ({
   group: row.consumer_group,
   aggregateKey: row.aggregate_key,
   stream: row.stream,
@@ -33,6 +34,7 @@ const parkedOf = (row: ParkedRecord): ParkedEvent => ({
   eventId: row.event_id,
   outboxId: row.outbox_id === null ? null : Number(row.outbox_id),
   fields: parseParkedFields(row.fields),
+  parkedAt: row.parked_at.getTime(),
 });
 
 const blockOf = (row: BlockRecord): AggregateBlock => ({
@@ -68,7 +70,8 @@ export const createPostgresParking = (sql: postgres.Sql | postgres.TransactionSq
     parked: (group, aggregateKey) =>
       pgCall(async () => {
         const rows = await q<ParkedRecord[]>`
-          select consumer_group, aggregate_key, stream, stream_id, event_id, outbox_id, fields::text as fields
+          select consumer_group, aggregate_key, stream, stream_id, event_id, outbox_id, fields::text as fields,
+            parked_at
           from parked_events where consumer_group = ${group} and aggregate_key = ${aggregateKey}`;
         return rows.map(parkedOf).sort(compareParked);
       }),

@@ -1,6 +1,6 @@
 // SQLite side of the parking port (mirrors adapters/postgres/parking.ts): per group, events waiting
 // behind an earlier event of their aggregate, and the blocks that halt an aggregate.
-import type { AggregateBlock, ParkedEvent, ParkingStore } from '../../../ports/parking.ts';
+import type { AggregateBlock, ParkedEntry, ParkingStore } from '../../../ports/parking.ts';
 import { compareParked, parseParkedFields } from '../../parked-order.ts';
 import type { SqliteConnection } from '../driver/connection.ts';
 import type { SqliteDriver } from '../driver/driver.ts';
@@ -27,6 +27,7 @@ type ParkedRecord = {
   event_id: string;
   outbox_id: number | null;
   fields: string;
+  parked_at: string;
 };
 
 type BlockRecord = {
@@ -38,7 +39,7 @@ type BlockRecord = {
   since: string;
 };
 
-const parkedOf = (row: ParkedRecord): ParkedEvent => ({
+const parkedOf = (row: ParkedRecord): ParkedEntry => ({
   group: row.consumer_group,
   aggregateKey: row.aggregate_key,
   stream: row.stream,
@@ -46,6 +47,7 @@ const parkedOf = (row: ParkedRecord): ParkedEvent => ({
   eventId: row.event_id,
   outboxId: row.outbox_id === null ? null : Number(row.outbox_id),
   fields: parseParkedFields(row.fields),
+  parkedAt: Date.parse(row.parked_at),
 });
 
 const blockOf = (row: BlockRecord): AggregateBlock => ({
@@ -106,8 +108,8 @@ export const createSqliteParking = (run: SqliteRunner): ParkingStore => ({
   parked: async (group, aggregateKey) => {
     const rows = await run.read((db) =>
       db
-        .prepare(`SELECT consumer_group, aggregate_key, stream, stream_id, event_id, outbox_id, fields
-          FROM parked_events WHERE consumer_group = ? AND aggregate_key = ?`)
+        .prepare(`SELECT consumer_group, aggregate_key, stream, stream_id, event_id, outbox_id, fields,
+            parked_at FROM parked_events WHERE consumer_group = ? AND aggregate_key = ?`)
         .all<ParkedRecord>(group, aggregateKey),
     );
     return rows.map(parkedOf).sort(compareParked);

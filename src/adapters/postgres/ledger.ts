@@ -25,8 +25,8 @@ export const createPostgresLedgerWriter = (sql: postgres.TransactionSql): Ledger
   claim: async (entries, options) => {
     if (entries.length === 0) return new Set();
     // One row back, not one per event: the ids only when some were already recorded or held. JSON,
-    // not an array: postgres.js parses arrays only once it has fetched their types on a connection,
-    // and a connection whose set-up was cut works without them (a string here would claim nothing).
+    // not an array: an array result needs the types postgres.js fetches on each new connection, and
+    // one whose fetch was cancelled goes on without them (a string here would claim nothing).
     const [row] = await sql<{ recorded: number; ids: string[] | null }[]>`
       with claimed as (
         insert into ${sql.unsafe(ledgerTable(options?.schema))} (event_id, consumer_group, event_type, stream_id, result)

@@ -41,10 +41,6 @@ export const createPostgresClient = (options: PostgresStoreOptions): postgres.Sq
     // check) would outlast its timeout instead of saying why the database is unreachable. At most 1 s,
     // with jitter so the pool's connections do not reconnect in step.
     backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(0.05 * 2 ** retries, 1),
-    // No catalog query on each new connection: a backend terminated during it ended the process
-    // (porsager/postgres#1192, #1223), and a connection whose query was cut went on without array
-    // parsers. Arrays travel as text literals (arrays.ts) and come back as JSON, as in SQLite.
-    fetch_types: false,
     onnotice: () => {},
     connection: { application_name: options.applicationName ?? 'mm' },
   });

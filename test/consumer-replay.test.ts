@@ -151,3 +151,60 @@ describe('mm-consumer replay and CLI errors', { skip: await skipUnless('postgres
     assert.match(absent.stderr, /cannot load/);
   });
 });
+
+// Issue-level behaviour of the replay (both modes, in-process) is in consumer-replay-dead-letters;
+// here the CLI an operator types, end to end with the binaries.
+describe('mm-consumer replay and dead letters (CLI)', { skip: await skipUnless('postgres', 'redis') }, () => {
+  const db = useTestDatabase();
+  const redis = useTestRedis();
+  afterEach(() => assertNoBinariesLeft());
+
+  it('holds back a dead-lettered event, says so in its dry run, and delivers it with --include-dead-letters', async () => {
+    const conn = ['--database-url', db.url, '--redis-url', redis.url, '--key-prefix', redis.prefix];
+    await recordPartitions(redis.client, redis.prefix);
+    const stream = `${redis.prefix}identity`;
+    const dlqLength = (): Promise<number> => redis.client.xlen(`${redis.prefix}identity.dlq`);
+    const ledgerRows = async (): Promise<number> =>
+      (await db.sql`select count(*)::int as n from event_ledger`)[0]?.n ?? 0;
+    const events = [userEvent(), userEvent({ payload: { broken: true } }), userEvent()];
+    await addEntries(
+      redis.client,
+      stream,
+      events.map((e) => e.fields),
+    );
+    const run = ['run', ...conn, '--block-ms', '200', '--max-deliveries', '1'];
+    let consumer = await startBinary('mm-consumer', run);
+    await eventually(async () => (await ledgerRows()) === 2 && (await dlqLength()) === 1, 10_000);
+    assert.equal(await consumer.stop(), 0);
+
+    const replay = (...extra: string[]) =>
+      runBinary('mm-consumer', ['replay', ...conn, '--from', 'start', ...extra]);
+    const dry = await replay('--dry-run');
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, /3 entries would be re-delivered; 2 of them are already in the ledger/);
+    assert.match(
+      dry.stdout,
+      /1 of them were dead-lettered for markdown-lint-consumer \(1 open, 0 closed\): they would be held back/,
+    );
+    const real = await replay();
+    assert.equal(real.code, 0, real.stderr);
+    assert.match(real.stdout, /they will be held back/);
+
+    consumer = await startBinary('mm-consumer', run);
+    await eventually(async () => {
+      const pending = (await redis.client.xpending(stream, GROUP)) as [number, ...unknown[]];
+      const m = (await (await fetch(`${consumer.url}/metrics`)).json()) as Record<string, unknown>;
+      return pending[0] === 0 && (m.events_skipped_total as { duplicate: number }).duplicate === 3;
+    }, 10_000);
+    assert.equal(await dlqLength(), 1, 'the held-back event is not dead-lettered again');
+    assert.equal(await ledgerRows(), 2, 'nor applied');
+    assert.equal(await consumer.stop(), 0);
+
+    const including = await replay('--include-dead-letters', '--dry-run');
+    assert.equal(including.code, 0, including.stderr);
+    assert.match(
+      including.stdout,
+      /1 of them were dead-lettered .*: they would be delivered again \(--include-dead-letters\)/,
+    );
+  });
+});

@@ -165,6 +165,34 @@ const overview = async (app: Console['app']): Promise<{ cards: Card[]; healthy: 
   return { cards, healthy };
 };
 
+type PartitionRow = {
+  readonly stream: string;
+  readonly group: string;
+  readonly relay: string;
+  readonly owner: string;
+};
+
+/** The streams page as an operator's browser gets it: its heading per topic and one row per partition and group. */
+const streamsPage = async (app: Console['app']): Promise<{ headings: string[]; rows: PartitionRow[] }> => {
+  const signIn = await app.request(`/?token=${START_TOKEN}`);
+  const cookie = signIn.headers.get('set-cookie')?.split(';')[0] ?? '';
+  const response = await app.request('/streams', { headers: { cookie } });
+  assert.equal(response.status, 200);
+  const html = await response.text();
+  const headings = [...html.matchAll(/<h2>(.*?)<\/h2>/gs)].map(([, inner = '']) =>
+    inner
+      .replace(/<[^>]+>/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim(),
+  );
+  const rows = [
+    ...html.matchAll(
+      /<tr data-stream="([^"]*)" data-group="([^"]*)">.*?<td class="small relay">(.*?)<\/td>.*?<td class="small owner">(.*?)<\/td>/gs,
+    ),
+  ].map(([, stream = '', group = '', relay = '', owner = '']) => ({ stream, group, relay, owner }));
+  return { headings, rows };
+};
+
 const cardOf = (cards: readonly Card[], name: string): Card => {
   const card = cards.find((c) => c.name === name);
   assert.ok(card, `a card for ${name} among ${cards.map((c) => c.name).join(', ')}`);
@@ -283,6 +311,39 @@ for (const mode of modes) {
         [['relay-live', 'healthy']],
       );
       assert.equal(later.healthy, '1 of 1');
+    });
+
+    it('shows each partition of a topic with the relay that feeds it and the consumer of the group that owns it', async () => {
+      const registry = await fixture.openRegistry();
+      const consolePart = consoleOn(fixture, registry, Date.now);
+      const relay = await startBinary('mm-relay', ['run', ...fixture.binaryArgs, '--partitions', '2']);
+      stoppers.push(() => relay.stop());
+      for (const name of ['lint-1', 'lint-2']) {
+        const consumer = await startBinary('mm-consumer', ['run', ...fixture.binaryArgs, '--name', name]);
+        stoppers.push(() => consumer.stop());
+      }
+      const relayName = await eventually(
+        async () => (await registry.list()).find((record) => record.role === 'relay')?.name,
+        15_000,
+      );
+      // The consumers share the two partitions (one each once both are members); the relay drains both.
+      const page = await eventually(
+        async () => {
+          const shown = await streamsPage(consolePart.app);
+          const owners = shown.rows.map((row) => row.owner).sort();
+          return shown.rows.length === 2 && owners[0] === 'lint-1' && owners[1] === 'lint-2' && shown;
+        },
+        20_000,
+        { message: 'both partitions shown, each owned by one of the two consumers' },
+      );
+      assert.deepEqual(page.headings, ['identity 2 partitions, 0 entries']);
+      assert.deepEqual(
+        page.rows.map((row) => [row.stream, row.group, row.relay]),
+        [
+          ['identity:0', 'markdown-lint-consumer', relayName],
+          ['identity:1', 'markdown-lint-consumer', relayName],
+        ],
+      );
     });
 
     it('shows a relay killed with SIGKILL as unreachable, then silent, while the live consumer stays healthy', async () => {

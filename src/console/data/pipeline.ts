@@ -1,8 +1,10 @@
 // What the overview and the streams page show besides the services: the outbox backlog, each
-// topic's stream and dead-letter stream, and what every consumer group still owes.
+// topic's partition streams and dead-letter stream, and what every consumer group still owes on each.
 import { dlqStreamOf } from '../../core/envelope.ts';
 import { streamIdTime } from '../../core/ids.ts';
+import { topicOfStream } from '../../core/partitions.ts';
 import { streamBacklogs } from '../../core/stream-backlog.ts';
+import { streamsOfTopic, streamsOfTopics } from '../../core/topic-streams.ts';
 import type { Bus, PendingSummary } from '../../ports/bus.ts';
 import type { Store } from '../../ports/store.ts';
 import type { Probe } from './probe.ts';
@@ -16,6 +18,9 @@ export type OutboxView = {
 export type StreamView = {
   readonly name: string;
   readonly kind: 'topic' | 'dlq';
+  readonly topic: string;
+  /** Its partition number when the topic has several (`identity:2`), else null. */
+  readonly partition: number | null;
   readonly length: number;
 };
 
@@ -50,15 +55,36 @@ export const outboxView = async (
     : { count: Math.max(...reported), oldestAgeSeconds: null, from: 'relay metrics' };
 };
 
-export const streamViews = async (bus: Bus, topics: readonly string[]): Promise<StreamView[]> =>
-  Promise.all(
-    topics.flatMap((topic) => [
-      bus.len(topic).then((length): StreamView => ({ name: topic, kind: 'topic', length })),
-      bus
-        .len(dlqStreamOf(topic))
-        .then((length): StreamView => ({ name: dlqStreamOf(topic), kind: 'dlq', length })),
-    ]),
+/** Each topic's streams (one per partition) and its one dead-letter stream. */
+export const streamViews = async (bus: Bus, topics: readonly string[]): Promise<StreamView[]> => {
+  const perTopic = await Promise.all(
+    topics.map(async (topic) => {
+      const streams = await streamsOfTopic(bus, topic);
+      const partitioned = streams.length > 1;
+      return Promise.all([
+        ...streams.map(
+          async (name): Promise<StreamView> => ({
+            name,
+            kind: 'topic',
+            topic,
+            partition: partitioned ? topicOfStream(name).partition : null,
+            length: await bus.len(name),
+          }),
+        ),
+        bus.len(dlqStreamOf(topic)).then(
+          (length): StreamView => ({
+            name: dlqStreamOf(topic),
+            kind: 'dlq',
+            topic,
+            partition: null,
+            length,
+          }),
+        ),
+      ]);
+    }),
   );
+  return perTopic.flat();
+};
 
 const noPending: PendingSummary = { count: 0, minId: null, maxId: null, consumers: {} };
 
@@ -67,8 +93,8 @@ export const groupViews = async (
   topics: readonly string[],
   nowMs: number,
 ): Promise<GroupView[]> => {
-  const perTopic = await Promise.all(
-    topics.map(async (stream) => {
+  const perStream = await Promise.all(
+    (await streamsOfTopics(bus, topics)).map(async (stream) => {
       const backlogs = await streamBacklogs(bus, stream).catch(() => []);
       return Promise.all(
         backlogs.map(async (backlog): Promise<GroupView> => {
@@ -90,5 +116,5 @@ export const groupViews = async (
       );
     }),
   );
-  return perTopic.flat();
+  return perStream.flat();
 };

@@ -4,7 +4,12 @@ import { SILENT_AFTER_MS } from '../../core/announce.ts';
 import { coerceError } from '../../core/errors.ts';
 import type { ServiceRecord } from '../../ports/service-registry.ts';
 
-export type CheckView = { readonly status: string; readonly reason?: string };
+/** One check of /health/detailed: status, reason and whatever details the service adds. */
+export type CheckView = {
+  readonly status: string;
+  readonly reason?: string;
+  readonly [detail: string]: unknown;
+};
 
 export type Probe = {
   readonly record: ServiceRecord;

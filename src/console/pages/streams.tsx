@@ -1,5 +1,7 @@
-// Streams and groups: each topic's partition, its groups with owner, pending and lag, and the
-// consumers: live (announced) or stale (holding pending entries, not announced any more).
+// Streams and groups: each topic with its partitions, the relay that feeds each one and, per group,
+// the consumer that owns it, its pending entries and lag; the consumers: live (announced) or stale
+// (holding pending entries, not announced any more).
+import { partitionOwners } from '../data/owners.ts';
 import type { GroupView, StreamView } from '../data/pipeline.ts';
 import type { Probe } from '../data/probe.ts';
 import { seconds } from './layout.tsx';
@@ -11,37 +13,63 @@ export type StreamsData = {
   readonly parked: string;
 };
 
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 export const StreamsPage = ({ data }: { data: StreamsData }) => {
   const live = new Set(
     data.probes.filter((p) => p.record.role === 'consumer' && !p.silent).map((p) => p.record.name),
   );
+  const owners = partitionOwners(data.probes);
+  const topics = [...new Set(data.streams.filter((s) => s.kind === 'topic').map((s) => s.topic))];
   return (
     <>
       <h1>Streams &amp; groups</h1>
-      {data.streams
-        .filter((s) => s.kind === 'topic')
-        .map((stream) => {
-          const groups = data.groups.filter((g) => g.stream === stream.name);
-          return (
-            <section>
-              <h2>
-                {stream.name} <span class="muted small">1 partition, {stream.length} entries</span>
-              </h2>
-              <table>
-                <thead>
-                  <tr>
-                    <th>group</th>
-                    <th class="num">lag</th>
-                    <th class="num">pending</th>
-                    <th class="num">not yet delivered</th>
-                    <th>last delivered</th>
-                    <th>consumers</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {groups.map((g) => (
-                    <tr>
+      {topics.map((topic) => {
+        const partitions = data.streams.filter((s) => s.kind === 'topic' && s.topic === topic);
+        const entries = partitions.reduce((sum, s) => sum + s.length, 0);
+        return (
+          <section>
+            <h2>
+              {topic}{' '}
+              <span class="muted small">
+                {plural(partitions.length, 'partition')}, {entries === 1 ? '1 entry' : `${entries} entries`}
+              </span>
+            </h2>
+            <table class="partitions">
+              <thead>
+                <tr>
+                  <th>stream</th>
+                  <th>relay</th>
+                  <th>group</th>
+                  <th>owner</th>
+                  <th class="num">lag</th>
+                  <th class="num">pending</th>
+                  <th class="num">not yet delivered</th>
+                  <th>last delivered</th>
+                  <th>consumers</th>
+                </tr>
+              </thead>
+              <tbody>
+                {partitions.flatMap((stream) => {
+                  const relay = owners.relay(stream.partition ?? 0) ?? '—';
+                  const groups = data.groups.filter((g) => g.stream === stream.name);
+                  if (groups.length === 0) {
+                    return [
+                      <tr data-stream={stream.name}>
+                        <td>{stream.name}</td>
+                        <td class="small relay">{relay}</td>
+                        <td colspan={7} class="muted small">
+                          no consumer group reads it yet
+                        </td>
+                      </tr>,
+                    ];
+                  }
+                  return groups.map((g) => (
+                    <tr data-stream={stream.name} data-group={g.group}>
+                      <td>{stream.name}</td>
+                      <td class="small relay">{relay}</td>
                       <td>{g.group}</td>
+                      <td class="small owner">{owners.consumer(g.group, stream.name) ?? '—'}</td>
                       <td class="num">{seconds(g.lagSeconds)}</td>
                       <td class="num">{g.pending}</td>
                       <td class="num">{g.undelivered ?? '?'}</td>
@@ -60,12 +88,13 @@ export const StreamsPage = ({ data }: { data: StreamsData }) => {
                         ))}
                       </td>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
-            </section>
-          );
-        })}
+                  ));
+                })}
+              </tbody>
+            </table>
+          </section>
+        );
+      })}
       <p class="muted small">Parked aggregates: {data.parked}</p>
     </>
   );

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { createPostgresStore } from '../src/adapters/postgres/store.ts';
 import { uuidv7 } from '../src/core/ids.ts';
+import { eventually } from './helpers/eventually.ts';
 import { useTestDatabase } from './helpers/postgres.ts';
 import { skipUnless } from './helpers/services.ts';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.ts';
@@ -84,6 +85,40 @@ describe('Postgres connection lost during set-up', { skip: await skipUnless('pos
       }
     });
     assert.equal(cuts(), 1, 'the set-up was cut once');
+    assert.deepEqual(unhandled, []);
+  });
+  it("a transaction's statements queued behind a busy connection settle when its backend is terminated", async () => {
+    const store = createPostgresStore({ url: db.url, maxConnections: 2, applicationName: APPLICATION });
+    // More statements than postgres.js pipelines on one connection (100): the rest wait in the
+    // transaction's own queue, where a closed connection used to leave them pending for ever.
+    const STATEMENTS = 300;
+    let settled = 0;
+    const countSettled = (): void => {
+      settled += 1;
+    };
+    const statements: Array<Promise<unknown>> = [];
+    const unhandled = await withUnhandledWatch(async () => {
+      try {
+        const transaction = store.withTransaction(async (tx) => {
+          for (let i = 0; i < STATEMENTS; i += 1) {
+            const statement = tx.query('select pg_sleep(0.005)');
+            statements.push(statement);
+            statement.then(countSettled, countSettled);
+          }
+          await Promise.allSettled(statements);
+        });
+        transaction.catch(() => {});
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await db.sql`select pg_terminate_backend(pid) from pg_stat_activity
+                     where datname = ${db.name} and application_name = ${APPLICATION} and state = 'active'`;
+        await assert.rejects(transaction, /database unavailable/);
+        await eventually(() => settled === STATEMENTS, 5_000, {
+          message: `every statement settles (${settled} of ${STATEMENTS})`,
+        });
+      } finally {
+        await store.close();
+      }
+    });
     assert.deepEqual(unhandled, []);
   });
 });

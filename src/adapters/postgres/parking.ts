@@ -158,9 +158,8 @@ export const createPostgresParking = (sql: postgres.Sql | postgres.TransactionSq
             returning event_id),
           stale as (
             delete from parked_events p using lifted
-            where p.consumer_group = ${group} and p.event_id = lifted.event_id
-            returning 1)
-          select (select count(*) from lifted)::int as lifted, (select count(*) from stale)::int as stale`;
+            where p.consumer_group = ${group} and p.event_id = lifted.event_id)
+          select count(*)::int as lifted from lifted`;
         return (row?.lifted ?? 0) > 0;
       }),
   };

@@ -26,8 +26,11 @@ export type DeliverySource = {
   ensureGroup(stream: string): Promise<boolean>;
   /** Blocks up to `blockMs` when nothing new is there. */
   readNew(streams: readonly string[], signal: AbortSignal | undefined, blockMs: number): Promise<Delivery[]>;
-  /** One page of pending entries idle at least `minIdleMs`, claimed for this consumer, in id order. */
-  claim(stream: string, cursor: string, minIdleMs: number): Promise<ReclaimPage>;
+  /**
+   * One page of pending entries idle at least `minIdleMs`, claimed for this consumer, in id order;
+   * `count` pending entries are looked at (default: the batch size).
+   */
+  claim(stream: string, cursor: string, minIdleMs: number, count?: number): Promise<ReclaimPage>;
 };
 
 const bounds = (entries: readonly StreamEntry[]): { start: string; end: string } => {
@@ -93,12 +96,12 @@ export const createDeliverySource = (
       return deliveries;
     },
 
-    claim: async (stream, cursor, minIdleMs) => {
+    claim: async (stream, cursor, minIdleMs, count = settings.batchSize) => {
       const claimed = await bus.autoClaim(stream, group, {
         consumer: name,
         minIdleMs,
         start: cursor,
-        count: settings.batchSize,
+        count,
       });
       if (claimed.deleted.length > 0) {
         logger.error(

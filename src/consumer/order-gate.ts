@@ -69,6 +69,8 @@ export type OrderGate = {
   dropHold(stream: string, id: string): void;
   /** Pending holds older than `before`: the caller checks they are still pending. */
   staleHolds(before: number): Array<{ aggregateKey: string; stream: string; id: string }>;
+  /** Ids of the stream's entries that hold their aggregate (failed, pending until their retry). */
+  heldEntries(stream: string): Set<string>;
   /** The partition changed hands: forget what the gate knew about it. */
   forgetStream(stream: string): void;
   counts(): GateCounts;
@@ -208,6 +210,13 @@ export const createOrderGate = (): OrderGate => {
           stale.push({ aggregateKey, stream: hold.stream, id: hold.id });
       }
       return stale;
+    },
+    heldEntries: (stream) => {
+      const ids = new Set<string>();
+      for (const state of states.values()) {
+        if (state.hold?.kind === 'pending' && state.hold.stream === stream) ids.add(state.hold.id);
+      }
+      return ids;
     },
     forgetStream: (stream) => {
       for (const [key, state] of states) {

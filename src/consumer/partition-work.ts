@@ -45,10 +45,14 @@ export type PartitionWork = {
   release(): Promise<void>;
   /** Blocks lifted elsewhere (mm-dlq), aggregates ready in the store, holds whose entry is gone. */
   poll(): Promise<void>;
+  /** Before a fresh read is applied: older pending entries of its streams nobody handled yet, first. */
+  handleOlderPending(deliveries: readonly Delivery[]): Promise<void>;
 };
 
 // Aggregates with parked events looked at per poll or takeover; more are found on later polls.
 const RELEASABLE_LIMIT = 10_000;
+// Older pending entries looked at per fresh read; the rest are found before the next one.
+const OLDER_PENDING_LIMIT = 1_000;
 
 const aggregateIdOf = (aggregateKey: string): string => aggregateKey.slice(aggregateKey.indexOf('/') + 1);
 
@@ -140,6 +144,48 @@ export const createPartitionWork = (
     );
   };
 
+  /**
+   * Pending entries of the read's streams older than the read that no hold here explains (a failed
+   * entry waiting for its retry): delivered to a read whose reply was never handled, because its
+   * owner lost the partition before it could (a late read under load, a handover). Claimed and
+   * handled before the read, which would otherwise overtake them.
+   */
+  const handleOlderPending = async (deliveries: readonly Delivery[]): Promise<void> => {
+    const firsts = new Map<string, string>();
+    for (const { stream, entry, parked } of deliveries) {
+      if (parked || !ownership.fence(stream)) continue;
+      const first = firsts.get(stream);
+      if (first === undefined || compareStreamIds(entry.id, first) < 0) firsts.set(stream, entry.id);
+    }
+    for (const [stream, first] of firsts) {
+      const older = await retrier.run(
+        'look for older pending entries',
+        () =>
+          deps.bus.pendingRange(stream, group, { start: '-', end: `(${first}`, count: OLDER_PENDING_LIMIT }),
+        { dependency: 'bus' },
+      );
+      const held = gate.heldEntries(stream);
+      const unhandled = older.filter((p) => !held.has(p.id));
+      if (unhandled.length === 0) continue;
+      logger.warn(
+        `${unhandled.length} pending entries of ${stream} older than the last read were never handled (read by an owner that lost the partition first); handling them before it`,
+        { stream, ids: unhandled.slice(0, 20).map((p) => p.id) },
+      );
+      const claimed: Delivery[] = [];
+      for (const { id } of unhandled) {
+        const page = await retrier.run(
+          'claim older pending entries',
+          () => deps.source.claim(stream, id, 0, 1),
+          {
+            dependency: 'bus',
+          },
+        );
+        claimed.push(...page.deliveries);
+      }
+      if (claimed.length > 0 && (await deps.handle(claimed)) === 'fenced') return;
+    }
+  };
+
   const reclaim = async (): Promise<void> => {
     for (const stream of ownership.readable(deps.now())) {
       for (let page = 0; page < 10 && !deps.stopping(); page += 1) {
@@ -226,5 +272,5 @@ export const createPartitionWork = (
     }
   };
 
-  return { takeOver, reclaim, release, poll };
+  return { takeOver, reclaim, release, poll, handleOlderPending };
 };

@@ -306,6 +306,9 @@ export const createWorker = (deps: WorkerDeps, settings: WorkerSettings): Worker
       const deliveries = await read.result;
       if (deliveries.length === 0) continue;
       if (!stopping()) next = startRead();
+      // The previous batch's acknowledgement first: its entries are older and still pending until then.
+      await finishing;
+      await work.handleOlderPending(deliveries);
       const outcome = await commitOwned(deliveries);
       if (outcome && outcome !== 'fenced') void acknowledge(outcome);
     }

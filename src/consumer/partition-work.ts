@@ -157,13 +157,24 @@ export const createPartitionWork = (
       const first = firsts.get(stream);
       if (first === undefined || compareStreamIds(entry.id, first) < 0) firsts.set(stream, entry.id);
     }
-    for (const [stream, first] of firsts) {
-      const older = await retrier.run(
-        'look for older pending entries',
-        () =>
-          deps.bus.pendingRange(stream, group, { start: '-', end: `(${first}`, count: OLDER_PENDING_LIMIT }),
-        { dependency: 'bus' },
-      );
+    // Every partition of the read at once: one round trip per read, however many it spans.
+    const olderByStream = await Promise.all(
+      [...firsts].map(async ([stream, first]) => ({
+        stream,
+        older: await retrier.run(
+          'look for older pending entries',
+          () =>
+            deps.bus.pendingRange(stream, group, {
+              start: '-',
+              end: `(${first}`,
+              count: OLDER_PENDING_LIMIT,
+            }),
+          { dependency: 'bus' },
+        ),
+      })),
+    );
+    for (const { stream, older } of olderByStream) {
+      if (older.length === 0) continue;
       const held = gate.heldEntries(stream);
       const unhandled = older.filter((p) => !held.has(p.id));
       if (unhandled.length === 0) continue;

@@ -219,9 +219,7 @@ export const createBatchProcessor = (
               deps.bus,
               group,
               settlement,
-              settlement.deadUnparked.length > 0
-                ? await findWrittenDeadLetters(deps.bus, group, settlement.deadLettered)
-                : undefined,
+              await findWrittenDeadLetters(deps.bus, group, settlement.deadLettered),
             ),
           { dependency: 'bus' },
         );

@@ -45,10 +45,14 @@ describe('mm-consumer replay and CLI errors', { skip: await skipUnless('postgres
       const [row] = await db.sql`select count(*)::int as n from event_ledger`;
       return row?.n === 20;
     }, 10_000);
-    const lastId = String(
-      ((await (await fetch(`${consumer.url}/metrics`)).json()) as Record<string, unknown>)
-        .last_processed_event_id,
-    );
+    // The metric follows the acknowledgement, which comes just after the ledger's commit.
+    const lastProcessed = async (): Promise<string> =>
+      String(
+        ((await (await fetch(`${consumer.url}/metrics`)).json()) as Record<string, unknown>)
+          .last_processed_event_id,
+      );
+    await eventually(async () => (await lastProcessed()) === ids.at(-1), 5_000).catch(() => {});
+    const lastId = await lastProcessed();
     assert.equal(lastId, ids.at(-1));
     assert.equal(await consumer.stop(), 0);
     const position = await lastDelivered();
